@@ -1,0 +1,106 @@
+package storage
+
+import "time"
+
+// Article is one stored story in plain Go types: no bbolt or gofeed types leak
+// through it. The fetcher builds Articles from parsed items; feedout renders them.
+// An Article is a value: callers own the slices in it.
+type Article struct {
+	// ID is the stable storage key (see ItemKey): 32 lower-case hex digits,
+	// the same for the same item across fetches and restarts.
+	ID string `json:"id"`
+	// GUID is the item's own identifier as the source published it
+	// (RSS guid, Atom id, JSON Feed id); empty when it had none.
+	GUID string `json:"guid,omitempty"`
+	// Title is plain text.
+	Title string `json:"title"`
+	// Link is the clean absolute URL of the original (tracking parameters and
+	// fragment removed); empty when the item had none.
+	Link string `json:"link,omitempty"`
+	// Published is the publication time in UTC, never in the future.
+	Published time.Time `json:"published"`
+	// Updated is the time of the latest edit in UTC; never before Published.
+	Updated time.Time `json:"updated"`
+	// Author is the author's display name, empty when unknown.
+	Author string `json:"author,omitempty"`
+	// Content is sanitised HTML with absolute URLs; may be empty.
+	Content string `json:"content,omitempty"`
+	// Summary is sanitised HTML with absolute URLs; may be empty.
+	Summary string `json:"summary,omitempty"`
+	// Categories are the categories the article is filed in, sorted by slug,
+	// without duplicates. The reserved "all" is never listed here: every
+	// article is in it.
+	Categories []Category `json:"categories,omitempty"`
+	// Source names the feed the article came from.
+	Source Source `json:"source"`
+	// FirstSeen is when tributary first stored the article, in UTC.
+	FirstSeen time.Time `json:"first_seen"`
+}
+
+// Category is a category an article is filed in.
+type Category struct {
+	// Slug is the URL-safe identifier (see config.Slug).
+	Slug string `json:"slug"`
+	// Name is the human-readable name.
+	Name string `json:"name"`
+}
+
+// Source is the attribution of an article: the feed it was fetched from.
+type Source struct {
+	// FeedURL is the configured URL of the source feed; it identifies the source.
+	FeedURL string `json:"feed_url"`
+	// ID is the feed's own id (Atom id), or its self/feed URL when it has none.
+	ID string `json:"id"`
+	// Title is the feed title (the configured override when set).
+	Title string `json:"title"`
+	// Link is the feed's website (its alternate link), absolute; may be empty.
+	Link string `json:"link,omitempty"`
+}
+
+// CategoryInfo summarises one category as stored.
+type CategoryInfo struct {
+	Category
+	// Count is the number of articles filed in the category.
+	Count int `json:"count"`
+	// Updated is the time the category last changed (an article added, edited
+	// or removed); zero when it never held an article.
+	Updated time.Time `json:"updated"`
+}
+
+// SourceState is what tributary remembers about fetching one source.
+type SourceState struct {
+	// FeedURL is the configured URL of the source; it is the key.
+	FeedURL string `json:"feed_url"`
+	// Title is the feed title last seen.
+	Title string `json:"title,omitempty"`
+	// ETag and LastModified are the validators of the last 200 response,
+	// stored verbatim to be sent back on the next request.
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
+	// LastFetch is when the last fetch attempt finished.
+	LastFetch time.Time `json:"last_fetch"`
+	// LastSuccess is when a fetch last succeeded (200 or 304).
+	LastSuccess time.Time `json:"last_success"`
+	// Outcome is a short word for the last result: "ok", "not-modified",
+	// or an error class such as "http-error", "timeout", "parse-error".
+	Outcome string `json:"outcome,omitempty"`
+	// LastError is the message of the last failure; empty after a success.
+	LastError string `json:"last_error,omitempty"`
+	// ConsecutiveFailures counts failures since the last success.
+	ConsecutiveFailures int `json:"consecutive_failures"`
+	// NextDue is when the source should next be fetched.
+	NextDue time.Time `json:"next_due"`
+	// BodyHash is a hash of the last 200 body, to skip a parse when a server
+	// without validators sends the same bytes again.
+	BodyHash string `json:"body_hash,omitempty"`
+}
+
+// SaveResult counts what one SaveArticles call did.
+type SaveResult struct {
+	// New articles were stored for the first time.
+	New int
+	// Updated articles existed and changed; they were rewritten in place.
+	Updated int
+	// Unchanged articles existed and were identical; nothing was written.
+	Unchanged int
+}
