@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/fetcher"
+)
+
+func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := newFlagSet("fetch", "[-config FILE] [-feed URL]...",
+		"Fetch every source now (or only those given with -feed), store their articles,\n"+
+			"and print one line per source and the totals. Per-source failures are reported\n"+
+			"in the summary; the exit status is 0 when the run completed.", stdout)
+	configPath := configFlag(fs)
+	var feeds stringList
+	fs.Var(&feeds, "feed", "fetch only the source with this `URL` (repeatable)")
+	level := logLevelFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("fetch: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
+
+	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: newLogger(stderr, *level)})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	results, err := f.FetchNow(ctx, feeds...)
+	if err != nil {
+		return err
+	}
+	printSummary(stdout, results, time.Since(start))
+	if ctx.Err() != nil {
+		return fmt.Errorf("fetch interrupted: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
+// printSummary writes one line per source and a totals line.
+func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "OUTCOME\tNEW\tUPDATED\tUNCHANGED\tFILTERED\tTIME\tSOURCE")
+	var ok, notModified, failed, added, updated, unchanged, filtered int
+	for _, r := range results {
+		source := r.FeedURL
+		if r.Title != "" {
+			source = fmt.Sprintf("%s <%s>", r.Title, r.FeedURL)
+		}
+		took := r.Duration.Round(time.Millisecond)
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t%v\t%s\n", r.Outcome, took, source)
+			fmt.Fprintf(tw, "\t\t\t\t\t\t  error: %v\n", r.Err)
+			continue
+		}
+		if r.Outcome == "not-modified" {
+			notModified++
+		} else {
+			ok++
+		}
+		added += r.New
+		updated += r.Updated
+		unchanged += r.Unchanged
+		filtered += r.Filtered
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%v\t%s\n", r.Outcome, r.New, r.Updated, r.Unchanged, r.Filtered, took, source)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d sources: %d ok, %d not modified, %d failed; articles: %d new, %d updated, %d unchanged, %d filtered; %v\n",
+		len(results), ok, notModified, failed, added, updated, unchanged, filtered, elapsed.Round(time.Millisecond))
+}

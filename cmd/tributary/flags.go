@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// errHelp means -h was given and usage was printed: exit 0.
+var errHelp = errors.New("help requested")
+
+// newFlagSet returns a FlagSet for command name whose -h prints a usage
+// line, the summary and the flags to stdout.
+func newFlagSet(name, argsUsage, summary string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: tributary %s %s\n\n%s\n\nFlags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, mapping -h to errHelp and other mistakes to a usageError.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return errHelp
+	case err != nil:
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+// configFlag registers -config with its documented default.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", defaultConfigPath(), "config `FILE` (default $TRIBUTARY_CONFIG, then ./tributary.yaml)")
+}
+
+func defaultConfigPath() string {
+	if p := os.Getenv("TRIBUTARY_CONFIG"); p != "" {
+		return p
+	}
+	return "tributary.yaml"
+}
+
+// logLevelFlag registers -log-level.
+func logLevelFlag(fs *flag.FlagSet) *slog.Level {
+	lvl := new(slog.Level)
+	fs.TextVar(lvl, "log-level", slog.LevelInfo, "log `LEVEL`: debug, info, warn or error")
+	return lvl
+}
+
+// newLogger returns the slog logger for stderr.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -1,0 +1,110 @@
+// Command tributary is a self-hosted RSS/Atom aggregator: it fetches the
+// feeds listed in its config file on a schedule, files their articles by
+// category in an embedded database and serves one merged feed per category.
+//
+// Usage:
+//
+//	tributary serve [-config FILE]            run the daemon
+//	tributary fetch [-config FILE] [-feed URL] fetch every source now, print a summary
+//	tributary check [-config FILE]            validate the config file
+//
+// Run "tributary CMD -h" for the flags of a command.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError marks a command-line mistake: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errReported marks a failure whose details were already printed.
+var errReported = errors.New("reported")
+
+// exitCode prints err (unless already reported) and maps it to 0, 1 or 2.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "tributary: %v\nRun 'tributary -h' for usage.\n", err)
+		return 2
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.Is(err, errReported):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "tributary: %v\n", err)
+		return 1
+	}
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "[-config FILE]", "run the daemon: fetch on schedule and serve the merged feeds", runServe},
+		{"fetch", "[-config FILE] [-feed URL]...", "fetch every source (or the given ones) now and print a summary", runFetch},
+		{"check", "[-config FILE]", "validate the config file; print every problem as FILE:LINE: message", runCheck},
+	}
+}
+
+// run dispatches args to a subcommand. It is main without the process:
+// tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		printUsage(stdout)
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `tributary: a self-hosted RSS/Atom aggregator.
+
+It fetches the feeds listed in its config file on a schedule, files their
+articles by category in an embedded database, and serves one merged feed per
+category over HTTP.
+
+Usage:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  tributary %s %s\n        %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprint(w, `
+The config file defaults to $TRIBUTARY_CONFIG, then ./tributary.yaml.
+Run 'tributary COMMAND -h' for the flags of a command.
+Exit status: 0 ok, 1 error, 2 usage error.
+`)
+}

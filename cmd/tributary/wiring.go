@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/storage"
+)
+
+// dbFile is the database's file name inside data_dir.
+const dbFile = "tributary.db"
+
+// openStore opens the database in cfg.DataDir, creating the directory.
+func openStore(cfg *config.Config) (*storage.Store, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data_dir: %w", err)
+	}
+	return storage.Open(filepath.Join(cfg.DataDir, dbFile), storage.Options{})
+}
+
+// configuredCategories lists every category the config names: the declared
+// ones first, then those named only by feeds, each slug once.
+func configuredCategories(cfg *config.Config) []storage.Category {
+	var cats []storage.Category
+	seen := map[string]bool{}
+	add := func(slug, name string) {
+		if slug == "" || seen[slug] {
+			return
+		}
+		seen[slug] = true
+		cats = append(cats, storage.Category{Slug: slug, Name: name})
+	}
+	for _, c := range cfg.Categories {
+		add(c.Slug, c.Name)
+	}
+	for _, f := range cfg.Feeds {
+		for _, name := range f.Categories {
+			add(config.Slug(name), name)
+		}
+	}
+	return cats
+}
