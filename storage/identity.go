@@ -1,10 +1,123 @@
 package storage
 
-// ItemKey returns the stable storage ID of an item from the source feedURL:
-// derived from the GUID when there is one, else from the clean link, else
-// from the title and content. Never random.
-func ItemKey(feedURL, guid, link, title, content string) string { panic("unimplemented") }
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+)
 
-// CleanURL returns rawURL with tracking parameters (utm_*, fbclid, gclid, …)
-// and the fragment removed. A URL it cannot parse is returned unchanged.
-func CleanURL(rawURL string) string { panic("unimplemented") }
+// itemKeyVersion tags the ItemKey hash input; changing how keys are derived
+// means a new tag (and a migration), never a silent change.
+const itemKeyVersion = "tributary-item-v1"
+
+// ItemKey returns the stable storage ID of an item from the source feedURL:
+// 32 lower-case hex digits (the first 16 bytes of a SHA-256). It is derived
+// from the GUID when there is one (after trimming spaces), else from the
+// clean link (see CleanURL), else from the title and content. The kind of
+// input is part of the hash, so a GUID that equals some item's link gives a
+// different key. The same inputs always give the same key; the same item
+// in two feeds gives two keys. It is a pure function.
+func ItemKey(feedURL, guid, link, title, content string) string {
+	var input string
+	switch guid, link = strings.TrimSpace(guid), strings.TrimSpace(link); {
+	case guid != "":
+		input = "g:" + guid
+	case link != "":
+		input = "l:" + CleanURL(link)
+	default:
+		input = "h:" + title + "\x00" + content
+	}
+	sum := sha256.Sum256([]byte(itemKeyVersion + "\x00" + feedURL + "\x00" + input))
+	return hex.EncodeToString(sum[:16])
+}
+
+// CleanURL returns rawURL without its fragment and without tracking query
+// parameters, with the scheme and host in lower case and a default port
+// (:80 for http, :443 for https) dropped. The tracking parameters, matched
+// case-insensitively, are every name starting with "utm_" and those listed
+// by isTrackingParam. Other parameters keep their order and encoding; when
+// none is left, so is no "?". A relative or opaque URL only loses its
+// fragment, and a string that does not parse as a URL is returned
+// unchanged. CleanURL is idempotent and a pure function.
+func CleanURL(rawURL string) string {
+	s, _, _ := strings.Cut(rawURL, "#")
+	u, err := url.Parse(s)
+	if err != nil {
+		return rawURL
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return s
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	if host, port, ok := cutPort(u.Host); ok &&
+		(port == "" || u.Scheme == "http" && port == "80" || u.Scheme == "https" && port == "443") {
+		u.Host = host
+	}
+	u.RawQuery = cleanQuery(u.RawQuery)
+	u.ForceQuery = false
+	return u.String()
+}
+
+// cutPort splits hostport at the colon before its port. It reports false
+// when there is no port, or when the host part is empty or has a colon
+// itself without being a bracketed IPv6 address.
+func cutPort(hostport string) (host, port string, ok bool) {
+	host, port, ok = strings.Cut(hostport, ":")
+	if strings.HasPrefix(hostport, "[") {
+		i := strings.LastIndex(hostport, "]:")
+		if i < 0 {
+			return hostport, "", false
+		}
+		return hostport[:i+1], hostport[i+2:], true
+	}
+	if !ok || host == "" || strings.Contains(port, ":") {
+		return hostport, "", false
+	}
+	return host, port, true
+}
+
+// cleanQuery drops the tracking parameters from the raw query q and keeps
+// the others verbatim. q is returned as is when it has none; otherwise
+// empty parameters go too, so that no stray "&" is left.
+func cleanQuery(q string) string {
+	var kept []string
+	removed := false
+	for p := range strings.SplitSeq(q, "&") {
+		name, _, _ := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		switch {
+		case isTrackingParam(strings.ToLower(name)):
+			removed = true
+		case p != "":
+			kept = append(kept, p)
+		}
+	}
+	if !removed {
+		return q
+	}
+	return strings.Join(kept, "&")
+}
+
+// isTrackingParam reports whether the lower-case query parameter name only
+// tracks the reader: utm_* (Google Analytics campaigns), click IDs of ad
+// networks (fbclid, gclid, dclid, gbraid, wbraid, msclkid, yclid, twclid,
+// ttclid), mailing tools (mc_cid, mc_eid, _hsenc, _hsmi, mkt_tok, vero_id,
+// vero_conv, wt_mc, oly_anon_id, oly_enc_id, _openstat) and social sharing
+// (igshid, ref_src, __twitter_impression).
+func isTrackingParam(name string) bool {
+	if strings.HasPrefix(name, "utm_") {
+		return true
+	}
+	switch name {
+	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+		"mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "vero_id", "vero_conv", "wt_mc",
+		"oly_anon_id", "oly_enc_id", "_openstat",
+		"igshid", "ref_src", "__twitter_impression":
+		return true
+	}
+	return false
+}

@@ -1,16 +1,40 @@
 package storage
 
 import (
-	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
 	"time"
-)
 
-// ErrLocked is returned by Open when another process holds the database.
-var ErrLocked = errors.New("database in use by another process")
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
 
 // AllSlug is the reserved category slug that holds every article.
 const AllSlug = "all"
+
+// schemaVersion is the layout version this package reads and writes (see doc.go).
+const schemaVersion = 1
+
+// Top-level bucket names and the meta key; see the layout in doc.go.
+const (
+	bucketMeta       = "meta"
+	bucketArticles   = "articles"
+	bucketIndex      = "index"
+	bucketCategories = "categories"
+	bucketSources    = "sources"
+	keySchema        = "schema"
+)
+
+// topBuckets lists the top-level buckets every tributary database has.
+func topBuckets() []string {
+	return []string{bucketMeta, bucketArticles, bucketIndex, bucketCategories, bucketSources}
+}
+
+// defaultLockTimeout is the lock wait used when Options.LockTimeout is zero.
+const defaultLockTimeout = time.Second
 
 // Options tune Open.
 type Options struct {
@@ -21,49 +45,105 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Store is the bbolt-backed article store. It is safe for concurrent use.
-type Store struct{}
-
-// Open opens (creating if needed) the database file at path.
-func Open(path string, opts Options) (*Store, error) { panic("unimplemented") }
-
-// Close releases the database. The Store must not be used afterwards.
-func (s *Store) Close() error { panic("unimplemented") }
-
-// SaveArticles stores articles: new ones are inserted, changed ones rewritten
-// in place (keeping ID and FirstSeen), identical ones skipped. All writes of
-// one call happen in one transaction; a call that changes nothing writes nothing.
-func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
-	panic("unimplemented")
+// Store is the bbolt-backed article store. It is safe for concurrent use by
+// multiple goroutines; writes are serialised by bbolt, reads run in parallel.
+// A Store holds an exclusive lock on its file from Open until Close.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
 }
 
-// Latest returns up to limit articles of the category slug (AllSlug for
-// every article), newest Published first.
-func (s *Store) Latest(ctx context.Context, slug string, limit int) ([]Article, error) {
-	panic("unimplemented")
+// Open opens (creating if needed) the database file at path, with mode 0600.
+// The directory must exist. If another process holds the file, Open fails
+// after Options.LockTimeout with an error wrapping ErrLocked. A file written
+// by a newer tributary (a higher schema version) is refused. The caller must
+// Close the returned Store.
+func Open(path string, opts Options) (*Store, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = defaultLockTimeout
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        timeout,
+		FreelistType:   bolt.FreelistMapType,
+		NoFreelistSync: true,
+	})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("open %s: %w (locked)", path, ErrLocked)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("open %s: directory %s: %w", path, filepath.Dir(path), fs.ErrNotExist)
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := initSchema(db); err != nil {
+		_ = db.Close() // the schema error is the one worth reporting
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return &Store{db: db, now: now}, nil
 }
 
-// Article returns the article with the given ID.
-func (s *Store) Article(ctx context.Context, id string) (Article, bool, error) {
-	panic("unimplemented")
+// initSchema checks the schema version of db, or writes the empty layout
+// when db is new. It writes nothing to an existing tributary database.
+func initSchema(db *bolt.DB) error {
+	var isNew bool
+	err := db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte(bucketMeta))
+		if meta == nil {
+			// A new bbolt file has no buckets at all; anything else
+			// belongs to some other program.
+			if first, _ := tx.Cursor().First(); first != nil {
+				return errors.New("not a tributary database: no meta bucket")
+			}
+			isNew = true
+			return nil
+		}
+		return checkSchema(tx, meta)
+	})
+	if err != nil || !isNew {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, name := range topBuckets() {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion)))
+	})
 }
 
-// Categories lists every category holding articles, sorted by slug,
-// including AllSlug.
-func (s *Store) Categories(ctx context.Context) ([]CategoryInfo, error) { panic("unimplemented") }
-
-// SourceState returns the stored state of the source feedURL.
-func (s *Store) SourceState(ctx context.Context, feedURL string) (SourceState, bool, error) {
-	panic("unimplemented")
+// checkSchema verifies the schema version recorded in meta and that every
+// top-level bucket exists, so later transactions can rely on them.
+func checkSchema(tx *bolt.Tx, meta *bolt.Bucket) error {
+	raw := meta.Get([]byte(keySchema))
+	v, err := strconv.Atoi(string(raw))
+	switch {
+	case err != nil:
+		return fmt.Errorf("database schema version %q is not a number", raw)
+	case v > schemaVersion:
+		return fmt.Errorf("database schema version %d is newer than this tributary supports (%d)", v, schemaVersion)
+	case v < schemaVersion:
+		return fmt.Errorf("database schema version %d is unknown (want %d)", v, schemaVersion)
+	}
+	for _, name := range topBuckets() {
+		if tx.Bucket([]byte(name)) == nil {
+			return fmt.Errorf("database is missing the %s bucket", name)
+		}
+	}
+	return nil
 }
 
-// PutSourceState stores st under st.FeedURL.
-func (s *Store) PutSourceState(ctx context.Context, st SourceState) error { panic("unimplemented") }
-
-// SourceStates lists every stored source state, sorted by FeedURL.
-func (s *Store) SourceStates(ctx context.Context) ([]SourceState, error) { panic("unimplemented") }
-
-// Check verifies the store's invariants: every index entry points at an
-// existing article filed in that category, and every article is indexed
-// under AllSlug and each of its categories, at its Published time.
-func (s *Store) Check(ctx context.Context) error { panic("unimplemented") }
+// Close releases the database and its file lock. It waits for running
+// transactions to finish. The Store must not be used afterwards.
+func (s *Store) Close() error {
+	path := s.db.Path()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,299 @@
+package storage
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// idLen is the length of an article ID: 16 bytes in lower-case hex.
+const idLen = 32
+
+// categoryMeta is the value of a category in the categories bucket.
+type categoryMeta struct {
+	Name    string    `json:"name"`
+	Count   int       `json:"count"`
+	Updated time.Time `json:"updated"`
+}
+
+// change is one article SaveArticles writes: new when old is nil.
+type change struct {
+	art Article
+	old *Article
+}
+
+// SaveArticles stores articles: new ones are inserted, changed ones rewritten
+// in place (keeping the stored ID and FirstSeen), identical ones skipped.
+// A new article's zero FirstSeen becomes the store clock's now. Every ID must
+// be 32 lower-case hex digits (see ItemKey) and no category may be empty or
+// AllSlug; otherwise nothing is stored. When an ID appears more than once the
+// last copy wins and is counted once. All writes of one call happen in one
+// transaction; a call that changes nothing writes nothing. Safe for
+// concurrent use; the articles slice is not retained or modified.
+func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
+	if err := ctx.Err(); err != nil {
+		return SaveResult{}, err
+	}
+	arts, err := prepare(articles)
+	if err != nil {
+		return SaveResult{}, err
+	}
+	// Classify in a read transaction first: re-fetched feeds are mostly
+	// unchanged, and a write transaction is not free even when rolled back.
+	var res SaveResult
+	var pending bool
+	err = s.db.View(func(tx *bolt.Tx) error {
+		changes, r, err := planSave(tx, arts)
+		res, pending = r, len(changes) > 0
+		return err
+	})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
+	}
+	if !pending {
+		return res, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return SaveResult{}, err
+	}
+	// Plan again under the write lock: another writer may have stored some
+	// of the same articles since the read transaction.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		changes, r, err := planSave(tx, arts)
+		if err != nil {
+			return err
+		}
+		res = r
+		return applySave(tx, changes, s.now().UTC())
+	})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
+	}
+	return res, nil
+}
+
+// prepare validates and normalises articles and drops all but the last copy
+// of a repeated ID, keeping first-appearance order.
+func prepare(articles []Article) ([]Article, error) {
+	pos := make(map[string]int, len(articles))
+	out := make([]Article, 0, len(articles))
+	for _, a := range articles {
+		a, err := normalize(a)
+		if err != nil {
+			return nil, err
+		}
+		if i, dup := pos[a.ID]; dup {
+			out[i] = a
+			continue
+		}
+		pos[a.ID] = len(out)
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// normalize checks a and returns a copy with times in UTC and categories
+// sorted by slug without duplicates (the first name of a slug wins).
+func normalize(a Article) (Article, error) {
+	if !validID(a.ID) {
+		return Article{}, fmt.Errorf("save article %q (link %q): invalid id: want %d lower-case hex digits", a.ID, a.Link, idLen)
+	}
+	for _, c := range a.Categories {
+		if c.Slug == "" || c.Slug == AllSlug {
+			return Article{}, fmt.Errorf("save article %s: invalid category slug %q", a.ID, c.Slug)
+		}
+	}
+	cats := slices.Clone(a.Categories)
+	slices.SortStableFunc(cats, func(x, y Category) int { return cmp.Compare(x.Slug, y.Slug) })
+	a.Categories = slices.CompactFunc(cats, func(x, y Category) bool { return x.Slug == y.Slug })
+	a.Published = a.Published.UTC()
+	a.Updated = a.Updated.UTC()
+	a.FirstSeen = a.FirstSeen.UTC()
+	return a, nil
+}
+
+// validID reports whether id has the form ItemKey returns.
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for _, r := range id {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// sameContent reports whether a and b are equal in everything but FirstSeen.
+func sameContent(a, b Article) bool {
+	return a.ID == b.ID && a.GUID == b.GUID && a.Title == b.Title && a.Link == b.Link &&
+		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
+		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
+		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source
+}
+
+// planSave classifies arts against the stored articles and returns the
+// ones to write.
+func planSave(tx *bolt.Tx, arts []Article) ([]change, SaveResult, error) {
+	b := tx.Bucket([]byte(bucketArticles))
+	var res SaveResult
+	var changes []change
+	for _, a := range arts {
+		old, found, err := getArticle(b, []byte(a.ID))
+		switch {
+		case err != nil:
+			return nil, SaveResult{}, err
+		case !found:
+			res.New++
+			changes = append(changes, change{art: a})
+		case sameContent(a, old):
+			res.Unchanged++
+		default:
+			res.Updated++
+			changes = append(changes, change{art: a, old: &old})
+		}
+	}
+	return changes, res, nil
+}
+
+// applySave writes changes: article values, index entries and category
+// counters. now stamps new articles and the categories they touch.
+func applySave(tx *bolt.Tx, changes []change, now time.Time) error {
+	arts := tx.Bucket([]byte(bucketArticles))
+	index := tx.Bucket([]byte(bucketIndex))
+	deltas := make(map[string]*categoryMeta) // Count holds the change
+	for _, c := range changes {
+		a := c.art
+		var oldCats []Category
+		var oldKey []byte
+		switch {
+		case c.old != nil:
+			a.FirstSeen = c.old.FirstSeen
+			oldCats = filedUnder(*c.old)
+			oldKey = indexKey(c.old.Published, c.old.ID)
+		case a.FirstSeen.IsZero():
+			a.FirstSeen = now
+		}
+		val, err := encodeArticle(a)
+		if err != nil {
+			return fmt.Errorf("encode article %s: %w", a.ID, err)
+		}
+		if err := arts.Put([]byte(a.ID), val); err != nil {
+			return fmt.Errorf("put article %s: %w", a.ID, err)
+		}
+		newCats := filedUnder(a)
+		newKey := indexKey(a.Published, a.ID)
+		moved := !bytes.Equal(oldKey, newKey)
+		for _, cat := range oldCats {
+			kept := hasSlug(newCats, cat.Slug)
+			if !kept {
+				delta(deltas, cat.Slug, "").Count--
+			}
+			if !kept || moved {
+				if err := unindex(index, cat.Slug, oldKey); err != nil {
+					return err
+				}
+			}
+		}
+		for _, cat := range newCats {
+			had := hasSlug(oldCats, cat.Slug)
+			d := delta(deltas, cat.Slug, cat.Name)
+			if !had {
+				d.Count++
+			}
+			if !had || moved {
+				if err := reindex(index, cat.Slug, newKey); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	cats := tx.Bucket([]byte(bucketCategories))
+	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
+		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeArticle is json.Marshal without HTML escaping: Content and Summary
+// are HTML, and escaping each "<" as \u003c would bloat the file.
+func encodeArticle(a Article) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(a); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// filedUnder lists every category a is indexed under: AllSlug and its own.
+func filedUnder(a Article) []Category {
+	return append([]Category{{Slug: AllSlug, Name: AllSlug}}, a.Categories...)
+}
+
+// hasSlug reports whether cats holds a category with the given slug.
+func hasSlug(cats []Category, slug string) bool {
+	return slices.ContainsFunc(cats, func(c Category) bool { return c.Slug == slug })
+}
+
+// delta returns the pending change of category slug, creating it; a
+// non-empty name replaces the stored one.
+func delta(deltas map[string]*categoryMeta, slug, name string) *categoryMeta {
+	d, ok := deltas[slug]
+	if !ok {
+		d = &categoryMeta{}
+		deltas[slug] = d
+	}
+	if name != "" {
+		d.Name = name
+	}
+	return d
+}
+
+// applyCategory adds d.Count to the stored count of category slug, renames
+// it when d.Name is set and stamps it with now. A category whose count
+// reaches zero is removed together with its (empty) index.
+func applyCategory(cats, index *bolt.Bucket, slug string, d *categoryMeta, now time.Time) error {
+	var m categoryMeta
+	if raw := cats.Get([]byte(slug)); raw != nil {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("decode category %s: %w", slug, err)
+		}
+	}
+	m.Count += d.Count
+	if d.Name != "" {
+		m.Name = d.Name
+	}
+	m.Updated = now
+	switch {
+	case m.Count < 0:
+		return fmt.Errorf("update category %s: count would become %d", slug, m.Count)
+	case m.Count == 0:
+		if err := cats.Delete([]byte(slug)); err != nil {
+			return fmt.Errorf("delete category %s: %w", slug, err)
+		}
+		if err := index.DeleteBucket([]byte(slug)); err != nil {
+			return fmt.Errorf("delete index %s: %w", slug, err)
+		}
+		return nil
+	}
+	val, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode category %s: %w", slug, err)
+	}
+	if err := cats.Put([]byte(slug), val); err != nil {
+		return fmt.Errorf("put category %s: %w", slug, err)
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxProblems caps how many problems Check lists one by one.
+const maxProblems = 100
+
+// Check verifies the whole database: bbolt's own page structure, and the
+// store's invariants. Every index entry must decode and point at an
+// existing article filed in that category at the key's Published time;
+// every article must be indexed under AllSlug and each of its categories
+// exactly once; each category's count must equal the size of its index.
+// It returns nil or an errors.Join of the problems found (at most about a
+// hundred listed). Check is safe for concurrent use, but it reads the
+// whole file while holding the write lock, so writers wait for it: it is
+// meant for tests and maintenance commands.
+func (s *Store) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var p problems
+	var walkErr error
+	// bbolt's page check reads the shared freelist, which is only safe in
+	// a write transaction. The transaction changes nothing and is committed:
+	// rolling back a write transaction makes bbolt (with NoFreelistSync)
+	// rescan the file, and panic if the file is damaged.
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			p.add("bbolt: %v", err)
+		}
+		walkErr = checkInvariants(ctx, tx, &p)
+		return nil
+	})
+	if err == nil {
+		err = walkErr
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: %w", s.db.Path(), err)
+	}
+	if err := p.join(); err != nil {
+		return fmt.Errorf("check %s: %w", s.db.Path(), err)
+	}
+	return nil
+}
+
+// checkInvariants adds to p every broken invariant of the store's layout.
+// It fails only when it cannot finish, e.g. when ctx is done.
+func checkInvariants(ctx context.Context, tx *bolt.Tx, p *problems) error {
+	filed, err := checkArticles(ctx, tx, p)
+	if err != nil {
+		return err
+	}
+	sizes, err := checkIndex(ctx, tx, filed, p)
+	if err != nil {
+		return err
+	}
+	return checkCategories(tx, sizes, p)
+}
+
+// problems collects what Check finds, keeping the first maxProblems.
+type problems struct {
+	errs    []error
+	omitted int
+}
+
+func (p *problems) add(format string, args ...any) {
+	if len(p.errs) == maxProblems {
+		p.omitted++
+		return
+	}
+	p.errs = append(p.errs, fmt.Errorf(format, args...))
+}
+
+func (p *problems) join() error {
+	if p.omitted > 0 {
+		return errors.Join(append(p.errs, fmt.Errorf("and %d more problems", p.omitted))...)
+	}
+	return errors.Join(p.errs...)
+}
+
+// filing is where an article should be indexed: its key time, and the
+// index entries found for each slug it is filed under.
+type filing struct {
+	keyTime uint64
+	found   map[string]int
+}
+
+// checkArticles decodes every article and returns where each must be indexed.
+func checkArticles(ctx context.Context, tx *bolt.Tx, p *problems) (map[string]filing, error) {
+	filed := make(map[string]filing)
+	err := tx.Bucket([]byte(bucketArticles)).ForEach(func(k, v []byte) error {
+		if len(filed)%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var a Article
+		if err := json.Unmarshal(v, &a); err != nil {
+			p.add("article %s: %v", k, err)
+			return nil
+		}
+		if a.ID != string(k) || !validID(a.ID) {
+			p.add("article %s: stored with id %q", k, a.ID)
+			return nil
+		}
+		f := filing{keyTime: keyTime(a.Published), found: make(map[string]int)}
+		for _, c := range filedUnder(a) {
+			f.found[c.Slug] = 0
+		}
+		filed[a.ID] = f
+		return nil
+	})
+	return filed, err
+}
+
+// checkIndex walks every category index, checks each entry against filed
+// and then that every article was found exactly once per slug. It returns
+// the number of entries of each index.
+func checkIndex(ctx context.Context, tx *bolt.Tx, filed map[string]filing, p *problems) (map[string]int, error) {
+	sizes := make(map[string]int)
+	index := tx.Bucket([]byte(bucketIndex))
+	err := index.ForEach(func(name, v []byte) error {
+		slug := string(name)
+		if v != nil {
+			p.add("index: key %q is not a category index", slug)
+			return nil
+		}
+		return index.Bucket(name).ForEach(func(k, _ []byte) error {
+			sizes[slug]++
+			if sizes[slug]%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			ts, id, err := splitIndexKey(k)
+			if err != nil {
+				p.add("index %s: %v", slug, err)
+				return nil
+			}
+			entry := fmt.Sprintf("index %s: entry %s at %s", slug, id, formatKeyTime(ts))
+			f, ok := filed[string(id)]
+			switch {
+			case !ok:
+				p.add("%s: no such article", entry)
+			case ts != f.keyTime:
+				p.add("%s: article is published at %s", entry, formatKeyTime(f.keyTime))
+			}
+			if n, listed := f.found[slug]; listed {
+				f.found[slug] = n + 1
+			} else if ok {
+				p.add("%s: article is not in category %s", entry, slug)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range slices.Sorted(maps.Keys(filed)) {
+		found := filed[id].found
+		for _, slug := range slices.Sorted(maps.Keys(found)) {
+			if n := found[slug]; n != 1 {
+				p.add("article %s: indexed %d times in %s, want once", id, n, slug)
+			}
+		}
+	}
+	return sizes, nil
+}
+
+// formatKeyTime formats the time of an index key for messages.
+func formatKeyTime(ts uint64) string {
+	return time.Unix(0, int64(ts)).UTC().Format(time.RFC3339Nano)
+}
+
+// checkCategories compares each category record with its index size.
+func checkCategories(tx *bolt.Tx, sizes map[string]int, p *problems) error {
+	recorded := make(map[string]bool)
+	err := tx.Bucket([]byte(bucketCategories)).ForEach(func(k, v []byte) error {
+		slug := string(k)
+		recorded[slug] = true
+		var m categoryMeta
+		if err := json.Unmarshal(v, &m); err != nil {
+			p.add("category %s: %v", slug, err)
+			return nil
+		}
+		if m.Count <= 0 || m.Count != sizes[slug] {
+			p.add("category %s: count %d, index holds %d", slug, m.Count, sizes[slug])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, slug := range slices.Sorted(maps.Keys(sizes)) {
+		if !recorded[slug] {
+			p.add("index %s: %d entries but no category record", slug, sizes[slug])
+		}
+	}
+	return nil
+}

@@ -1,0 +1,36 @@
+// Package storage keeps tributary's articles and per-source fetch state in
+// one bbolt file, and derives the stable identity of items (ItemKey,
+// CleanURL). It imports no other tributary package; its types (Article,
+// SourceState, …) are plain Go values.
+//
+// # Concurrency and lifetime
+//
+// A Store is opened with Open and released with Close. It holds an
+// exclusive lock on the file for its whole life, so a second Store on the
+// same file, in this or another process, fails with ErrLocked. All methods
+// are safe for concurrent use: bbolt runs one write transaction at a time
+// and any number of read transactions beside it. Every value returned is a
+// copy; none refers to the database's memory.
+//
+// # Layout (schema version 1)
+//
+// All keys are byte-sortable; values are JSON.
+//
+//	meta        "schema" → decimal schema version ("1")
+//	articles    article ID (32 hex digits) → Article
+//	index/      one nested bucket per category slug, and one for AllSlug:
+//	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
+//	categories  slug → {"name", "count", "updated"}; count = entries in index/<slug>
+//	sources     feed URL → SourceState
+//
+// The newest articles of a category are a reverse cursor walk over its
+// index bucket, not a scan. SaveArticles writes an article, its index
+// entries and its categories' counters in one transaction, so a crash
+// leaves either all of them or none; Check verifies these invariants. A
+// category whose count drops to zero loses its record and index bucket.
+//
+// Open writes the layout into a new file and refuses a file whose schema
+// version is newer than this package knows. Writes never use NoSync; the
+// freelist is not synced (bbolt rebuilds it at Open), which makes commits
+// cheaper.
+package storage
