@@ -1,7 +1,8 @@
-// Package feedcheck validates rendered feed documents the way their readers
-// see them: Atom against the RFC 4287 RELAX NG schema with jing, plus the
-// schema's Schematron rules that jing ignores, and every format through
-// Debian's python3-feedparser. It exists for tests.
+// Package feedcheck validates rendered Atom documents the way their readers
+// see them: against the RFC 4287 RELAX NG schema and our judge overlay with
+// jing, against the two Schematron rules of the schema that jing ignores, and
+// through Debian's python3-feedparser, which must read the same ids, titles
+// and links as encoding/xml. It exists for tests.
 //
 // The external tools are optional on a developer's machine: when jing or
 // feedparser is missing the check is skipped, unless the CI environment
@@ -10,6 +11,7 @@ package feedcheck
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -17,190 +19,279 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// python is Debian's interpreter, which has python3-feedparser; the first
-// python3 on PATH may be another installation.
-const python = "/usr/bin/python3"
+// feedparserPython is the interpreter that has python3-feedparser (Debian);
+// the python3 first on PATH may not.
+const feedparserPython = "/usr/bin/python3"
 
-// Atom fails t unless doc is a valid Atom 1.0 document: it must pass
-// atom.rnc and atom-judge.rnc with jing, satisfy the two Schematron rules of
-// RFC 4287 (an author for every entry, an alternate link or content for
-// every entry), and parse in feedparser without a bozo error.
-func Atom(t testing.TB, doc []byte) {
-	t.Helper()
-	schematron(t, doc)
-	Jing(t, doc)
-	Feedparser(t, doc)
+// Feed is an Atom document as tests read it back.
+type Feed struct {
+	XMLName   xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+	ID        string   `xml:"id"`
+	Title     string   `xml:"title"`
+	Updated   string   `xml:"updated"`
+	Authors   []Person `xml:"author"`
+	Links     []Link   `xml:"link"`
+	Generator string   `xml:"generator"`
+	Entries   []Entry  `xml:"entry"`
 }
 
-// missing skips t, or fails it in CI, because tool is unavailable.
-func missing(t testing.TB, tool string, err error) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required in CI: %v", tool, err)
+// Entry is an atom:entry.
+type Entry struct {
+	ID         string     `xml:"id"`
+	Title      string     `xml:"title"`
+	Links      []Link     `xml:"link"`
+	Published  string     `xml:"published"`
+	Updated    string     `xml:"updated"`
+	Authors    []Person   `xml:"author"`
+	Categories []Category `xml:"category"`
+	Content    *Text      `xml:"content"`
+	Summary    *Text      `xml:"summary"`
+	Source     *Source    `xml:"source"`
+}
+
+// Person is an atom:author.
+type Person struct {
+	Name string `xml:"name"`
+}
+
+// Link is an atom:link.
+type Link struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr"`
+}
+
+// Category is an atom:category.
+type Category struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr"`
+}
+
+// Text is an atom:content or atom:summary.
+type Text struct {
+	Type  string `xml:"type,attr"`
+	Value string `xml:",chardata"`
+}
+
+// Source is an atom:source.
+type Source struct {
+	ID    string `xml:"id"`
+	Title string `xml:"title"`
+	Links []Link `xml:"link"`
+}
+
+// Alternate returns the href of the rel="alternate" (or rel-less) link.
+func Alternate(links []Link) string {
+	for _, l := range links {
+		if l.Rel == "" || l.Rel == "alternate" {
+			return l.Href
+		}
 	}
-	t.Skipf("%s not available: %v", tool, err)
+	return ""
 }
 
-// SpecDir returns the directory holding atom.rnc: shared/spec in the
-// working directory or one of its parents' siblings.
-func SpecDir(t testing.TB) string {
+// Parse decodes an Atom document, failing the test when it is not
+// well-formed or not an atom:feed.
+func Parse(t testing.TB, data []byte) Feed {
+	t.Helper()
+	var f Feed
+	if err := xml.Unmarshal(data, &f); err != nil {
+		t.Fatalf("parse atom: %v\n%s", err, data)
+	}
+	return f
+}
+
+// checkSchematron checks the two rules of RFC 4287 Appendix B that jing
+// ignores: the feed has an author or every entry has one, and every entry
+// has an alternate link or a content element. It also checks that no entry
+// id repeats within the document, which readers rely on to deduplicate.
+func checkSchematron(t *testing.T, name string, f Feed) {
+	t.Helper()
+	ids := make(map[string]bool, len(f.Entries))
+	for i, e := range f.Entries {
+		if ids[e.ID] {
+			t.Errorf("%s: entry %d: id %q repeats within the document", name, i, e.ID)
+		}
+		ids[e.ID] = true
+		if len(f.Authors) == 0 && len(e.Authors) == 0 {
+			t.Errorf("%s: entry %d (%s) has no author and the feed has none", name, i, e.ID)
+		}
+		if Alternate(e.Links) == "" && e.Content == nil {
+			t.Errorf("%s: entry %d (%s) has neither alternate link nor content", name, i, e.ID)
+		}
+	}
+}
+
+// requireTool skips the test when tool is missing outside CI and fails it
+// in CI (the CI environment variable set).
+func requireTool(t *testing.T, tool string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "" {
+		t.Skipf("%s not available: %v", tool, err)
+	}
+	t.Fatalf("%s not available in CI: %v", tool, err)
+	return ""
+}
+
+// specDir finds shared/spec by walking up from the working directory.
+func specDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
-		for _, cand := range []string{filepath.Join(dir, "shared", "spec"), filepath.Join(dir, "..", "shared", "spec")} {
-			if _, err := os.Stat(filepath.Join(cand, "atom.rnc")); err == nil {
-				return cand
-			}
+		candidate := filepath.Join(dir, "shared", "spec")
+		if _, err := os.Stat(filepath.Join(candidate, "atom.rnc")); err == nil {
+			return candidate
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			missing(t, "shared/spec/atom.rnc", os.ErrNotExist)
-			return ""
+			break
 		}
 		dir = parent
 	}
+	if os.Getenv("CI") == "" {
+		t.Skip("shared/spec/atom.rnc not found above the working directory")
+	}
+	t.Fatal("shared/spec/atom.rnc not found above the working directory")
+	return ""
 }
 
-// Jing validates doc against atom.rnc and atom-judge.rnc.
-func Jing(t testing.TB, doc []byte) {
+// Atom checks Atom documents against the RFC 4287 schema and our
+// judge overlay with jing, the Schematron rules in Go, and reads them with
+// python feedparser, which must agree with encoding/xml on ids, titles and
+// links. docs maps a name to the document.
+func Atom(t *testing.T, docs map[string][]byte) {
 	t.Helper()
-	jing, err := exec.LookPath("jing")
-	if err != nil {
-		missing(t, "jing", err)
-		return
-	}
-	spec := SpecDir(t)
-	file := filepath.Join(t.TempDir(), "feed.xml")
-	if err := os.WriteFile(file, doc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, schema := range []string{"atom.rnc", "atom-judge.rnc"} {
-		out, err := exec.Command(jing, "-c", filepath.Join(spec, schema), file).CombinedOutput()
-		if err != nil {
-			t.Errorf("jing -c %s: %v\n%s\ndocument:\n%s", schema, err, relevant(out), head(doc))
+	dir := t.TempDir()
+	var paths []string
+	parsed := make(map[string]Feed, len(docs))
+	for name, data := range docs {
+		f := Parse(t, data)
+		checkSchematron(t, name, f)
+		parsed[name] = f
+		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".atom")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
+		paths = append(paths, path)
 	}
+	t.Run("jing", func(t *testing.T) {
+		jing := requireTool(t, "jing")
+		spec := specDir(t)
+		for _, schema := range []string{"atom.rnc", "atom-judge.rnc"} {
+			t.Run(schema, func(t *testing.T) {
+				t.Parallel() // jing is a JVM: start both at once
+				args := append([]string{"-c", filepath.Join(spec, schema)}, paths...)
+				out, err := exec.Command(jing, args...).CombinedOutput()
+				if err != nil {
+					t.Errorf("jing %s: %v\n%s", schema, err, jingErrors(out))
+				}
+			})
+		}
+	})
+	t.Run("feedparser", func(t *testing.T) {
+		checkFeedparser(t, dir, paths, parsed)
+	})
 }
 
-// relevant drops the harmless warnings of Debian's jing wrapper.
-func relevant(out []byte) string {
+// jingErrors drops the harmless warnings of Debian's jing wrapper.
+func jingErrors(out []byte) string {
 	var keep []string
-	for _, line := range strings.Split(string(out), "\n") {
-		if line != "" && !strings.Contains(line, "[warning]") {
+	for line := range strings.Lines(string(out)) {
+		if !strings.Contains(line, "[warning]") {
 			keep = append(keep, line)
 		}
 	}
-	return strings.Join(keep, "\n")
+	return strings.Join(keep, "")
 }
 
-func head(doc []byte) string {
-	const max = 4000
-	if len(doc) > max {
-		return string(doc[:max]) + "\n…"
-	}
-	return string(doc)
-}
-
-// feedparserScript parses stdin and prints what a reader sees as JSON.
+// feedparserScript prints, for each file argument, what feedparser read.
 const feedparserScript = `
-import sys, json, feedparser
-d = feedparser.parse(sys.stdin.buffer.read())
-print(json.dumps({
-  "bozo": int(d.bozo),
-  "bozo_exception": str(d.get("bozo_exception", "")),
-  "version": d.version,
-  "title": d.feed.get("title", ""),
-  "entries": [{"id": e.get("id", ""), "title": e.get("title", ""), "link": e.get("link", "")} for e in d.entries],
-}))
+import json, sys
+import feedparser
+out = {}
+for path in sys.argv[1:]:
+    d = feedparser.parse(path)
+    out[path] = {
+        "bozo": int(d.bozo),
+        "error": str(d.get("bozo_exception", "")),
+        "feed": {"id": d.feed.get("id", ""), "title": d.feed.get("title", ""), "link": d.feed.get("link", "")},
+        "entries": [{"id": e.get("id", ""), "title": e.get("title", ""), "link": e.get("link", "")} for e in d.entries],
+    }
+json.dump(out, sys.stdout)
 `
 
-// Parsed is what feedparser made of a document.
-type Parsed struct {
-	Bozo          int    `json:"bozo"`
-	BozoException string `json:"bozo_exception"`
-	Version       string `json:"version"`
-	Title         string `json:"title"`
-	Entries       []struct {
-		ID    string `json:"id"`
-		Title string `json:"title"`
-		Link  string `json:"link"`
-	} `json:"entries"`
+// fpItem is what feedparser reports of a feed or entry.
+type fpItem struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Link  string `json:"link"`
 }
 
-// Feedparser parses doc with python3-feedparser, fails t on a bozo error,
-// and returns what it read.
-func Feedparser(t testing.TB, doc []byte) Parsed {
+// fpDoc is what feedparser reports of one document.
+type fpDoc struct {
+	Bozo    int      `json:"bozo"`
+	Error   string   `json:"error"`
+	Feed    fpItem   `json:"feed"`
+	Entries []fpItem `json:"entries"`
+}
+
+// requireFeedparser skips the test when python feedparser cannot be
+// imported outside CI and fails it in CI.
+func requireFeedparser(t *testing.T) {
 	t.Helper()
-	var p Parsed
-	if _, err := os.Stat(python); err != nil {
-		missing(t, python, err)
-		return p
+	out, err := exec.Command(feedparserPython, "-c", "import feedparser").CombinedOutput()
+	if err == nil {
+		return
 	}
-	if err := exec.Command(python, "-c", "import feedparser").Run(); err != nil {
-		missing(t, "python3-feedparser", err)
-		return p
+	if os.Getenv("CI") == "" {
+		t.Skipf("python feedparser not available: %v\n%s", err, out)
 	}
-	cmd := exec.Command(python, "-c", feedparserScript)
-	cmd.Stdin = bytes.NewReader(doc)
+	t.Fatalf("python feedparser not available in CI: %v\n%s", err, out)
+}
+
+// checkFeedparser reads paths with python feedparser and compares with the
+// documents as encoding/xml read them.
+func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string]Feed) {
+	t.Helper()
+	requireFeedparser(t)
+	cmd := exec.Command(feedparserPython, append([]string{"-c", feedparserScript}, paths...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("feedparser: %v", err)
+		t.Fatalf("feedparser: %v\n%s", err, stderr.Bytes())
 	}
-	if err := json.Unmarshal(out, &p); err != nil {
+	var got map[string]fpDoc
+	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("feedparser output: %v\n%s", err, out)
 	}
-	if p.Bozo != 0 {
-		t.Errorf("feedparser bozo: %s\ndocument:\n%s", p.BozoException, head(doc))
-	}
-	return p
-}
-
-// atomDoc is the part of an Atom document the Schematron rules look at.
-type atomDoc struct {
-	Authors []struct{} `xml:"http://www.w3.org/2005/Atom author"`
-	Entries []struct {
-		ID      string     `xml:"http://www.w3.org/2005/Atom id"`
-		Authors []struct{} `xml:"http://www.w3.org/2005/Atom author"`
-		Content *struct{}  `xml:"http://www.w3.org/2005/Atom content"`
-		Links   []struct {
-			Rel string `xml:"rel,attr"`
-		} `xml:"http://www.w3.org/2005/Atom link"`
-		Source *struct {
-			Authors []struct{} `xml:"http://www.w3.org/2005/Atom author"`
-		} `xml:"http://www.w3.org/2005/Atom source"`
-	} `xml:"http://www.w3.org/2005/Atom entry"`
-}
-
-// schematron checks the RFC 4287 rules that the RELAX NG schema cannot.
-func schematron(t testing.TB, doc []byte) {
-	t.Helper()
-	var d atomDoc
-	if err := xml.Unmarshal(doc, &d); err != nil {
-		t.Fatalf("parse Atom: %v", err)
-	}
-	ids := map[string]bool{}
-	for i, e := range d.Entries {
-		hasAuthor := len(d.Authors) > 0 || len(e.Authors) > 0 || (e.Source != nil && len(e.Source.Authors) > 0)
-		if !hasAuthor {
-			t.Errorf("entry %d (%s): no author in entry, source or feed (RFC 4287 4.1.2)", i, e.ID)
+	for name, f := range parsed {
+		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".atom")
+		doc := got[path]
+		if doc.Bozo != 0 {
+			t.Errorf("%s: feedparser bozo: %s", name, doc.Error)
 		}
-		hasAlternate := false
-		for _, l := range e.Links {
-			if l.Rel == "" || l.Rel == "alternate" {
-				hasAlternate = true
-			}
+		want := fpDoc{Feed: fpItem{ID: f.ID, Title: f.Title, Link: Alternate(f.Links)}}
+		for _, e := range f.Entries {
+			// feedparser reads the id as the link of an entry without one.
+			link := cmp.Or(Alternate(e.Links), e.ID)
+			want.Entries = append(want.Entries, fpItem{ID: e.ID, Title: e.Title, Link: link})
 		}
-		if !hasAlternate && e.Content == nil {
-			t.Errorf("entry %d (%s): neither content nor an alternate link (RFC 4287 4.1.2)", i, e.ID)
+		doc.Error = ""
+		if diff := gocmp.Diff(want, doc, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: feedparser read (-want +got):\n%s", name, diff)
 		}
-		if ids[e.ID] {
-			t.Errorf("entry %d: id %q repeats within the document", i, e.ID)
-		}
-		ids[e.ID] = true
 	}
 }

@@ -1,0 +1,346 @@
+package feedout
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/feeds"
+
+	"github.com/tributary/tributary/storage"
+)
+
+// The Atom document is built from our own encoding/xml structs, not from
+// gorilla's Feed.ToAtom: that conversion ignores Feed.Id (the feed id becomes
+// the link), allows a single feed link (no self + alternate pair), drops item
+// categories and sources, emits <updated></updated> for undated items and a
+// random urn:uuid for items without an id, and its AtomEntry.Category and
+// AtomEntry.Source are plain strings, which give invalid <category> (no term)
+// and <source> elements. We reuse gorilla's leaf types (AtomLink, AtomAuthor,
+// AtomContent, AtomSummary) and its feeds.WriteXML writer.
+
+const (
+	// generatorName is the atom:generator text.
+	generatorName = "tributary"
+	// derivedIDPrefix prefixes the stored article ID when the article's GUID
+	// is not an absolute URI.
+	derivedIDPrefix = "urn:tributary:"
+	// linkAlternate and linkSelf are atom:link rel values.
+	linkAlternate = "alternate"
+	linkSelf      = "self"
+	// textHTML is the type of content and summary: sanitised HTML.
+	textHTML = "html"
+)
+
+// FeedMeta describes the feed-level elements of one Atom document. It is a
+// plain value; WriteAtom does not keep it.
+type FeedMeta struct {
+	// ID is the feed's atom:id, an absolute IRI stable across restarts.
+	ID string
+	// Title is the feed title, plain text.
+	Title string
+	// SelfURL is the absolute URL the document is served at
+	// (link rel="self", type application/atom+xml).
+	SelfURL string
+	// AlternateURL is the absolute URL of the HTML page the feed belongs to
+	// (link rel="alternate", type text/html); omitted when empty.
+	AlternateURL string
+	// Updated is the feed's atom:updated. When zero, WriteAtom uses the
+	// newest updated time of the articles.
+	Updated time.Time
+	// Author is the name of the feed-level atom:author; it stands in for
+	// entries without an author. Omitted when empty.
+	Author string
+}
+
+// atomFeed is the atom:feed element.
+type atomFeed struct {
+	XMLName   xml.Name          `xml:"http://www.w3.org/2005/Atom feed"`
+	ID        string            `xml:"id"`
+	Title     atomText          `xml:"title"`
+	Updated   string            `xml:"updated"`
+	Links     []feeds.AtomLink  // self and alternate
+	Author    *feeds.AtomAuthor // the aggregate: satisfies the entry-author rule
+	Generator string            `xml:"generator"`
+	Entries   []atomEntry       `xml:"entry"`
+}
+
+// FeedXml returns f itself, so that feeds.WriteXML can encode it.
+func (f *atomFeed) FeedXml() any { return f }
+
+// atomEntry is one atom:entry element.
+type atomEntry struct {
+	ID         string             `xml:"id"`
+	Title      atomText           `xml:"title"`
+	Links      []feeds.AtomLink   // alternate, when the article has a link
+	Published  string             `xml:"published,omitempty"`
+	Updated    string             `xml:"updated"`
+	Author     *feeds.AtomAuthor  // when the author is known
+	Categories []atomCategory     `xml:"category"`
+	Content    *feeds.AtomContent // article content, else its summary
+	Summary    *feeds.AtomSummary // when both content and summary exist
+	Source     *atomSource        `xml:"source"`
+}
+
+// atomText is an Atom text construct.
+type atomText struct {
+	Type  string `xml:"type,attr,omitempty"`
+	Value string `xml:",chardata"`
+}
+
+// atomCategory is an atom:category element.
+type atomCategory struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
+}
+
+// atomSource is an atom:source element: the metadata of the origin feed.
+type atomSource struct {
+	ID    string           `xml:"id,omitempty"`
+	Title *atomText        `xml:"title"`
+	Links []feeds.AtomLink // self (the feed URL) and alternate (its website)
+}
+
+// WriteAtom writes an Atom 1.0 (RFC 4287) document to w: the feed described
+// by feed and one entry per article, every article given, newest Published
+// first (ties in descending ID order, as storage.Store.Latest returns them).
+// Characters that XML 1.0 forbids (control characters other than tab,
+// newline and carriage return, U+FFFE, U+FFFF, surrogates) and invalid UTF-8
+// bytes are removed from every text and attribute value. Entry ids are
+// unique within the document. WriteAtom does not modify articles and is safe
+// for concurrent use.
+func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
+	sorted := slices.Clone(articles)
+	slices.SortStableFunc(sorted, func(a, b storage.Article) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+
+	updated := feed.Updated
+	if updated.IsZero() {
+		updated = newestUpdated(sorted)
+	}
+	if updated.IsZero() {
+		return errors.New("write atom: no updated time for the feed")
+	}
+
+	doc := &atomFeed{
+		ID:        xmlText(feed.ID),
+		Title:     atomText{Type: "text", Value: xmlText(feed.Title)},
+		Updated:   atomTime(updated),
+		Links:     []feeds.AtomLink{{Href: xmlText(feed.SelfURL), Rel: linkSelf, Type: "application/atom+xml"}},
+		Generator: generatorName,
+		Entries:   make([]atomEntry, 0, len(sorted)),
+	}
+	if feed.AlternateURL != "" {
+		doc.Links = append(doc.Links, feeds.AtomLink{Href: xmlText(feed.AlternateURL), Rel: linkAlternate, Type: "text/html"})
+	}
+	if feed.Author != "" {
+		doc.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlText(feed.Author)}}
+	}
+
+	seen := make(map[string]bool, len(sorted))
+	for _, a := range sorted {
+		doc.Entries = append(doc.Entries, newEntry(a, entryID(a, seen), updated))
+	}
+
+	if err := feeds.WriteXML(doc, w); err != nil {
+		return fmt.Errorf("write atom %s: %w", feed.ID, err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write atom %s: %w", feed.ID, err)
+	}
+	return nil
+}
+
+// newEntry builds the entry of a; id is its unique atom:id and fallback the
+// updated time used when the article carries no date at all.
+func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
+	e := atomEntry{
+		ID:      id,
+		Title:   atomText{Type: "text", Value: xmlText(a.Title)},
+		Updated: atomTime(fallback),
+	}
+	if u := articleUpdated(a); !u.IsZero() {
+		e.Updated = atomTime(u)
+	}
+	if !a.Published.IsZero() {
+		e.Published = atomTime(a.Published)
+	}
+	link := xmlText(a.Link)
+	if link != "" {
+		e.Links = []feeds.AtomLink{{Href: link, Rel: linkAlternate}}
+	}
+	if author := xmlText(a.Author); author != "" {
+		e.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: author}}
+	}
+	for _, c := range a.Categories {
+		term := xmlText(c.Slug)
+		if term == "" || term == storage.AllSlug {
+			continue
+		}
+		e.Categories = append(e.Categories, atomCategory{Term: term, Label: xmlText(c.Name)})
+	}
+
+	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	switch {
+	case content != "" && summary != "":
+		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}
+		e.Summary = &feeds.AtomSummary{Type: textHTML, Content: summary}
+	case content != "":
+		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}
+	case summary != "" || link == "":
+		// Without an alternate link an entry needs a content element
+		// (RFC 4287 4.1.1.1), even an empty one.
+		e.Content = &feeds.AtomContent{Type: textHTML, Content: summary}
+	}
+
+	e.Source = newSource(a.Source)
+	return e
+}
+
+// newSource builds the atom:source of s, or nil when s names nothing.
+func newSource(s storage.Source) *atomSource {
+	id := xmlText(s.ID)
+	feedURL := xmlText(s.FeedURL)
+	if id == "" {
+		id = feedURL
+	}
+	title := xmlText(s.Title)
+	link := xmlText(s.Link)
+	if id == "" && title == "" && link == "" {
+		return nil
+	}
+	src := &atomSource{ID: id}
+	if title != "" {
+		src.Title = &atomText{Type: "text", Value: title}
+	}
+	if feedURL != "" {
+		src.Links = append(src.Links, feeds.AtomLink{Href: feedURL, Rel: linkSelf})
+	}
+	if link != "" {
+		src.Links = append(src.Links, feeds.AtomLink{Href: link, Rel: linkAlternate})
+	}
+	return src
+}
+
+// entryID returns the atom:id of a: its GUID when that is an absolute URI
+// not yet in seen, else the derived "urn:tributary:" + ID, suffixed with
+// "-2", "-3"… until unused. The result is added to seen.
+func entryID(a storage.Article, seen map[string]bool) string {
+	id := xmlText(a.GUID)
+	if !isAbsoluteURI(id) || seen[id] {
+		derived := derivedIDPrefix + xmlText(a.ID)
+		id = derived
+		for n := 2; seen[id]; n++ {
+			id = derived + "-" + strconv.Itoa(n)
+		}
+	}
+	seen[id] = true
+	return id
+}
+
+// isAbsoluteURI reports whether s is an absolute URI usable as an atom:id:
+// it has a scheme (RFC 3986 3.1) and something after it, contains no space
+// or control character, and parses as a URL.
+func isAbsoluteURI(s string) bool {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" || rest == "" {
+		return false
+	}
+	for i, r := range scheme {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	_, err := url.Parse(s)
+	return err == nil
+}
+
+// articleUpdated is the updated time of a: Updated, but never before
+// Published; zero when a has neither.
+func articleUpdated(a storage.Article) time.Time {
+	if a.Updated.Before(a.Published) {
+		return a.Published
+	}
+	return a.Updated
+}
+
+// newestUpdated is the latest articleUpdated of articles, zero when none.
+func newestUpdated(articles []storage.Article) time.Time {
+	var newest time.Time
+	for _, a := range articles {
+		if u := articleUpdated(a); u.After(newest) {
+			newest = u
+		}
+	}
+	return newest
+}
+
+// atomTime formats t as an RFC 3339 date-time in UTC.
+func atomTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// xmlText returns s without the characters XML 1.0 forbids and without
+// invalid UTF-8 bytes; encoding/xml would otherwise write U+FFFD for them.
+func xmlText(s string) string {
+	if isXMLText(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isXMLChar(r) && !(r == utf8.RuneError && size == 1) {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// isXMLText reports whether s is valid UTF-8 made only of XML 1.0 characters.
+func isXMLText(s string) bool {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isXMLChar(r) || r == utf8.RuneError && size == 1 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// isXMLChar reports whether r is a Char of XML 1.0 (production [2]).
+func isXMLChar(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r':
+		return true
+	case r < 0x20:
+		return false
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false
+	case r <= 0xFFFD:
+		return true
+	default:
+		return 0x10000 <= r && r <= 0x10FFFF
+	}
+}
