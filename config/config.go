@@ -1,9 +1,45 @@
 // Package config loads and validates tributary's YAML configuration file.
+//
+// Load and Parse decode the file twice with go.yaml.in/yaml/v3: once through a
+// Decoder with KnownFields(true), which reports unknown and repeated keys,
+// and once into a yaml.Node tree, from which every value is read together
+// with its line. Every problem in a file is reported at once, one per line,
+// as "FILE:LINE: path: message", ordered by line, where path names the key
+// with the real 0-based index of each list item, e.g. "feeds[2].schedule".
+//
+// A loaded Config is a plain value: it holds no file handles, and it is safe
+// for concurrent reads as long as nobody modifies it.
 package config
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultUserAgent is the User-Agent sent with every request when
+// fetch.user_agent is not set.
+const DefaultUserAgent = "tributary/0.1 (+https://github.com/tributary/tributary)"
+
+// Defaults for the keys a file may leave out; see the example config.
+const (
+	defaultTitle          = "tributary"
+	defaultListen         = "127.0.0.1:8080"
+	defaultDataDir        = "./data"
+	defaultSchedule       = "@every 15m"
+	defaultConcurrency    = 16
+	defaultPerHost        = 2
+	defaultTimeout        = 30 * time.Second
+	defaultMaxBody        = 10 * mebibyte
+	defaultMaxAge         = 720 * time.Hour
+	defaultMaxPerCategory = 5000
+	defaultPageSize       = 50
 )
 
 // Config is a loaded, validated configuration. Load fills every default, so
@@ -16,16 +52,24 @@ type Config struct {
 	// Listen is the HTTP listen address. Default "127.0.0.1:8080".
 	Listen string
 	// BaseURL is the public URL used in self links, without trailing slash.
-	// Default "http://" + Listen.
+	// Default "http://" + Listen, with a wildcard host ("", 0.0.0.0, ::)
+	// replaced by 127.0.0.1 (localhost for ::).
 	BaseURL string
-	// DataDir holds tributary.db. Default $STATE_DIRECTORY when set, else "./data".
+	// DataDir holds tributary.db. Default $STATE_DIRECTORY (its first
+	// entry) when set, else "./data". A relative data_dir is resolved
+	// against the directory of the config file.
 	DataDir string
 	// Schedule is the robfig/cron spec for every source. Default "@every 15m".
 	Schedule string
-	Fetch     Fetch
+	// Fetch holds the fetch.* settings.
+	Fetch Fetch
+	// Retention holds the retention.* settings.
 	Retention Retention
-	Output    Output
-	// Categories are the categories with titles and match rules.
+	// Output holds the output.* settings.
+	Output Output
+	// Categories are the declared categories (the categories: list), in
+	// file order, each with a distinct Slug. Feeds may name further
+	// categories that are not declared here.
 	Categories []Category
 	// Feeds are the sources, in file order.
 	Feeds []Feed
@@ -35,13 +79,15 @@ type Config struct {
 type Fetch struct {
 	// Concurrency is the number of fetches in flight, all hosts. Default 16.
 	Concurrency int
-	// PerHost is the number of fetches in flight to one host. Default 2.
+	// PerHost is the number of fetches in flight to one host, at most
+	// Concurrency. Default 2, or Concurrency if that is lower.
 	PerHost int
 	// Timeout bounds one whole fetch. Default 30s.
 	Timeout time.Duration
-	// MaxBody is the largest accepted response body in bytes. Default 10 MB.
+	// MaxBody is the largest accepted response body in bytes. Default 10 MB
+	// (10 × 1024 × 1024 bytes).
 	MaxBody int64
-	// UserAgent is sent with every request. Default "tributary/VERSION (+https://github.com/tributary/tributary)".
+	// UserAgent is sent with every request. Default DefaultUserAgent.
 	UserAgent string
 }
 
@@ -76,7 +122,9 @@ type Feed struct {
 	URL string
 	// Title overrides the feed's own title when non-empty.
 	Title string
-	// Categories are category names this source's articles are filed in.
+	// Categories are the names of the categories this source's articles
+	// are filed in, as written; each has a non-empty Slug other than "all".
+	// They need not be declared in Config.Categories.
 	Categories []string
 	// SourceCategories: also file articles under each item's own categories.
 	SourceCategories bool
@@ -88,14 +136,64 @@ type Feed struct {
 	Exclude *regexp.Regexp
 }
 
+// EffectiveSchedule returns the cron spec that applies to f: its own
+// schedule, or global (normally Config.Schedule) when it has none.
+func (f Feed) EffectiveSchedule(global string) string {
+	if f.Schedule != "" {
+		return f.Schedule
+	}
+	return global
+}
+
 // Load reads, decodes and validates the file at path. On invalid input the
-// error lists every problem, one per line, as "FILE:LINE: path: message".
-func Load(path string) (*Config, error) { panic("unimplemented") }
+// error lists every problem, one per line, as "FILE:LINE: path: message";
+// if the file cannot be read the error wraps the *fs.PathError.
+// Load reads $STATE_DIRECTORY for the default data_dir.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
 
-// Parse is Load on bytes already read; name is used in error messages.
-func Parse(name string, data []byte) (*Config, error) { panic("unimplemented") }
+// Parse is Load on bytes already read; name is used in error messages, as
+// Config.Path, and to resolve a relative data_dir.
+func Parse(name string, data []byte) (*Config, error) {
+	v := &validator{file: name}
+	root, err := v.decodeTree(data)
+	if err != nil {
+		return nil, err
+	}
+	v.checkKeys(data)
+	cfg := v.build(root)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
 
-// Slug returns the URL slug of a category name: Unicode NFKD, diacritics
-// dropped, lower case, every run of characters other than a-z0-9 replaced by
-// "-", trimmed of "-". It may return "" for a name with no letters or digits.
-func Slug(name string) string { panic("unimplemented") }
+// decodeTree decodes the first document of data into a node tree and returns
+// its top node, nil for an empty file. A syntax error is returned at once,
+// since nothing else can be read; a second document is a problem.
+func (v *validator) decodeTree(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, v.syntaxError(err)
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		v.addf(&next, "", "the file holds more than one YAML document (only one is read)")
+	case !errors.Is(err, io.EOF):
+		return nil, v.syntaxError(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Size units. KB, MB and GB are binary multiples, as are KiB, MiB and GiB.
+const (
+	kibibyte = 1 << 10
+	mebibyte = 1 << 20
+	gibibyte = 1 << 30
+)
+
+// Limits checked by build.
+const (
+	minMaxBody     = kibibyte
+	maxMaxBody     = gibibyte
+	maxConcurrency = 1000
+	maxPageSize    = 1000
+	maxTimeout     = 10 * time.Minute
+	minMaxAge      = time.Hour
+	minEvery       = time.Minute
+)
+
+// parseSize reads a byte count: a whole number, optionally followed by a
+// unit B, KB, MB, GB, KiB, MiB or GiB (any case, optionally after a space).
+// KB is 1024 bytes, MB 1024² and GB 1024³, the same as KiB, MiB and GiB.
+// Sizes above 1 TiB are refused, so the result never overflows.
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.TrimSpace(s[len(num):])
+	var mult int64
+	switch strings.ToLower(unit) {
+	case "", "b":
+		mult = 1
+	case "kb", "kib":
+		mult = kibibyte
+	case "mb", "mib":
+		mult = mebibyte
+	case "gb", "gib":
+		mult = gibibyte
+	default:
+		return 0, fmt.Errorf("invalid size %q: use a whole number of bytes, or of KB, MB or GB", s)
+	}
+	n, err := strconv.ParseUint(num, 10, 63) // no sign: sizes are not negative
+	if err != nil || n > (1<<40)/uint64(mult) {
+		return 0, fmt.Errorf("invalid size %q: use a whole number of bytes, or of KB, MB or GB", s)
+	}
+	return int64(n) * mult, nil
+}
+
+// parseSchedule checks a robfig/cron spec the way the scheduler reads it
+// (cron.ParseStandard: 5 fields or a descriptor) and requires an @every
+// interval of at least a minute, to be polite to the feeds' servers.
+func parseSchedule(spec string) (err error) {
+	// cron v3.0.1 panics when a time zone is not followed by a space, as in
+	// "TZ=0" or "CRON_TZ=UTC\t@hourly"; the check below catches those, and
+	// the recover any other panic of the unmaintained parser.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid cron spec %q: the cron parser failed on it (%v)", spec, r)
+		}
+	}()
+	for _, prefix := range []string{"CRON_TZ=", "TZ="} {
+		if zone, ok := strings.CutPrefix(spec, prefix); ok && !strings.Contains(zone, " ") {
+			return fmt.Errorf("invalid cron spec %q: a time zone must be followed by a space and a schedule", spec)
+		}
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		msg := err.Error()
+		// "expected exactly 5 fields, found 2: [every 5]": the fields
+		// repeat the spec, which the message quotes already.
+		if i := strings.LastIndex(msg, ": ["); i >= 0 && strings.HasSuffix(msg, "]") {
+			msg = msg[:i]
+		}
+		return fmt.Errorf("invalid cron spec %q: %s", spec, msg)
+	}
+	if d, ok := sched.(cron.ConstantDelaySchedule); ok && d.Delay < minEvery {
+		return fmt.Errorf("invalid cron spec %q: @every must be at least 1m, to be polite to the feeds' servers", spec)
+	}
+	return nil
+}
+
+// compileRegexp compiles a Go regular expression, with an error that
+// quotes it and drops the "error parsing regexp: " prefix.
+func compileRegexp(expr string) (*regexp.Regexp, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, fmt.Errorf("invalid regexp %q: %s", expr, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	}
+	return re, nil
+}
+
+// checkListen checks a listen address: host:port with a numeric port.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid address %q: want host:port, e.g. 127.0.0.1:8080", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("invalid address %q: the port must be a number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// defaultBaseURL derives base_url from a valid listen address. A wildcard
+// host is replaced by one a local browser can reach.
+func defaultBaseURL(listen string) string {
+	host, port, _ := net.SplitHostPort(listen) // checked by checkListen
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parseHTTPURL parses an absolute http or https URL with a host.
+func parseHTTPURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		// Unwrap drops the *url.Error prefix, which repeats the URL.
+		return nil, fmt.Errorf("invalid URL %q: %w", s, errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("invalid URL %q: want an absolute http or https URL", s)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("invalid URL %q: no host", s)
+	}
+	return u, nil
+}
+
+// feedKey is the identity of a feed URL for duplicate detection: the
+// scheme and host lower-cased, the rest as written.
+func feedKey(u *url.URL) string {
+	k := *u
+	k.Host = strings.ToLower(k.Host)
+	return k.String()
+}
