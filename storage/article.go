@@ -17,9 +17,13 @@ type Article struct {
 	// Link is the clean absolute URL of the original (tracking parameters and
 	// fragment removed); empty when the item had none.
 	Link string `json:"link,omitempty"`
-	// Published is the publication time in UTC, never in the future.
+	// Published is the publication time in UTC, never in the future. Zero
+	// in an article given to SaveArticles means unknown: the store uses the
+	// first-seen time, or keeps the stored time of an existing article.
 	Published time.Time `json:"published"`
 	// Updated is the time of the latest edit in UTC; never before Published.
+	// Zero, or a time not after the stored one, in an article given to
+	// SaveArticles means "no newer edit date"; see SaveArticles.
 	Updated time.Time `json:"updated"`
 	// Author is the author's display name, empty when unknown.
 	Author string `json:"author,omitempty"`

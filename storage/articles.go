@@ -31,7 +31,11 @@ type change struct {
 
 // SaveArticles stores articles: new ones are inserted, changed ones rewritten
 // in place (keeping the stored ID and FirstSeen), identical ones skipped.
-// A new article's zero FirstSeen becomes the store clock's now. Every ID must
+// Zero times mean "unknown": a new article's zero FirstSeen becomes the
+// store clock's now and its zero Published becomes FirstSeen; an existing
+// article keeps its stored Published when the new one is zero, and its
+// stored Updated unless the new one is later. An article whose content
+// changed without a later Updated gets Updated = now. Every ID must
 // be 32 lower-case hex digits (see ItemKey) and no category may be empty or
 // AllSlug; otherwise nothing is stored. When an ID appears more than once the
 // last copy wins and is counted once. All writes of one call happen in one
@@ -50,7 +54,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	var res SaveResult
 	var pending bool
 	err = s.db.View(func(tx *bolt.Tx) error {
-		changes, r, err := planSave(tx, arts)
+		changes, r, err := planSave(tx, arts, s.now().UTC())
 		res, pending = r, len(changes) > 0
 		return err
 	})
@@ -66,12 +70,13 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	// Plan again under the write lock: another writer may have stored some
 	// of the same articles since the read transaction.
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		changes, r, err := planSave(tx, arts)
+		now := s.now().UTC()
+		changes, r, err := planSave(tx, arts, now)
 		if err != nil {
 			return err
 		}
 		res = r
-		return applySave(tx, changes, s.now().UTC())
+		return applySave(tx, changes, now)
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -141,8 +146,8 @@ func sameContent(a, b Article) bool {
 }
 
 // planSave classifies arts against the stored articles and returns the
-// ones to write.
-func planSave(tx *bolt.Tx, arts []Article) ([]change, SaveResult, error) {
+// ones to write, with their times completed by inheritTimes.
+func planSave(tx *bolt.Tx, arts []Article, now time.Time) ([]change, SaveResult, error) {
 	b := tx.Bucket([]byte(bucketArticles))
 	var res SaveResult
 	var changes []change
@@ -153,15 +158,60 @@ func planSave(tx *bolt.Tx, arts []Article) ([]change, SaveResult, error) {
 			return nil, SaveResult{}, err
 		case !found:
 			res.New++
-			changes = append(changes, change{art: a})
-		case sameContent(a, old):
-			res.Unchanged++
+			changes = append(changes, change{art: newTimes(a, now)})
 		default:
+			a = inheritTimes(a, old)
+			if sameContent(a, old) {
+				res.Unchanged++
+				continue
+			}
+			if !a.Updated.After(old.Updated) {
+				// Edited without a newer date from the source: the edit
+				// itself is the update readers must see.
+				a.Updated = laterOf(now, old.Updated)
+			}
 			res.Updated++
 			changes = append(changes, change{art: a, old: &old})
 		}
 	}
 	return changes, res, nil
+}
+
+// newTimes completes the times of an article stored for the first time: an
+// unknown FirstSeen is now, an unknown Published is FirstSeen, and Updated
+// is never before Published.
+func newTimes(a Article, now time.Time) Article {
+	if a.FirstSeen.IsZero() {
+		a.FirstSeen = now
+	}
+	if a.Published.IsZero() {
+		a.Published = a.FirstSeen
+	}
+	a.Updated = laterOf(a.Updated, a.Published)
+	return a
+}
+
+// inheritTimes completes the times of an article already stored as old:
+// an unknown Published keeps the stored one, and an Updated that is not
+// newer than the stored one is the stored one, so that a source re-sending
+// an item without dates (or with an older date) is not an edit.
+func inheritTimes(a, old Article) Article {
+	if a.Published.IsZero() {
+		a.Published = old.Published
+	}
+	if !a.Updated.After(old.Updated) {
+		a.Updated = old.Updated
+	}
+	a.Updated = laterOf(a.Updated, a.Published)
+	return a
+}
+
+// laterOf returns the later of a and b.
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // applySave writes changes: article values, index entries and category
@@ -179,8 +229,6 @@ func applySave(tx *bolt.Tx, changes []change, now time.Time) error {
 			a.FirstSeen = c.old.FirstSeen
 			oldCats = filedUnder(*c.old)
 			oldKey = indexKey(c.old.Published, c.old.ID)
-		case a.FirstSeen.IsZero():
-			a.FirstSeen = now
 		}
 		val, err := encodeArticle(a)
 		if err != nil {

@@ -21,7 +21,7 @@ func TestSaveAndLatest(t *testing.T) {
 		testArticle("b", hour(10), "business", "world"),
 		testArticle("c", hour(12), "business"),
 		testArticle("d", hour(9)),
-		testArticle("e", time.Time{}, "world"), // no date: sorts oldest
+		testArticle("e", time.Time{}, "world"), // no date: published when first seen (now)
 	)
 	if diff := cmp.Diff(SaveResult{New: 5}, res); diff != "" {
 		t.Errorf("SaveArticles (-want +got):\n%s", diff)
@@ -32,11 +32,11 @@ func TestSaveAndLatest(t *testing.T) {
 		limit int
 		want  []string
 	}{
-		{"all", AllSlug, 10, []string{"c", "b", "d", "a", "e"}},
-		{"all limited", AllSlug, 2, []string{"c", "b"}},
-		{"category", "world", 10, []string{"b", "a", "e"}},
+		{"all", AllSlug, 10, []string{"e", "c", "b", "d", "a"}},
+		{"all limited", AllSlug, 2, []string{"e", "c"}},
+		{"category", "world", 10, []string{"e", "b", "a"}},
 		{"other category", "business", 10, []string{"c", "b"}},
-		{"limit one", "world", 1, []string{"b"}},
+		{"limit one", "world", 1, []string{"e"}},
 		{"limit zero", AllSlug, 0, []string{}},
 		{"negative limit", AllSlug, -1, []string{}},
 		{"unknown slug", "sports", 10, []string{}},
@@ -214,17 +214,65 @@ func TestSaveEditsInPlace(t *testing.T) {
 			if diff := cmp.Diff(tt.counts, counts); diff != "" {
 				t.Errorf("category counts (-want +got):\n%s", diff)
 			}
+			stored := make(map[string]Article)
+			for _, a := range base() {
+				stored[a.ID] = a
+			}
 			for _, e := range edited {
 				got, _, err := s.Article(t.Context(), e.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
 				e.FirstSeen = testNow()
+				if !sameContent(e, stored[e.ID]) && !e.Updated.After(stored[e.ID].Updated) {
+					e.Updated = testNow() // an edit without a newer date is stamped now
+				}
 				if diff := cmp.Diff(e, got); diff != "" {
 					t.Errorf("stored article (-want +got):\n%s", diff)
 				}
 			}
 		})
+	}
+}
+
+func TestSaveUnknownTimes(t *testing.T) {
+	s := newTestStore(t)
+	undated := testArticle("a", time.Time{}, "world")
+	undated.Updated = time.Time{}
+	undated.FirstSeen = time.Time{}
+	if diff := cmp.Diff(SaveResult{New: 1}, save(t, s, undated)); diff != "" {
+		t.Fatalf("first save (-want +got):\n%s", diff)
+	}
+	got, _, err := s.Article(t.Context(), undated.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Published.Equal(testNow()) || !got.Updated.Equal(testNow()) || !got.FirstSeen.Equal(testNow()) {
+		t.Fatalf("undated article stored with published %v, updated %v, first seen %v; want all %v",
+			got.Published, got.Updated, got.FirstSeen, testNow())
+	}
+
+	// The same undated item fetched again later is not an edit.
+	if diff := cmp.Diff(SaveResult{Unchanged: 1}, save(t, s, undated)); diff != "" {
+		t.Errorf("re-save of undated item (-want +got):\n%s", diff)
+	}
+
+	// Its text edited, still without dates: stored in place, stamped now.
+	edited := undated
+	edited.Content = "<p>corrected</p>"
+	if diff := cmp.Diff(SaveResult{Updated: 1}, save(t, s, edited)); diff != "" {
+		t.Errorf("edit of undated item (-want +got):\n%s", diff)
+	}
+	got, _, err = s.Article(t.Context(), undated.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Content != edited.Content || !got.Published.Equal(testNow()) || got.Updated.Before(got.Published) {
+		t.Errorf("after edit: content %q, published %v, updated %v", got.Content, got.Published, got.Updated)
+	}
+	// And the edited item fetched again is unchanged.
+	if diff := cmp.Diff(SaveResult{Unchanged: 1}, save(t, s, edited)); diff != "" {
+		t.Errorf("re-save after edit (-want +got):\n%s", diff)
 	}
 }
 
