@@ -2,20 +2,32 @@ package fetcher
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
+	"github.com/microcosm-cc/bluemonday"
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
+// untitledLen is the length, in runes, of a title made from an item's text.
+const untitledLen = 80
+
 // normalizer turns parsed feeds into storage.Articles. It is built once per
-// configuration and is safe for concurrent use.
-type normalizer struct{}
+// configuration and is safe for concurrent use: it holds only the sanitising
+// policy and the category rules, both read-only after newNormalizer.
+type normalizer struct {
+	policy     *bluemonday.Policy
+	categories categorizer
+}
 
 // newNormalizer returns a normalizer applying the match rules of categories.
-func newNormalizer(categories []config.Category) *normalizer { panic("unimplemented") }
+func newNormalizer(categories []config.Category) *normalizer {
+	return &normalizer{policy: newPolicy(), categories: newCategorizer(categories)}
+}
 
 // normalized is what normalize makes of one parsed feed.
 type normalized struct {
@@ -29,6 +41,195 @@ type normalized struct {
 
 // normalize converts every item of feed, fetched for the source src from the
 // URL base (the final URL after redirects), at time now.
+//
+// Items are kept in feed order; an item whose ID repeats an earlier one is
+// skipped. Nil items, fields and times are tolerated, and a nil feed or base
+// gives what can be had without them.
 func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL, now time.Time) normalized {
-	panic("unimplemented")
+	now = now.UTC()
+	source := feedSource(feed, src, base)
+	out := normalized{Title: source.Title}
+	if feed == nil {
+		return out
+	}
+	feedAuthor := personName(feed.Authors, feed.Author)
+	seen := make(map[string]bool, len(feed.Items))
+	for _, item := range feed.Items {
+		if item == nil {
+			continue
+		}
+		a, keep := n.article(item, src, base, now)
+		if !keep {
+			out.Filtered++
+			continue
+		}
+		if seen[a.ID] {
+			continue
+		}
+		seen[a.ID] = true
+		if a.Author == "" {
+			a.Author = feedAuthor
+		}
+		a.Source = source
+		out.Articles = append(out.Articles, a)
+	}
+	return out
+}
+
+// article builds the Article of one item, without its Source and feed-level
+// author fallback. It reports false when src's include/exclude rules drop
+// the item.
+func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, bool) {
+	title := plainText(item.Title)
+	rawContent := strings.TrimSpace(item.Content)
+	rawSummary := strings.TrimSpace(item.Description)
+	text := plainText(rawContent)
+	if rawSummary != rawContent {
+		if summaryText := plainText(rawSummary); !strings.Contains(text, summaryText) {
+			text = strings.TrimSpace(text + " " + summaryText)
+		}
+	}
+	matchText := title + " " + text
+	if src.Include != nil && !src.Include.MatchString(matchText) {
+		return storage.Article{}, false
+	}
+	if src.Exclude != nil && src.Exclude.MatchString(matchText) {
+		return storage.Article{}, false
+	}
+
+	guid := strings.ToValidUTF8(strings.TrimSpace(item.GUID), "\uFFFD")
+	link, linkURL := itemLink(item, guid, base)
+	contentBase := base
+	if linkURL != nil {
+		contentBase = linkURL
+	}
+	a := storage.Article{
+		// The title and text, not the raw markup, feed the hash of an item
+		// without GUID or link: a CDN rewriting image URLs changes no ID.
+		ID:         storage.ItemKey(src.URL, guid, link, title, text),
+		GUID:       guid,
+		Title:      title,
+		Link:       link,
+		Author:     personName(item.Authors, item.Author),
+		Categories: n.categories.categorize(src, item.Categories, matchText),
+		FirstSeen:  now,
+	}
+	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
+	if a.Title == "" {
+		a.Title = excerpt(text, untitledLen)
+	}
+	if a.Title == "" {
+		a.Title = "(untitled)"
+	}
+	if rawContent != "" {
+		a.Content = sanitizeHTML(n.policy, rawContent, contentBase)
+	}
+	if rawSummary != "" && rawSummary != rawContent {
+		a.Summary = sanitizeHTML(n.policy, rawSummary, contentBase)
+	}
+	if a.Summary == a.Content {
+		a.Summary = "" // the same text twice: keep it as content only
+	}
+	return a, true
+}
+
+// itemLink returns the clean absolute http(s) URL of an item and the
+// resolved URL before cleaning (nil when there is none): its link, else its
+// first other link, else its GUID when that is an absolute http(s) URL.
+// Relative links are resolved against base: gofeed resolves xml:base but
+// leaves an RSS link without one as written.
+func itemLink(item *gofeed.Item, guid string, base *url.URL) (string, *url.URL) {
+	candidates := make([]string, 0, 2+len(item.Links))
+	candidates = append(candidates, item.Link)
+	candidates = append(candidates, item.Links...)
+	for _, c := range candidates {
+		if u := absoluteHTTP(c, base); u != nil {
+			return storage.CleanURL(u.String()), u
+		}
+	}
+	if u := absoluteHTTP(guid, nil); u != nil {
+		return storage.CleanURL(u.String()), u
+	}
+	return "", nil
+}
+
+// absoluteHTTP returns raw resolved against base (when not nil) if that
+// gives an http or https URL with a host, else nil.
+func absoluteHTTP(raw string, base *url.URL) *url.URL {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+// personName returns the display name of the first person of people (else
+// of the deprecated single person) with a name or, failing that, an email.
+func personName(people []*gofeed.Person, single *gofeed.Person) string {
+	for _, p := range people {
+		if name := displayName(p); name != "" {
+			return name
+		}
+	}
+	return displayName(single)
+}
+
+// displayName returns p's name as plain text, else its email; "" for nil.
+func displayName(p *gofeed.Person) string {
+	if p == nil {
+		return ""
+	}
+	if name := plainText(p.Name); name != "" {
+		return name
+	}
+	return plainText(p.Email)
+}
+
+// feedSource returns the attribution of the articles of feed, fetched for src
+// from base. Its ID is the feed's Atom id when the parser kept the original
+// feed (gofeed.Parser.KeepOriginalFeed), else the feed's self link, else the
+// configured URL.
+func feedSource(feed *gofeed.Feed, src config.Feed, base *url.URL) storage.Source {
+	s := storage.Source{FeedURL: src.URL, ID: src.URL, Title: collapseSpace(src.Title)}
+	if feed != nil {
+		if id := atomFeedID(feed); id != "" {
+			s.ID = id
+		} else if u := absoluteHTTP(feed.FeedLink, base); u != nil {
+			s.ID = u.String()
+		}
+		if s.Title == "" {
+			s.Title = plainText(feed.Title)
+		}
+		if u := absoluteHTTP(feed.Link, base); u != nil {
+			s.Link = storage.CleanURL(u.String())
+		}
+	}
+	if s.Title == "" {
+		if u, err := url.Parse(src.URL); err == nil && u.Host != "" {
+			s.Title = u.Host
+		} else {
+			s.Title = src.URL
+		}
+	}
+	return s
+}
+
+// atomFeedID returns the trimmed id of feed's original Atom document, or ""
+// when it has none or the parser did not keep the original feed.
+func atomFeedID(feed *gofeed.Feed) string {
+	orig, ok := feed.OriginalFeed().(*atom.Feed)
+	if !ok || orig == nil {
+		return ""
+	}
+	return strings.ToValidUTF8(strings.TrimSpace(orig.ID), "\uFFFD")
 }
