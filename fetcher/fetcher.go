@@ -1,18 +1,25 @@
-// Package fetcher pulls the configured sources on their schedules, turns their
-// items into storage.Articles and saves them.
 package fetcher
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/robfig/cron/v3"
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
-// Store is what the fetcher needs from storage.
+// Store is what the fetcher needs from storage. Its methods are called
+// concurrently, from one goroutine per source being fetched.
 type Store interface {
 	SaveArticles(ctx context.Context, articles []storage.Article) (storage.SaveResult, error)
 	SourceState(ctx context.Context, feedURL string) (storage.SourceState, bool, error)
@@ -33,44 +40,104 @@ type Options struct {
 
 // Result is the outcome of fetching one source.
 type Result struct {
+	// FeedURL is the configured URL of the source.
 	FeedURL string
 	// Title is the source's title (configured override, else the feed's own).
 	Title string
 	// Outcome is the short word also stored in storage.SourceState.Outcome.
-	Outcome   string
+	Outcome string
+	// New, Updated and Unchanged count what saving the source's articles did.
 	New       int
 	Updated   int
 	Unchanged int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
-	// Err is the failure, nil on success.
-	Err      error
+	// Err is the failure, nil on success (a 304 is a success).
+	Err error
+	// Duration is how long the fetch took, from its start (including any
+	// wait for a free slot under the per-host limit) to the stored state.
 	Duration time.Duration
 }
 
 // Fetcher fetches sources. It is safe for concurrent use, but passes never
-// overlap: a pass started while another runs waits for it.
-type Fetcher struct{}
+// overlap: RunOnce or FetchNow started while another pass runs waits for it,
+// while a tick of Run skips. A Fetcher needs no closing: the idle
+// connections of the HTTP client it builds itself close after 90 seconds.
+type Fetcher struct {
+	store   Store
+	client  *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	parser  *gofeed.Parser
+	norm    *normalizer
+	fetch   config.Fetch
+	sources []*source
+	byURL   map[string]*source
+	hosts   *hostLimiter
+	// pass holds a token while a pass runs.
+	pass chan struct{}
+}
 
-// New returns a Fetcher for the sources of cfg.
+// source is one configured feed with its parsed schedule.
+type source struct {
+	// index is the position in the config, which orders Results.
+	index int
+	feed  config.Feed
+	sched cron.Schedule
+	// host is the lower-cased host name, the key of the per-host limit.
+	host string
+}
+
+// New returns a Fetcher for the sources of cfg, which must have been
+// validated by config.Load. The Fetcher keeps cfg's feeds; a new config
+// needs a new Fetcher.
 func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
-	panic("unimplemented")
+	if cfg == nil || store == nil {
+		return nil, errors.New("fetcher: config and store are required")
+	}
+	f := &Fetcher{
+		store:  store,
+		client: opts.Client,
+		log:    opts.Logger,
+		now:    opts.Now,
+		parser: newParser(),
+		norm:   newNormalizer(cfg.Categories),
+		fetch:  cfg.Fetch,
+		byURL:  make(map[string]*source, len(cfg.Feeds)),
+		hosts:  newHostLimiter(max(cfg.Fetch.PerHost, 1)),
+		pass:   make(chan struct{}, 1),
+	}
+	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
+	if f.client == nil {
+		f.client = newHTTPClient(cfg.Fetch)
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	for i, fd := range cfg.Feeds {
+		sched, err := parseSchedule(cmp.Or(fd.Schedule, cfg.Schedule))
+		if err != nil {
+			return nil, fmt.Errorf("fetcher: source %s: %w", fd.URL, err)
+		}
+		u, err := url.Parse(fd.URL)
+		if err != nil {
+			return nil, fmt.Errorf("fetcher: source %s: %w", fd.URL, err)
+		}
+		src := &source{index: i, feed: fd, sched: sched, host: strings.ToLower(u.Hostname())}
+		f.sources = append(f.sources, src)
+		f.byURL[fd.URL] = src
+	}
+	return f, nil
 }
 
-// RunOnce fetches every source that is due now, under the concurrency
-// limits, and returns one Result per source fetched, in config order.
-// Per-source failures are in the Results; the error is non-nil only when the
-// pass itself could not run (ctx cancelled before it started).
-func (f *Fetcher) RunOnce(ctx context.Context) ([]Result, error) { panic("unimplemented") }
-
-// FetchNow fetches the sources with the given URLs now (every source when
-// none is given), due or not, and returns their Results in config order.
-// An URL that names no configured source is an error.
-func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, error) {
-	panic("unimplemented")
+// newParser returns the shared parser. It keeps the original feed so that
+// the normaliser can read what gofeed's universal Feed drops, such as the
+// Atom feed id used to attribute articles to their source.
+func newParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.KeepOriginalFeed = true
+	return p
 }
-
-// Run schedules passes until ctx is done: one pass right away, then one on
-// every tick of a UTC cron schedule, each fetching the sources then due.
-// It returns once the pass in flight, if any, has finished or been cancelled.
-func (f *Fetcher) Run(ctx context.Context) error { panic("unimplemented") }

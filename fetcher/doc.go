@@ -1,0 +1,39 @@
+// Package fetcher pulls the configured sources on their schedules, turns their
+// items into storage.Articles and saves them.
+//
+// # One fetch
+//
+// Each source is fetched with a plain GET under a per-source timeout
+// (fetch.timeout, covering the whole exchange including the body). The
+// validators of the last 200 answer are sent back verbatim as If-None-Match
+// and If-Modified-Since; a 304, or a 200 without validators whose body hashes
+// to the one stored, ends the fetch as "not-modified" without a parse or an
+// article write. Bodies are read through a limit that fails, rather than
+// truncates, past fetch.max_body decompressed bytes. A charset named only in
+// the Content-Type header is honoured, and invalid UTF-8 is repaired to
+// U+FFFD. An HTML page where a feed was expected fails with the feed links
+// it advertises.
+//
+// # Passes
+//
+// A pass fetches a set of sources with at most fetch.concurrency fetches in
+// flight overall and fetch.per_host to one host. Passes never overlap:
+// RunOnce and FetchNow wait for a running pass to finish, while the ticks of
+// Run skip when a pass is still running. One source failing, stalling or
+// panicking never stops the others.
+//
+// # Schedule
+//
+// Every source has a cron spec (its own schedule, else the global one). After
+// a success the source is next due at the spec's next activation; after a
+// failure it backs off exponentially from its normal interval, with ±10%
+// jitter, capped at 24 hours and never earlier than the spec's next
+// activation. Run looks for due sources once a minute, in UTC.
+//
+// # Outcomes
+//
+// Every fetch ends with one outcome word, stored in storage.SourceState and
+// returned in Result: "ok", "not-modified", "http-error", "timeout",
+// "network-error", "too-large", "parse-error", "not-a-feed", "store-error",
+// "panic", or "canceled" when the pass's context ended first.
+package fetcher

@@ -1,0 +1,260 @@
+package fetcher
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary/tributary/storage"
+)
+
+// job is one source to fetch in a pass.
+type job struct {
+	src *source
+	st  storage.SourceState
+	// err is set when the stored state could not be read.
+	err error
+}
+
+// RunOnce fetches every source that is due now, under the concurrency
+// limits, and returns one Result per source fetched, in config order.
+// A source is due when it was never fetched or its stored NextDue has come.
+// Per-source failures are in the Results; the error is non-nil only when the
+// pass itself could not run (ctx cancelled before it started). RunOnce waits
+// for a pass already running to finish first.
+func (f *Fetcher) RunOnce(ctx context.Context) ([]Result, error) {
+	if err := f.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer f.unlock()
+	return f.runDue(ctx)
+}
+
+// FetchNow fetches the sources with the given URLs now (every source when
+// none is given), due or not, and returns their Results in config order.
+// An URL that names no configured source is an error, and nothing is
+// fetched. FetchNow waits for a pass already running to finish first.
+func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, error) {
+	srcs := f.sources
+	if len(feedURLs) > 0 {
+		srcs = nil
+		var errs []error
+		for _, u := range feedURLs {
+			src, ok := f.byURL[u]
+			if !ok {
+				errs = append(errs, fmt.Errorf("fetch %s: not a configured source", u))
+				continue
+			}
+			if !slices.Contains(srcs, src) {
+				srcs = append(srcs, src)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		slices.SortFunc(srcs, func(a, b *source) int { return cmp.Compare(a.index, b.index) })
+	}
+	if err := f.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer f.unlock()
+	jobs, err := f.jobs(ctx, srcs, false)
+	if err != nil {
+		return nil, err
+	}
+	return f.runPass(ctx, jobs), nil
+}
+
+// scheduledPass is the job of Run's ticks: a pass over the due sources,
+// skipped when another pass still runs.
+func (f *Fetcher) scheduledPass(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	select {
+	case f.pass <- struct{}{}:
+	default:
+		f.log.Debug("fetch pass skipped: another pass is running")
+		return
+	}
+	defer f.unlock()
+	// An error here means ctx ended before the pass began: nothing to report.
+	_, _ = f.runDue(ctx)
+}
+
+// lock waits until no other pass runs; unlock ends the pass.
+func (f *Fetcher) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case f.pass <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (f *Fetcher) unlock() { <-f.pass }
+
+// runDue runs a pass over the sources due now. The caller holds the lock.
+func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
+	jobs, err := f.jobs(ctx, f.sources, true)
+	if err != nil {
+		return nil, err
+	}
+	return f.runPass(ctx, jobs), nil
+}
+
+// jobs reads the stored state of srcs and returns the jobs for them, only
+// for the due ones when onlyDue is set. A state that cannot be read makes a
+// job that fails with it, unless ctx ended, which ends the pass.
+func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job, error) {
+	now := f.now()
+	jobs := make([]job, 0, len(srcs))
+	for _, src := range srcs {
+		st, ok, err := f.store.SourceState(ctx, src.feed.URL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			jobs = append(jobs, job{src: src, err: fmt.Errorf("read source state: %w", err)})
+			continue
+		}
+		if onlyDue && !isDue(src.sched, st, ok, now) {
+			continue
+		}
+		jobs = append(jobs, job{src: src, st: st})
+	}
+	return jobs, nil
+}
+
+// runPass fetches jobs, at most fetch.concurrency at a time, and returns
+// their Results in the order of jobs. Jobs are started round-robin across
+// hosts, so that sources of one busy host do not take every worker while
+// they wait for that host's limit.
+func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
+	start := f.now()
+	results := make([]Result, len(jobs))
+	var g errgroup.Group
+	g.SetLimit(f.fetch.Concurrency)
+	for _, i := range roundRobin(jobs) {
+		g.Go(func() error {
+			results[i] = f.runJob(ctx, jobs[i])
+			return nil // per-source failures are in results
+		})
+	}
+	_ = g.Wait() // every goroutine returns nil
+	f.logPass(ctx, results, f.now().Sub(start))
+	return results
+}
+
+// runJob fetches one source and logs its result. A panic is recovered into
+// a Result with outcome "panic", so that it ends neither the pass nor the
+// daemon.
+func (f *Fetcher) runJob(ctx context.Context, j job) (res Result) {
+	start := f.now()
+	defer func() {
+		if r := recover(); r != nil {
+			f.log.Error("panic while fetching source",
+				slog.String("feed_url", j.src.feed.URL),
+				slog.Any("panic", r),
+				slog.String("stack", string(debug.Stack())))
+			res = Result{
+				FeedURL:  j.src.feed.URL,
+				Title:    cmp.Or(j.src.feed.Title, j.st.Title),
+				Outcome:  outcomePanic,
+				Err:      fmt.Errorf("fetch %s: panic: %v", j.src.feed.URL, r),
+				Duration: f.now().Sub(start),
+			}
+		}
+	}()
+	if j.err != nil {
+		res = Result{
+			FeedURL: j.src.feed.URL,
+			Title:   j.src.feed.Title,
+			Outcome: outcomeStoreError,
+			Err:     fmt.Errorf("fetch %s: %w", j.src.feed.URL, j.err),
+		}
+	} else {
+		res = f.fetchSource(ctx, j.src, j.st)
+	}
+	switch {
+	case res.Outcome == outcomeCanceled:
+		f.log.Debug("source fetch canceled", slog.String("feed_url", res.FeedURL))
+	case res.Err != nil:
+		f.log.Warn("source fetch failed",
+			slog.String("feed_url", res.FeedURL),
+			slog.String("outcome", res.Outcome),
+			slog.Any("error", res.Err))
+	default:
+		f.log.Debug("source fetched",
+			slog.String("feed_url", res.FeedURL),
+			slog.String("outcome", res.Outcome),
+			slog.Int("new", res.New),
+			slog.Int("updated", res.Updated),
+			slog.Int("filtered", res.Filtered),
+			slog.Duration("duration", res.Duration))
+	}
+	return res
+}
+
+// logPass writes the one summary line of a pass: at Info, or at Debug when
+// no source was due (Run looks every minute).
+func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration) {
+	var ok, notModified, failed, added, updated int
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			failed++
+		case r.Outcome == outcomeNotModified:
+			notModified++
+		default:
+			ok++
+		}
+		added += r.New
+		updated += r.Updated
+	}
+	level := slog.LevelInfo
+	if len(results) == 0 {
+		level = slog.LevelDebug
+	}
+	f.log.LogAttrs(ctx, level, "fetch pass finished",
+		slog.Int("sources", len(results)),
+		slog.Int("ok", ok),
+		slog.Int("not_modified", notModified),
+		slog.Int("failed", failed),
+		slog.Int("new", added),
+		slog.Int("updated", updated),
+		slog.Duration("duration", d))
+}
+
+// roundRobin returns the indexes of jobs ordered by taking one job of each
+// host in turn, hosts in order of first appearance.
+func roundRobin(jobs []job) []int {
+	var hosts []string
+	byHost := map[string][]int{}
+	for i, j := range jobs {
+		if _, ok := byHost[j.src.host]; !ok {
+			hosts = append(hosts, j.src.host)
+		}
+		byHost[j.src.host] = append(byHost[j.src.host], i)
+	}
+	order := make([]int, 0, len(jobs))
+	for len(order) < len(jobs) {
+		for _, h := range hosts {
+			if q := byHost[h]; len(q) > 0 {
+				order = append(order, q[0])
+				byHost[h] = q[1:]
+			}
+		}
+	}
+	return order
+}

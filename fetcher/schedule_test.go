@@ -1,0 +1,294 @@
+package fetcher
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/storage"
+)
+
+func TestParseSchedule(t *testing.T) {
+	tests := []struct {
+		spec    string
+		wantErr bool
+	}{
+		{"@every 15m", false},
+		{"*/5 * * * *", false},
+		{"@daily", false},
+		{"CRON_TZ=UTC 0 6 * * *", false},
+		{"TZ=0", true}, // panics inside cron.ParseStandard
+		{"CRON_TZ=UTC", true},
+		{"* * * * * *", true},
+		{"", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			_, err := parseSchedule(tt.spec)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("parseSchedule(%q) err = %v, wantErr %v", tt.spec, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
+	tests := []struct {
+		spec  string
+		fails int
+		want  time.Duration // before jitter and before the next-run floor
+		floor time.Duration // the schedule's next activation from now
+	}{
+		{"@every 15m", 1, 15 * time.Minute, 15 * time.Minute},
+		{"@every 15m", 2, 30 * time.Minute, 15 * time.Minute},
+		{"@every 15m", 5, 4 * time.Hour, 15 * time.Minute},
+		{"@every 15m", 7, 16 * time.Hour, 15 * time.Minute},
+		{"@every 15m", 8, 24 * time.Hour, 15 * time.Minute},
+		{"@every 15m", 1000, 24 * time.Hour, 15 * time.Minute},
+		{"@every 10s", 1, time.Minute, 10 * time.Second}, // base at least 1m
+		{"@every 10s", 3, 4 * time.Minute, 10 * time.Second},
+		{"0 6 * * *", 1, 24 * time.Hour, 20*time.Hour + 30*time.Minute},
+		{"0 6 * * *", 4, 24 * time.Hour, 20*time.Hour + 30*time.Minute},
+		{"@yearly", 2, 24 * time.Hour, 0}, // floor is next New Year
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.spec, tt.fails), func(t *testing.T) {
+			sched, err := parseSchedule(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := sched.Next(now)
+			lo, hi := later(now.Add(tt.want*9/10), next), later(now.Add(tt.want*11/10), next)
+			seen := map[time.Time]bool{}
+			for range 200 {
+				got := backoff(sched, tt.fails, now)
+				if got.Before(lo) || got.After(hi) {
+					t.Fatalf("backoff = now+%v, want within [%v, %v]", got.Sub(now), lo.Sub(now), hi.Sub(now))
+				}
+				seen[got] = true
+			}
+			if hi.Sub(lo) > time.Second && len(seen) < 2 {
+				t.Errorf("backoff has no jitter: always %v", seen)
+			}
+		})
+	}
+}
+
+func TestIsDue(t *testing.T) {
+	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
+	every5, _ := parseSchedule("@every 5m")
+	tests := []struct {
+		name     string
+		st       storage.SourceState
+		hasState bool
+		want     bool
+	}{
+		{"never fetched", storage.SourceState{}, false, true},
+		{"due", storage.SourceState{NextDue: now}, true, true},
+		{"not yet", storage.SourceState{NextDue: now.Add(time.Second), LastFetch: now.Add(-time.Minute)}, true, false},
+		{"schedule shortened", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-6 * time.Minute)}, true, true},
+		{"backing off", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-6 * time.Minute), ConsecutiveFailures: 3}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isDue(every5, tt.st, tt.hasState, now); got != tt.want {
+				t.Errorf("isDue = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunOnceDue(t *testing.T) {
+	srv := newFeedServer(t)
+	global := srv.set("/global", route{body: fetchFixture(t, "livemint-world.rss"), etag: `"g"`})
+	fast := srv.set("/fast", route{body: fetchFixture(t, "perspectives.rss"), etag: `"f"`})
+	broken := srv.set("/broken", route{status: http.StatusServiceUnavailable})
+	cfg := testConfig(feedsAt(global, fast, broken)...)
+	cfg.Feeds[1].Schedule = "@every 5m"
+	clock := newTestClock()
+	store := newFakeStore()
+	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
+
+	steps := []struct {
+		advance time.Duration
+		want    []string
+	}{
+		{0, []string{global, fast, broken}},
+		{time.Minute, nil},
+		{4 * time.Minute, []string{fast}}, // t+5m
+		{5 * time.Minute, []string{fast}}, // t+10m
+		// t+17m: broken's first backoff, 15m ±10%, has passed.
+		{7 * time.Minute, []string{global, fast, broken}},
+		{5 * time.Minute, []string{fast}}, // t+22m
+		// t+32m: broken now waits 30m ±10% from t+17m.
+		{10 * time.Minute, []string{global, fast}},
+	}
+	start := clock.Now()
+	for i, s := range steps {
+		clock.Advance(s.advance)
+		res, err := f.RunOnce(t.Context())
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		var got []string
+		for _, r := range res {
+			got = append(got, r.FeedURL)
+		}
+		if strings.Join(got, " ") != strings.Join(s.want, " ") {
+			t.Errorf("step %d (%v): fetched %v, want %v", i, clock.Now().Sub(start), got, s.want)
+		}
+	}
+}
+
+func TestRunOnceCanceled(t *testing.T) {
+	f := newTestFetcher(t, testConfig(feedsAt("http://127.0.0.1:1/feed")...), newFakeStore(), Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := f.RunOnce(ctx); err == nil {
+		t.Error("RunOnce with a cancelled context: no error")
+	}
+}
+
+// countingTransport answers every request in memory: 304, or a block until
+// the request is cancelled for URLs in stall.
+type countingTransport struct {
+	mu    sync.Mutex
+	count map[string]int
+	stall map[string]bool
+}
+
+func (c *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	u := req.URL.String()
+	c.mu.Lock()
+	c.count[u]++
+	stall := c.stall[u]
+	c.mu.Unlock()
+	if stall {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	}
+	return &http.Response{
+		StatusCode: http.StatusNotModified,
+		Status:     "304 Not Modified",
+		Header:     http.Header{},
+		Body:       io.NopCloser(bytes.NewReader(nil)),
+		Request:    req,
+	}, nil
+}
+
+func (c *countingTransport) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := map[string]int{}
+	for k, v := range c.count {
+		m[k] = v
+	}
+	return m
+}
+
+func TestRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const everyMin, every5, global = "http://a.test/1m", "http://b.test/5m", "http://c.test/15m"
+		cfg := testConfig(feedsAt(everyMin, every5, global)...)
+		cfg.Feeds[0].Schedule = "@every 1m"
+		cfg.Feeds[1].Schedule = "@every 5m"
+		tr := &countingTransport{count: map[string]int{}}
+		f, err := New(cfg, newFakeStore(), Options{Client: &http.Client{Transport: tr}, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- f.Run(ctx) }()
+
+		synctest.Wait()
+		want := map[string]int{everyMin: 1, every5: 1, global: 1}
+		if got := tr.counts(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after start: %v, want %v", got, want)
+		}
+		time.Sleep(15*time.Minute + 30*time.Second)
+		synctest.Wait()
+		want = map[string]int{everyMin: 16, every5: 4, global: 2}
+		if got := tr.counts(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("after 15m30s: %v, want %v", got, want)
+		}
+
+		cancel()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		default:
+			t.Fatal("Run did not return after cancel")
+		}
+	})
+}
+
+func TestRunStopsInFlightPass(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const stuck, fine = "http://slow.test/feed", "http://fine.test/feed"
+		cfg := testConfig(feedsAt(stuck, fine)...)
+		cfg.Fetch.Timeout = time.Hour
+		tr := &countingTransport{count: map[string]int{}, stall: map[string]bool{stuck: true}}
+		store := newFakeStore()
+		f, err := New(cfg, store, Options{Client: &http.Client{Transport: tr}, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- f.Run(ctx) }()
+
+		time.Sleep(5 * time.Minute) // ticks come and are skipped: the first pass still runs
+		synctest.Wait()
+		if got := tr.counts(); got[stuck] != 1 || got[fine] != 1 {
+			t.Errorf("requests = %v, want one each", got)
+		}
+		start := time.Now()
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("Run did not return after cancel")
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("Run took %v to stop", d)
+		}
+		store.mu.Lock()
+		_, stored := store.states[stuck]
+		store.mu.Unlock()
+		if stored {
+			t.Error("a cancelled fetch stored a state")
+		}
+	})
+}
+
+// TestNewScheduleOverride checks that a source's own schedule replaces the
+// global one and that a bad spec is an error, not a panic.
+func TestNewScheduleOverride(t *testing.T) {
+	cfg := testConfig(config.Feed{URL: "http://x.test/a", Schedule: "TZ=0"})
+	if _, err := New(cfg, newFakeStore(), Options{}); err == nil {
+		t.Error("New with a panicking cron spec: no error")
+	}
+	cfg = testConfig(config.Feed{URL: "http://x.test/a", Schedule: "@hourly"})
+	f, err := New(cfg, newFakeStore(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
+	if got := f.sources[0].sched.Next(now); !got.Equal(now.Add(30 * time.Minute)) {
+		t.Errorf("next run = %v", got)
+	}
+}
