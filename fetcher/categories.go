@@ -9,9 +9,6 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// allSlug is the reserved category every article is in; it is never listed.
-const allSlug = "all"
-
 // categorizer files articles into categories. It is built once from the
 // configured categories and is read-only afterwards, so safe for concurrent use.
 type categorizer struct {
@@ -36,7 +33,7 @@ func newCategorizer(categories []config.Category) categorizer {
 		if slug == "" {
 			slug = config.Slug(cat.Name)
 		}
-		if slug == "" || slug == allSlug {
+		if slug == "" || slug == storage.AllSlug {
 			continue
 		}
 		if _, dup := c.names[slug]; !dup {
@@ -52,16 +49,17 @@ func newCategorizer(categories []config.Category) categorizer {
 // categorize returns the categories of an article of src, sorted by slug and
 // without duplicates: the source's configured categories, the item's own
 // categories itemCats when src.SourceCategories is set, and every configured
-// category whose match rules find text (title and plain text of the item).
+// category whose match rules find text() (title and plain text of the item;
+// called only when there are rules, since extracting text is not free).
 // A slug is named by its configured category when there is one, else by the
 // first spelling seen. Names whose slug is empty or "all" are skipped.
 // It returns nil when there is no category.
-func (c categorizer) categorize(src config.Feed, itemCats []string, text string) []storage.Category {
+func (c categorizer) categorize(src config.Feed, itemCats []string, text func() string) []storage.Category {
 	found := make(map[string]string)
 	add := func(name string) {
 		name = collapseSpace(name)
 		slug := config.Slug(name)
-		if slug == "" || slug == allSlug {
+		if slug == "" || slug == storage.AllSlug {
 			return
 		}
 		if _, ok := found[slug]; ok {
@@ -84,7 +82,7 @@ func (c categorizer) categorize(src config.Feed, itemCats []string, text string)
 		if _, ok := found[r.slug]; ok {
 			continue
 		}
-		if slices.ContainsFunc(r.match, func(re *regexp.Regexp) bool { return re.MatchString(text) }) {
+		if slices.ContainsFunc(r.match, func(re *regexp.Regexp) bool { return re.MatchString(text()) }) {
 			found[r.slug] = c.names[r.slug]
 		}
 	}

@@ -3,6 +3,7 @@ package fetcher
 import (
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -83,17 +84,14 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	title := plainText(item.Title)
 	rawContent := strings.TrimSpace(item.Content)
 	rawSummary := strings.TrimSpace(item.Description)
-	text := plainText(rawContent)
-	if rawSummary != rawContent {
-		if summaryText := plainText(rawSummary); !strings.Contains(text, summaryText) {
-			text = strings.TrimSpace(text + " " + summaryText)
-		}
-	}
-	matchText := title + " " + text
-	if src.Include != nil && !src.Include.MatchString(matchText) {
+	// The plain text costs an HTML parse: extract it only for the rules,
+	// hashes and fallbacks that need it, and then only once.
+	text := sync.OnceValue(func() string { return itemText(rawContent, rawSummary) })
+	matchText := func() string { return title + " " + text() }
+	if src.Include != nil && !src.Include.MatchString(matchText()) {
 		return storage.Article{}, false
 	}
-	if src.Exclude != nil && src.Exclude.MatchString(matchText) {
+	if src.Exclude != nil && src.Exclude.MatchString(matchText()) {
 		return storage.Article{}, false
 	}
 
@@ -103,10 +101,14 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if linkURL != nil {
 		contentBase = linkURL
 	}
-	a := storage.Article{
+	hashText := ""
+	if guid == "" && link == "" {
 		// The title and text, not the raw markup, feed the hash of an item
 		// without GUID or link: a CDN rewriting image URLs changes no ID.
-		ID:         storage.ItemKey(src.URL, guid, link, title, text),
+		hashText = text()
+	}
+	a := storage.Article{
+		ID:         storage.ItemKey(src.URL, guid, link, title, hashText),
 		GUID:       guid,
 		Title:      title,
 		Link:       link,
@@ -116,7 +118,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	}
 	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
 	if a.Title == "" {
-		a.Title = excerpt(text, untitledLen)
+		a.Title = excerpt(text(), untitledLen)
 	}
 	if a.Title == "" {
 		a.Title = "(untitled)"
@@ -131,6 +133,18 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 		a.Summary = "" // the same text twice: keep it as content only
 	}
 	return a, true
+}
+
+// itemText returns the plain text of an item's content, followed by that of
+// its summary when the summary is not already part of the content.
+func itemText(rawContent, rawSummary string) string {
+	text := plainText(rawContent)
+	if rawSummary != rawContent {
+		if summaryText := plainText(rawSummary); !strings.Contains(text, summaryText) {
+			text = strings.TrimSpace(text + " " + summaryText)
+		}
+	}
+	return text
 }
 
 // itemLink returns the clean absolute http(s) URL of an item and the

@@ -97,7 +97,7 @@ func normCheckArticles(res normalized, now time.Time) []string {
 			bad("article %d: categories not sorted: %v", i, a.Categories)
 		}
 		for j, c := range a.Categories {
-			if c.Slug == "" || c.Slug == allSlug || (j > 0 && a.Categories[j-1].Slug == c.Slug) {
+			if c.Slug == "" || c.Slug == storage.AllSlug || (j > 0 && a.Categories[j-1].Slug == c.Slug) {
 				bad("article %d: bad category %+v", i, c)
 			}
 		}

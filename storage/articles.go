@@ -68,8 +68,11 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 		return SaveResult{}, err
 	}
 	// Plan again under the write lock: another writer may have stored some
-	// of the same articles since the read transaction.
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	// of the same articles since the read transaction. Batch coalesces the
+	// saves of concurrent fetches into one commit (one fsync, and pages
+	// shared by their articles written once); it may run this function
+	// again after another caller's failure, which planning makes harmless.
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		changes, r, err := planSave(tx, arts, now)
 		if err != nil {
