@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +21,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	configPath := configFlag(fs)
 	var feeds stringList
 	fs.Var(&feeds, "feed", "fetch only the source with this `URL` (repeatable)")
-	level := logLevelFlag(fs)
+	level := logLevelFlag(fs, slog.LevelWarn) // the summary goes to stdout
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

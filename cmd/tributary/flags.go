@@ -53,10 +53,10 @@ func defaultConfigPath() string {
 	return "tributary.yaml"
 }
 
-// logLevelFlag registers -log-level.
-func logLevelFlag(fs *flag.FlagSet) *slog.Level {
+// logLevelFlag registers -log-level with the default def.
+func logLevelFlag(fs *flag.FlagSet, def slog.Level) *slog.Level {
 	lvl := new(slog.Level)
-	fs.TextVar(lvl, "log-level", slog.LevelInfo, "log `LEVEL`: debug, info, warn or error")
+	fs.TextVar(lvl, "log-level", def, "log `LEVEL`: debug, info, warn or error")
 	return lvl
 }
 

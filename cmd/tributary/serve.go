@@ -23,7 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		"Run the daemon: fetch every source on its schedule and serve the merged feeds\n"+
 			"over HTTP until SIGTERM or SIGINT, then shut down gracefully.", stdout)
 	configPath := configFlag(fs)
-	level := logLevelFlag(fs)
+	level := logLevelFlag(fs, slog.LevelInfo)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
