@@ -20,6 +20,9 @@ import (
 // for the source attribution, which goes in the "_source" extension object.
 // JSONAttachment.Size is an int32, so sizes past 2 GiB are left out.
 
+// jsonSummaryLen bounds the plain-text summary of an item, in runes.
+const jsonSummaryLen = 500
+
 // jsonFeedVersion is the version URL of JSON Feed 1.1.
 const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
 
@@ -52,7 +55,7 @@ const jsonSourceAbout = "https://github.com/tributary/tributary#json-feed-source
 // WriteJSONFeed writes a JSON Feed 1.1 document to w with the same entries,
 // in the same order, as WriteAtom. Item ids are the RSS guids (see
 // WriteRSS), url the clean original link, content_html the sanitised
-// content (summary the sanitised summary), tags the category names,
+// content (summary the plain text of the summary), tags the category names,
 // attachments the enclosures and "_source" the origin feed. The next page
 // is next_url. WriteJSONFeed does not modify articles and is safe for
 // concurrent use.
@@ -101,7 +104,7 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 		Url:           xmlText(a.Link),
 		Title:         xmlText(a.Title),
 		ContentHTML:   xmlText(a.Content),
-		Summary:       xmlText(a.Summary),
+		Summary:       excerpt(xmlText(a.Summary), jsonSummaryLen),
 		PublishedDate: &published,
 	}}
 	if u := articleUpdated(a); !u.IsZero() {
@@ -110,7 +113,7 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 	}
 	if it.ContentHTML == "" {
 		// JSON Feed requires content_html or content_text.
-		it.ContentHTML, it.Summary = it.Summary, ""
+		it.ContentHTML, it.Summary = xmlText(a.Summary), ""
 	}
 	if it.ContentHTML == "" {
 		it.ContentText = it.Title
@@ -134,7 +137,7 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 			att.Size = int32(e.Length)
 		}
 		if att.MIMEType == "" {
-			att.MIMEType = "application/octet-stream" // required by JSON Feed
+			att.MIMEType = unknownMediaType // required by JSON Feed
 		}
 		it.Attachments = append(it.Attachments, att)
 	}

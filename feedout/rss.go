@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -26,6 +27,9 @@ const (
 	nsContent = "http://purl.org/rss/1.0/modules/content/"
 	nsDC      = "http://purl.org/dc/elements/1.1/"
 )
+
+// unknownMediaType is the type of an enclosure whose source gave none.
+const unknownMediaType = "application/octet-stream"
 
 // rssDoc is the rss element.
 type rssDoc struct {
@@ -165,9 +169,11 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 	}
 	for _, enc := range a.Enclosures {
 		if u := xmlText(enc.URL); u != "" {
-			// length is required by RSS; 0 means unknown.
+			// RSS requires type and length; 0 means an unknown length.
 			e.Enclosures = append(e.Enclosures, &feeds.RssEnclosure{
-				Url: u, Type: xmlText(enc.Type), Length: strconv.FormatInt(enc.Length, 10),
+				Url:    u,
+				Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
+				Length: strconv.FormatInt(enc.Length, 10),
 			})
 		}
 	}
