@@ -28,14 +28,18 @@ const excerptLen = 280
 // parseTemplates parses the index and category page templates. They are
 // compiled into the binary, so an error is a programming error.
 func parseTemplates() (index, category *template.Template) {
-	index = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/index.html"))
-	category = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/category.html"))
+	index = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/index.html")).Lookup("index.html")
+	category = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/category.html")).Lookup("category.html")
 	return index, category
 }
 
 // feedLink is a link to one format of a category's feed.
 type feedLink struct {
 	Label, URL, MediaType string
+	// TypeAttr is the type attribute with its media type: html/template
+	// would write the "+" of a plain string as "&#43;", which naive
+	// autodiscovery code does not decode. It is built from constants only.
+	TypeAttr template.HTMLAttr
 }
 
 // categoryView is a category as the HTML pages show it.
@@ -121,6 +125,7 @@ func (h *handler) view(info storage.CategoryInfo) categoryView {
 			Label:     formatLabel(f),
 			URL:       h.baseURL + "/feeds/" + url.PathEscape(info.Slug) + f.ext,
 			MediaType: f.mediaType,
+			TypeAttr:  template.HTMLAttr(`type="` + f.mediaType + `"`),
 		})
 	}
 	return v

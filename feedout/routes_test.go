@@ -258,3 +258,45 @@ func TestOPML(t *testing.T) {
 		t.Errorf("version %q, title %q", doc.Version, doc.Head.Title)
 	}
 }
+
+func TestHTMLPages(t *testing.T) {
+	t.Parallel()
+	h, _ := pagingFixture(t)
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"/", []string{
+			`<title>Today News</title>`,
+			`<link rel="alternate" type="application/atom+xml" title="All sources (Atom)" href="https://news.example.org/feeds/all.atom">`,
+			`<link rel="alternate" type="application/feed+json" title="World (JSON Feed)" href="https://news.example.org/feeds/world.json">`,
+			`<a href="https://news.example.org/c/world">World</a>`,
+			`<a href="https://news.example.org/feeds/world.rss" type="application/rss+xml">RSS</a>`,
+			`<span class="count">23 entries</span>`,
+			`<time datetime="2026-03-02T10:00:00Z">2 Mar 2026, 10:00 UTC</time>`,
+		}},
+		{"/c/world", []string{
+			`<title>World · Today News</title>`,
+			`<a href="https://src1.example/story/22">Story 22: markets &amp; &lt;policy&gt;</a>`,
+			`<a href="https://src1.example/">Source 1</a>`,
+			`<p class="excerpt">Paragraph 22 with a link &amp; more text to read.</p>`,
+		}},
+		{"/c/sports", []string{`No entries yet.`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			rec := serve(h, "GET", tt.target, nil)
+			if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != htmlContentType {
+				t.Fatalf("status %d, Content-Type %q", rec.Code, rec.Header().Get("Content-Type"))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(rec.Body.String(), w) {
+					t.Errorf("page lacks %s", w)
+				}
+			}
+			if rec := serve(h, "GET", tt.target, http.Header{"If-None-Match": {rec.Header().Get("ETag")}}); rec.Code != http.StatusNotModified {
+				t.Errorf("If-None-Match: status %d, want 304", rec.Code)
+			}
+		})
+	}
+}
