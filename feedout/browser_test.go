@@ -36,8 +36,9 @@ func requireTool(t *testing.T, tool string) string {
 }
 
 // liveServer serves a handler over a real store, with BaseURL its own
-// address: World (23 articles), Science (2) and the empty Sports.
-func liveServer(t *testing.T) *httptest.Server {
+// address: World (23 articles), Science (2) and the empty Sports. wrap,
+// when not nil, wraps the handler.
+func liveServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -55,6 +56,9 @@ func liveServer(t *testing.T) *httptest.Server {
 		Categories: []storage.Category{world, science, {Slug: "sports", Name: "Sports"}},
 		Now:        func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 	})
+	if wrap != nil {
+		h = wrap(h)
+	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -137,7 +141,7 @@ func dumpDOM(t *testing.T, url string) *html.Node {
 
 func TestPagesInChromium(t *testing.T) {
 	t.Parallel()
-	srv := liveServer(t)
+	srv := liveServer(t, nil)
 
 	t.Run("index", func(t *testing.T) {
 		doc := dumpDOM(t, srv.URL+"/")
