@@ -51,6 +51,8 @@ const (
 type Store interface {
 	Page(ctx context.Context, slug string, q storage.PageQuery) (storage.Page, error)
 	Categories(ctx context.Context) ([]storage.CategoryInfo, error)
+	// Version changes whenever the store's content changes.
+	Version(ctx context.Context) (uint64, error)
 }
 
 var _ Store = (*storage.Store)(nil)
@@ -97,6 +99,13 @@ type handler struct {
 
 	mu    sync.Mutex
 	cache map[string]*document // by pageRequest.cacheKey
+	infos *storedInfos         // the last Categories read
+}
+
+// storedInfos is the category listing read at one store version.
+type storedInfos struct {
+	version uint64
+	infos   []storage.CategoryInfo
 }
 
 // maxCachedDocs bounds the document cache: the newest page of every
@@ -194,14 +203,14 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "feed not found", http.StatusNotFound)
 		return
 	}
-	req, err := parsePageQuery(r.URL.Query(), h.pageSize, h.maxLimit)
+	req, err := parsePageQuery(r.URL.RawQuery, h.pageSize, h.maxLimit)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	req.slug, req.format = slug, f
 	ctx := r.Context()
-	infos, err := h.store.Categories(ctx)
+	infos, err := h.storedCategories(ctx)
 	if err != nil {
 		h.fail(ctx, w, "list categories", slug, err)
 		return
@@ -219,8 +228,32 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	serveDocument(w, r, doc, f.contentType)
 }
 
+// storedCategories returns the store's category listing, read again only
+// when the store's version changed: most requests cost one empty read
+// transaction. The result is shared and must not be modified.
+func (h *handler) storedCategories(ctx context.Context) ([]storage.CategoryInfo, error) {
+	v, err := h.store.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	cached := h.infos
+	h.mu.Unlock()
+	if cached != nil && cached.version == v {
+		return cached.infos, nil
+	}
+	infos, err := h.store.Categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.infos = &storedInfos{version: v, infos: infos}
+	h.mu.Unlock()
+	return infos, nil
+}
+
 // serveDocument writes doc (gzipped when r accepts it) with its validators,
-// answering conditional and HEAD requests through http.ServeContent.
+// answering conditional and HEAD requests (see writeBody).
 func serveDocument(w http.ResponseWriter, r *http.Request, doc *document, contentType string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType)
@@ -231,8 +264,7 @@ func serveDocument(w http.ResponseWriter, r *http.Request, doc *document, conten
 		body, etag = doc.gzipped, doc.gzipTag
 		hdr.Set("Content-Encoding", "gzip")
 	}
-	hdr.Set("ETag", etag)
-	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+	writeBody(w, r, etag, doc.modified, body)
 }
 
 // fail answers 500 and logs err of the step op: at Error level, or at Debug

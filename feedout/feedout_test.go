@@ -30,6 +30,7 @@ type fakeStore struct {
 	articles []storage.Article
 	updated  map[string]time.Time // by slug, including "all"
 	latest   map[string]int       // Page calls by slug
+	version  uint64               // add calls
 	// categoriesErr and latestErr fail Categories and Page when set.
 	categoriesErr, latestErr error
 }
@@ -45,6 +46,7 @@ func newFakeStore() *fakeStore {
 func (f *fakeStore) add(at time.Time, articles ...storage.Article) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.version++
 	for _, a := range articles {
 		f.articles = append(f.articles, a)
 		f.updated[storage.AllSlug] = at
@@ -99,6 +101,13 @@ func (f *fakeStore) Page(_ context.Context, slug string, q storage.PageQuery) (s
 		p.Newest, p.Oldest = storage.CursorOf(p.Articles[0]), storage.CursorOf(p.Articles[len(p.Articles)-1])
 	}
 	return p, nil
+}
+
+// Version counts the calls of add: the store changes only there.
+func (f *fakeStore) Version(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.version, f.categoriesErr
 }
 
 func (f *fakeStore) Categories(context.Context) ([]storage.CategoryInfo, error) {

@@ -78,7 +78,7 @@ type categoryData struct {
 // listCategories returns every served category: "all" first, then the
 // configured and stored ones by name, with their stored counts.
 func (h *handler) listCategories(ctx context.Context) ([]storage.CategoryInfo, error) {
-	infos, err := h.store.Categories(ctx)
+	infos, err := h.storedCategories(ctx)
 	if err != nil {
 		return nil, err
 	}

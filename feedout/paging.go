@@ -33,8 +33,15 @@ var errBadQuery = errors.New("bad query")
 // must be an integer in [1, maxLimit]; before and after are cursors in
 // unpadded base64url (as the paging links carry them), at most one of them.
 // Other parameters are ignored: readers add their own cache busters.
-func parsePageQuery(q url.Values, pageSize, maxLimit int) (pageRequest, error) {
+func parsePageQuery(rawQuery string, pageSize, maxLimit int) (pageRequest, error) {
 	p := pageRequest{limit: pageSize}
+	if rawQuery == "" {
+		return p, nil
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return p, fmt.Errorf("%w: %w", errBadQuery, err)
+	}
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > maxLimit {
@@ -42,7 +49,6 @@ func parsePageQuery(q url.Values, pageSize, maxLimit int) (pageRequest, error) {
 		}
 		p.limit, p.explicit = n, true
 	}
-	var err error
 	if p.before, err = decodeCursor(q, "before"); err != nil {
 		return p, err
 	}
@@ -74,6 +80,9 @@ const cursorLen = 40
 
 // cacheKey identifies the document p asks for.
 func (p pageRequest) cacheKey() string {
+	if !p.explicit && p.before == nil && p.after == nil {
+		return p.slug + p.format.ext // the newest page, most requests
+	}
 	return p.slug + p.format.ext + "?" + p.query(p.before, p.after).Encode()
 }
 
