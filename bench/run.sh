@@ -95,9 +95,10 @@ rate() {
 }
 
 echo "feed: $feed, $bytes bytes, 50 entries; wrk -t$threads -c$conns -d$duration on loopback"
+# Pairs run back to back, so that both sides of a ratio see the same load.
 t200=$(rate "tributary 200" "http://127.0.0.1:$tport$feed")
-t304=$(rate "tributary 304" "http://127.0.0.1:$tport$feed" "If-None-Match: $tetag")
 n200=$(rate "nginx 200" "http://127.0.0.1:$nport$feed")
+t304=$(rate "tributary 304" "http://127.0.0.1:$tport$feed" "If-None-Match: $tetag")
 n304=$(rate "nginx 304" "http://127.0.0.1:$nport$feed" "If-None-Match: $netag")
 printf '%-16s %12s\n' "case" "requests/s"
 printf '%-16s %12s\n' "tributary 200" "$t200" "tributary 304" "$t304" "nginx 200" "$n200" "nginx 304" "$n304"

@@ -110,7 +110,7 @@ type storedInfos struct {
 
 // maxCachedDocs bounds the document cache: the newest page of every
 // category and format is always worth keeping, while archive pages walked
-// once are not. When full, an arbitrary entry is dropped.
+// once are not. When full, an archive page is dropped, else any document.
 const maxCachedDocs = 1024
 
 // document is one rendered feed, immutable once built.
@@ -314,14 +314,24 @@ func (h *handler) document(ctx context.Context, cat storage.Category, ver versio
 	}
 	h.mu.Lock()
 	if _, ok := h.cache[key]; !ok && len(h.cache) >= maxCachedDocs {
-		for k := range h.cache {
-			delete(h.cache, k)
-			break
-		}
+		h.evictOne()
 	}
 	h.cache[key] = doc
 	h.mu.Unlock()
 	return doc, nil
+}
+
+// evictOne drops one document from the cache: an archive page (a key with
+// a query) when there is one, else any. The caller holds h.mu.
+func (h *handler) evictOne() {
+	victim := ""
+	for k := range h.cache {
+		victim = k
+		if strings.Contains(k, "?") {
+			break
+		}
+	}
+	delete(h.cache, victim)
 }
 
 // render reads the page req asks for of cat and renders its document in
