@@ -1,8 +1,12 @@
-// Package feedcheck validates rendered Atom documents the way their readers
-// see them: against the RFC 4287 RELAX NG schema and our judge overlay with
-// jing, against the two Schematron rules of the schema that jing ignores, and
-// through Debian's python3-feedparser, which must read the same ids, titles
-// and links as encoding/xml. It exists for tests.
+// Package feedcheck validates rendered feed documents the way their readers
+// see them. Atom documents (Atom) are checked against the RFC 4287 RELAX NG
+// schema and our judge overlay with jing, against the two Schematron rules
+// of the schema that jing ignores, and through Debian's python3-feedparser,
+// which must read the same ids, titles and links as encoding/xml. RSS
+// documents (RSS) are checked against the rules of RSS 2.0 and through
+// feedparser. JSON Feed documents (JSONFeed) are checked against JSON Feed
+// 1.1 and read back through gofeed: Debian's feedparser 6.0 has no JSON Feed
+// parser. It exists for tests.
 //
 // The external tools are optional on a developer's machine: when jing or
 // feedparser is missing the check is skipped, unless the CI environment
@@ -261,9 +265,9 @@ func requireFeedparser(t *testing.T) {
 	t.Fatalf("python feedparser not available in CI: %v\n%s", err, out)
 }
 
-// checkFeedparser reads paths with python feedparser and compares with the
-// documents as encoding/xml read them.
-func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string]Feed) {
+// runFeedparser reads paths with python feedparser and returns what it
+// read of each, by path.
+func runFeedparser(t *testing.T, paths []string) map[string]fpDoc {
 	t.Helper()
 	requireFeedparser(t)
 	cmd := exec.Command(feedparserPython, append([]string{"-c", feedparserScript}, paths...)...)
@@ -277,6 +281,14 @@ func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("feedparser output: %v\n%s", err, out)
 	}
+	return got
+}
+
+// checkFeedparser reads paths with python feedparser and compares with the
+// documents as encoding/xml read them.
+func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string]Feed) {
+	t.Helper()
+	got := runFeedparser(t, paths)
 	for name, f := range parsed {
 		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".atom")
 		doc := got[path]

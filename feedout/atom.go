@@ -58,6 +58,10 @@ type FeedMeta struct {
 	// Author is the name of the feed-level atom:author; it stands in for
 	// entries without an author. Omitted when empty.
 	Author string
+	// FirstURL, PreviousURL and NextURL are the RFC 5005 paging links
+	// (rel "first", "previous", "next"): the newest page, the page of newer
+	// entries and the page of older entries. Each is omitted when empty.
+	FirstURL, PreviousURL, NextURL string
 }
 
 // atomFeed is the atom:feed element.
@@ -144,6 +148,7 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	if feed.AlternateURL != "" {
 		doc.Links = append(doc.Links, feeds.AtomLink{Href: xmlText(feed.AlternateURL), Rel: linkAlternate, Type: "text/html"})
 	}
+	doc.Links = append(doc.Links, pagingLinks(feed, "application/atom+xml")...)
 	if feed.Author != "" {
 		doc.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlText(feed.Author)}}
 	}
@@ -180,6 +185,7 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 	if link != "" {
 		e.Links = []feeds.AtomLink{{Href: link, Rel: linkAlternate}}
 	}
+	e.Links = append(e.Links, enclosureLinks(a.Enclosures)...)
 	if author := xmlText(a.Author); author != "" {
 		e.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: author}}
 	}

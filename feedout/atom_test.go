@@ -21,7 +21,7 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-var update = flag.Bool("update", false, "rewrite the testdata/*.golden.atom files")
+var update = flag.Bool("update", false, "rewrite the testdata/*.golden.{atom,rss,jsonfeed} files")
 
 // goldenCase is the input of one golden test, testdata/<case>.json.
 type goldenCase struct {

@@ -1,12 +1,14 @@
-// Package feedout serves the merged feeds over HTTP: one Atom 1.0 document
-// per category at /feeds/{slug}.atom ("all" merges every source), plus a
-// health check at /healthz.
+// Package feedout serves the merged feeds over HTTP: one document per
+// category and format at /feeds/{slug}.atom, .rss and .json ("all" merges
+// every source), paged per RFC 5005; an HTML index at / with feed
+// autodiscovery, a page of latest entries per category at /c/{slug}, an
+// OPML subscription list at /opml and a health check at /healthz.
 //
-// Documents are rendered by WriteAtom from the articles the Store returns and
-// cached per category until the category's stored Updated time or article
-// count changes. Responses carry a strong ETag and Last-Modified, answer
-// conditional requests with 304 and are gzip-compressed when the client
-// accepts it.
+// Documents are rendered from a page of the store's time index and cached
+// per (category, format, page) until the category's stored Updated time or
+// article count changes. Responses carry a strong ETag and Last-Modified,
+// answer conditional requests with 304 and are gzip-compressed (once per
+// change) when the client accepts it.
 package feedout
 
 import (
@@ -19,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -46,8 +49,10 @@ const (
 // Store is what feedout needs from storage. Implementations must be safe for
 // concurrent use and must return copies that stay valid after the call.
 type Store interface {
-	Latest(ctx context.Context, slug string, limit int) ([]storage.Article, error)
+	Page(ctx context.Context, slug string, q storage.PageQuery) (storage.Page, error)
 	Categories(ctx context.Context) ([]storage.CategoryInfo, error)
+	// Version changes whenever the store's content changes.
+	Version(ctx context.Context) (uint64, error)
 }
 
 var _ Store = (*storage.Store)(nil)
@@ -88,9 +93,25 @@ type handler struct {
 	started    time.Time
 	mux        *http.ServeMux
 
+	maxLimit int
+
+	indexTmpl, categoryTmpl *template.Template
+
 	mu    sync.Mutex
-	cache map[string]*document // by slug
+	cache map[string]*document // by pageRequest.cacheKey
+	infos *storedInfos         // the last Categories read
 }
+
+// storedInfos is the category listing read at one store version.
+type storedInfos struct {
+	version uint64
+	infos   []storage.CategoryInfo
+}
+
+// maxCachedDocs bounds the document cache: the newest page of every
+// category and format is always worth keeping, while archive pages walked
+// once are not. When full, an archive page is dropped, else any document.
+const maxCachedDocs = 1024
 
 // document is one rendered feed, immutable once built.
 type document struct {
@@ -143,30 +164,53 @@ func NewHandler(store Store, opts Options) http.Handler {
 		log:        logger,
 		started:    now().UTC(),
 		mux:        http.NewServeMux(),
+		maxLimit:   max(pageSize, maxLimitFloor),
 		cache:      make(map[string]*document),
 	}
 	for _, c := range opts.Categories {
 		h.configured[c.Slug] = c
 	}
+	h.indexTmpl, h.categoryTmpl = parseTemplates()
 	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	h.mux.HandleFunc("GET /{$}", h.serveIndex)
+	h.mux.HandleFunc("GET /c/{slug}", h.serveCategoryPage)
+	h.mux.HandleFunc("GET /opml", h.serveOPML)
+	h.mux.HandleFunc("GET /", serveNotFound)
 	return h
 }
 
-// ServeHTTP dispatches r to its route.
+// ServeHTTP refuses requests with a body (413: every route is a GET) and
+// dispatches the others to their route.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 || len(r.TransferEncoding) > 0 {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body not allowed", http.StatusRequestEntityTooLarge)
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
-// serveFeed answers GET /feeds/{slug}.atom.
+// serveNotFound answers any unknown path with a small text 404.
+func serveNotFound(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "not found", http.StatusNotFound)
+}
+
+// serveFeed answers GET /feeds/{slug}.{atom,rss,json}[?limit=&before=|after=].
 func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
-	slug, ok := strings.CutSuffix(r.PathValue("file"), atomExt)
-	if !ok || slug == "" {
+	slug, f, ok := splitFeedFile(r.PathValue("file"))
+	if !ok {
 		http.Error(w, "feed not found", http.StatusNotFound)
 		return
 	}
+	req, err := parsePageQuery(r.URL.RawQuery, h.pageSize, h.maxLimit)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req.slug, req.format = slug, f
 	ctx := r.Context()
-	infos, err := h.store.Categories(ctx)
+	infos, err := h.storedCategories(ctx)
 	if err != nil {
 		h.fail(ctx, w, "list categories", slug, err)
 		return
@@ -176,14 +220,43 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "feed not found", http.StatusNotFound)
 		return
 	}
-	doc, err := h.document(ctx, cat, ver)
+	doc, err := h.document(ctx, cat, ver, req)
 	if err != nil {
 		h.fail(ctx, w, "render", slug, err)
 		return
 	}
+	serveDocument(w, r, doc, f.contentType)
+}
 
+// storedCategories returns the store's category listing, read again only
+// when the store's version changed: most requests cost one empty read
+// transaction. The result is shared and must not be modified.
+func (h *handler) storedCategories(ctx context.Context) ([]storage.CategoryInfo, error) {
+	v, err := h.store.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	cached := h.infos
+	h.mu.Unlock()
+	if cached != nil && cached.version == v {
+		return cached.infos, nil
+	}
+	infos, err := h.store.Categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.infos = &storedInfos{version: v, infos: infos}
+	h.mu.Unlock()
+	return infos, nil
+}
+
+// serveDocument writes doc (gzipped when r accepts it) with its validators,
+// answering conditional and HEAD requests (see writeBody).
+func serveDocument(w http.ResponseWriter, r *http.Request, doc *document, contentType string) {
 	hdr := w.Header()
-	hdr.Set("Content-Type", atomContentType)
+	hdr.Set("Content-Type", contentType)
 	hdr.Set("Cache-Control", cacheControl)
 	hdr.Add("Vary", "Accept-Encoding")
 	body, etag := doc.plain, doc.plainTag
@@ -191,8 +264,7 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		body, etag = doc.gzipped, doc.gzipTag
 		hdr.Set("Content-Encoding", "gzip")
 	}
-	hdr.Set("ETag", etag)
-	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+	writeBody(w, r, etag, doc.modified, body)
 }
 
 // fail answers 500 and logs err of the step op: at Error level, or at Debug
@@ -225,34 +297,51 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Cat
 	return cat, version{}, ok
 }
 
-// document returns the rendered feed of cat at version ver, from the cache
-// when it was rendered at that version.
-func (h *handler) document(ctx context.Context, cat storage.Category, ver version) (*document, error) {
+// document returns the document req asks for of cat at version ver, from
+// the cache when it was rendered at that version.
+func (h *handler) document(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
+	key := req.cacheKey()
 	h.mu.Lock()
-	doc := h.cache[cat.Slug]
+	doc := h.cache[key]
 	h.mu.Unlock()
 	if doc != nil && doc.version.equal(ver) {
 		return doc, nil
 	}
 
-	doc, err := h.render(ctx, cat, ver)
+	doc, err := h.render(ctx, cat, ver, req)
 	if err != nil {
 		return nil, err
 	}
 	h.mu.Lock()
-	h.cache[cat.Slug] = doc
+	if _, ok := h.cache[key]; !ok && len(h.cache) >= maxCachedDocs {
+		h.evictOne()
+	}
+	h.cache[key] = doc
 	h.mu.Unlock()
 	return doc, nil
 }
 
-// render reads the articles of cat and renders its document in both
-// encodings.
-func (h *handler) render(ctx context.Context, cat storage.Category, ver version) (*document, error) {
-	articles, err := h.store.Latest(ctx, cat.Slug, h.pageSize)
-	if err != nil {
-		return nil, fmt.Errorf("latest %s: %w", cat.Slug, err)
+// evictOne drops one document from the cache: an archive page (a key with
+// a query) when there is one, else any. The caller holds h.mu.
+func (h *handler) evictOne() {
+	victim := ""
+	for k := range h.cache {
+		victim = k
+		if strings.Contains(k, "?") {
+			break
+		}
 	}
-	articles = articles[:min(len(articles), h.pageSize)]
+	delete(h.cache, victim)
+}
+
+// render reads the page req asks for of cat and renders its document in
+// both encodings.
+func (h *handler) render(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
+	page, err := h.store.Page(ctx, cat.Slug, storage.PageQuery{Limit: req.limit, Before: req.before, After: req.after})
+	if err != nil {
+		return nil, fmt.Errorf("page of %s: %w", cat.Slug, err)
+	}
+	articles := page.Articles[:min(len(page.Articles), req.limit)]
 
 	// The feed changed when its newest entry did, or when the category did
 	// (an article removed leaves the newest entry as it was); a category that
@@ -264,46 +353,70 @@ func (h *handler) render(ctx context.Context, cat storage.Category, ver version)
 	if modified.IsZero() {
 		modified = h.started
 	}
-	meta := h.feedMeta(cat, modified)
+	meta := h.feedMeta(cat, modified, req, page)
 
 	var plain bytes.Buffer
-	if err := WriteAtom(&plain, meta, articles); err != nil {
+	if err := req.format.write(&plain, meta, articles); err != nil {
 		return nil, err
 	}
+	return newDocument(ver, modified, plain.Bytes())
+}
+
+// newDocument returns the document of body: its gzip encoding, compressed
+// once here, and the strong ETags of both.
+func newDocument(ver version, modified time.Time, body []byte) (*document, error) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	_, err = zw.Write(plain.Bytes())
+	_, err := zw.Write(body)
 	if err := errors.Join(err, zw.Close()); err != nil {
-		return nil, fmt.Errorf("gzip %s: %w", cat.Slug, err)
+		return nil, fmt.Errorf("gzip: %w", err)
 	}
-
-	sum := sha256.Sum256(plain.Bytes())
+	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
 	return &document{
 		version:  ver,
 		modified: modified,
-		plain:    plain.Bytes(),
+		plain:    body,
 		plainTag: strconv.Quote(tag),
 		gzipped:  gz.Bytes(),
 		gzipTag:  strconv.Quote(tag + "-gz"),
 	}, nil
 }
 
-// feedMeta describes the document of cat updated at updated.
-func (h *handler) feedMeta(cat storage.Category, updated time.Time) FeedMeta {
-	self := h.baseURL + "/feeds/" + cat.Slug + atomExt
-	title := h.title
-	if cat.Slug != storage.AllSlug {
-		title += ": " + cmp.Or(cat.Name, cat.Slug)
-	}
-	return FeedMeta{
-		ID:           self,
-		Title:        title,
-		SelfURL:      self,
-		AlternateURL: h.baseURL + "/",
+// feedMeta describes the document of page of cat, updated at updated. The
+// feed id is the same for every page and format of a category (the Atom
+// URL of its newest page); the self link is the page's own URL.
+func (h *handler) feedMeta(cat storage.Category, updated time.Time, req pageRequest, page storage.Page) FeedMeta {
+	first := req.url(h.baseURL, req.query(nil, nil))
+	meta := FeedMeta{
+		ID:           h.baseURL + "/feeds/" + cat.Slug + atomExt,
+		Title:        h.categoryTitle(cat),
+		SelfURL:      req.url(h.baseURL, req.query(req.before, req.after)),
+		AlternateURL: h.baseURL + "/c/" + cat.Slug,
 		Updated:      updated,
 		Author:       h.title,
+		FirstURL:     first,
 	}
+	if page.HasOlder && page.Oldest != nil {
+		meta.NextURL = req.url(h.baseURL, req.query(page.Oldest, nil))
+	}
+	if page.HasNewer {
+		if page.Newest != nil {
+			meta.PreviousURL = req.url(h.baseURL, req.query(nil, page.Newest))
+		} else {
+			meta.PreviousURL = first
+		}
+	}
+	return meta
+}
+
+// categoryTitle is the feed title of cat: the aggregate's title, then the
+// category's name unless cat is "all".
+func (h *handler) categoryTitle(cat storage.Category) string {
+	if cat.Slug == storage.AllSlug {
+		return h.title
+	}
+	return h.title + ": " + cmp.Or(cat.Name, cat.Slug)
 }
 
 // healthBody is the JSON answer of /healthz.

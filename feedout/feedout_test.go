@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,13 +24,14 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// fakeStore is an in-memory Store that counts Latest calls per slug.
+// fakeStore is an in-memory Store that counts Page calls per slug.
 type fakeStore struct {
 	mu       sync.Mutex
 	articles []storage.Article
 	updated  map[string]time.Time // by slug, including "all"
-	latest   map[string]int       // Latest calls by slug
-	// categoriesErr and latestErr fail Categories and Latest when set.
+	latest   map[string]int       // Page calls by slug
+	version  uint64               // add calls
+	// categoriesErr and latestErr fail Categories and Page when set.
 	categoriesErr, latestErr error
 }
 
@@ -44,6 +46,7 @@ func newFakeStore() *fakeStore {
 func (f *fakeStore) add(at time.Time, articles ...storage.Article) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.version++
 	for _, a := range articles {
 		f.articles = append(f.articles, a)
 		f.updated[storage.AllSlug] = at
@@ -58,21 +61,53 @@ func in(a storage.Article, slug string) bool {
 	return slug == storage.AllSlug || slices.ContainsFunc(a.Categories, func(c storage.Category) bool { return c.Slug == slug })
 }
 
-func (f *fakeStore) Latest(_ context.Context, slug string, limit int) ([]storage.Article, error) {
+func (f *fakeStore) Page(_ context.Context, slug string, q storage.PageQuery) (storage.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.latest[slug]++
 	if f.latestErr != nil {
-		return nil, f.latestErr
+		return storage.Page{}, f.latestErr
 	}
-	var out []storage.Article
+	var all []storage.Article
 	for _, a := range f.articles {
 		if in(a, slug) {
-			out = append(out, a)
+			all = append(all, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b storage.Article) int { return b.Published.Compare(a.Published) })
-	return out[:min(limit, len(out))], nil
+	// Newest first by cursor, as the store's index orders them.
+	slices.SortFunc(all, func(a, b storage.Article) int {
+		return bytes.Compare(storage.CursorOf(b), storage.CursorOf(a))
+	})
+	lo, hi := 0, len(all) // the window of candidates, newest first
+	switch {
+	case q.Before != nil:
+		lo = slices.IndexFunc(all, func(a storage.Article) bool { return bytes.Compare(storage.CursorOf(a), q.Before) < 0 })
+		if lo < 0 {
+			lo = len(all)
+		}
+	case q.After != nil:
+		hi = slices.IndexFunc(all, func(a storage.Article) bool { return bytes.Compare(storage.CursorOf(a), q.After) <= 0 })
+		if hi < 0 {
+			hi = len(all)
+		}
+		lo = max(0, hi-q.Limit)
+	}
+	end := min(hi, lo+max(q.Limit, 0))
+	p := storage.Page{Articles: slices.Clone(all[lo:end]), HasNewer: lo > 0, HasOlder: end < len(all)}
+	if p.Articles == nil {
+		p.Articles = []storage.Article{}
+	}
+	if len(p.Articles) > 0 {
+		p.Newest, p.Oldest = storage.CursorOf(p.Articles[0]), storage.CursorOf(p.Articles[len(p.Articles)-1])
+	}
+	return p, nil
+}
+
+// Version counts the calls of add: the store changes only there.
+func (f *fakeStore) Version(context.Context) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.version, f.categoriesErr
 }
 
 func (f *fakeStore) Categories(context.Context) ([]storage.CategoryInfo, error) {
@@ -101,7 +136,7 @@ func (f *fakeStore) Categories(context.Context) ([]storage.CategoryInfo, error) 
 	return out, nil
 }
 
-// latestCalls returns how often Latest was called for slug.
+// latestCalls returns how often Page was called for slug.
 func (f *fakeStore) latestCalls(slug string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -225,13 +260,15 @@ func TestHandlerDocument(t *testing.T) {
 		wantUpdated  string
 		wantModified string
 		wantIDs      []string
+		wantNext     string // the query of the next page; empty when none
 	}{
 		{
 			slug:         "all",
 			wantTitle:    "Today News",
 			wantUpdated:  "2026-03-02T09:30:00Z", // the category changed after its newest entry
 			wantModified: "Mon, 02 Mar 2026 09:30:00 GMT",
-			wantIDs:      []string{"https://src.example/story/3", "https://src.example/story/1"},
+			wantIDs:      []string{"https://src.example/story/3", "https://src.example/story/2"},
+			wantNext:     "?before=" + base64.RawURLEncoding.EncodeToString(storage.CursorOf(testArticle(2, 1))),
 		},
 		{
 			slug:         "u-s-russia-relations",
@@ -268,7 +305,11 @@ func TestHandlerDocument(t *testing.T) {
 			}
 			wantLinks := []feedcheck.Link{
 				{Href: self, Rel: "self", Type: "application/atom+xml"},
-				{Href: "https://news.example.org/", Rel: "alternate", Type: "text/html"},
+				{Href: "https://news.example.org/c/" + tt.slug, Rel: "alternate", Type: "text/html"},
+				{Href: self, Rel: "first", Type: "application/atom+xml"},
+			}
+			if tt.wantNext != "" {
+				wantLinks = append(wantLinks, feedcheck.Link{Href: self + tt.wantNext, Rel: "next", Type: "application/atom+xml"})
 			}
 			if diff := cmp.Diff(wantLinks, f.Links); diff != "" {
 				t.Errorf("links (-want +got):\n%s", diff)
@@ -457,17 +498,17 @@ func TestHandlerCache(t *testing.T) {
 	get(t, "science")
 	get(t, "science")
 	if got := store.latestCalls("world"); got != 1 {
-		t.Errorf("unchanged category: Latest called %d times, want 1", got)
+		t.Errorf("unchanged category: Page called %d times, want 1", got)
 	}
 	if got := store.latestCalls("science"); got != 1 {
-		t.Errorf("empty category: Latest called %d times, want 1", got)
+		t.Errorf("empty category: Page called %d times, want 1", got)
 	}
 
 	store.add(time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC), testArticle(4, 3, worldCategory()))
 	changed := get(t, "world")
 	get(t, "world")
 	if got := store.latestCalls("world"); got != 2 {
-		t.Errorf("after a change: Latest called %d times, want 2", got)
+		t.Errorf("after a change: Page called %d times, want 2", got)
 	}
 	if first.Header().Get("ETag") == changed.Header().Get("ETag") {
 		t.Error("ETag unchanged after the category changed")

@@ -115,6 +115,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 		Author:     personName(item.Authors, item.Author),
 		Categories: n.categories.categorize(src, item.Categories, matchText),
 		FirstSeen:  now,
+		Enclosures: enclosures(item, base),
 	}
 	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
 	if a.Title == "" {

@@ -39,6 +39,19 @@ type Article struct {
 	Source Source `json:"source"`
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`
+	// Enclosures are the media files the source attached to the item
+	// (RSS enclosure, Media RSS content), absolute URLs, in feed order.
+	Enclosures []Enclosure `json:"enclosures,omitempty"`
+}
+
+// Enclosure is a media file attached to an article.
+type Enclosure struct {
+	// URL is the absolute http(s) URL of the file.
+	URL string `json:"url"`
+	// Type is its media type, such as "audio/mpeg"; empty when unknown.
+	Type string `json:"type,omitempty"`
+	// Length is its size in bytes; zero when unknown.
+	Length int64 `json:"length,omitempty"`
 }
 
 // Category is a category an article is filed in.

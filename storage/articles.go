@@ -145,7 +145,8 @@ func sameContent(a, b Article) bool {
 	return a.ID == b.ID && a.GUID == b.GUID && a.Title == b.Title && a.Link == b.Link &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
 		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
-		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source
+		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source &&
+		slices.Equal(a.Enclosures, b.Enclosures)
 }
 
 // planSave classifies arts against the stored articles and returns the

@@ -6,3 +6,7 @@ import "errors"
 // Store in this process, holds the database file. Callers test it with
 // errors.Is to tell "already running" apart from other failures.
 var ErrLocked = errors.New("database in use by another process")
+
+// ErrInvalidCursor is returned (wrapped) by Page when a cursor is not an
+// index key this store could have made. Callers answer it as a bad request.
+var ErrInvalidCursor = errors.New("invalid page cursor")

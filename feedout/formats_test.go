@@ -1,0 +1,165 @@
+package feedout
+
+import (
+	"github.com/tributary/tributary/feedcheck"
+
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/storage"
+)
+
+// writeFormat renders a case with the writer of the format with extension ext.
+func writeFormat(t testing.TB, ext string, feed FeedMeta, articles []storage.Article) []byte {
+	t.Helper()
+	for _, f := range formats() {
+		if f.ext == ext {
+			var buf bytes.Buffer
+			if err := f.write(&buf, feed, articles); err != nil {
+				t.Fatalf("write %s: %v", ext, err)
+			}
+			return buf.Bytes()
+		}
+	}
+	t.Fatalf("no format %s", ext)
+	return nil
+}
+
+// caseNames lists the testdata/*.json golden cases.
+func caseNames(t *testing.T) []string {
+	t.Helper()
+	inputs, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no testdata/*.json cases: %v", err)
+	}
+	var names []string
+	for _, in := range inputs {
+		names = append(names, strings.TrimSuffix(filepath.Base(in), ".json"))
+	}
+	return names
+}
+
+// TestWriteRSSAndJSONGolden renders every case as RSS and JSON Feed,
+// compares with testdata/<case>.golden.rss and .golden.jsonfeed (rewritten by
+// -update) and validates every document.
+func TestWriteRSSAndJSONGolden(t *testing.T) {
+	t.Parallel()
+	for _, ext := range []string{".rss", ".json"} {
+		t.Run(ext, func(t *testing.T) {
+			// JSON goldens end in .jsonfeed: testdata/*.json are the inputs.
+			goldenExt := map[string]string{".rss": ".rss", ".json": ".jsonfeed"}[ext]
+			docs := make(map[string][]byte)
+			for _, name := range caseNames(t) {
+				t.Run(name, func(t *testing.T) {
+					c := loadCase(t, name)
+					got := writeFormat(t, ext, c.Feed, c.Articles)
+					docs[name] = got
+					golden := filepath.Join("testdata", name+".golden"+goldenExt)
+					if *update {
+						if err := os.WriteFile(golden, got, 0o644); err != nil {
+							t.Fatal(err)
+						}
+					}
+					want, err := os.ReadFile(golden)
+					if err != nil {
+						t.Fatalf("%v (run go test -update to create it)", err)
+					}
+					if diff := cmp.Diff(string(want), string(got)); diff != "" {
+						t.Errorf("%s mismatch (-want +got):\n%s", golden, diff)
+					}
+				})
+			}
+			t.Run("valid", func(t *testing.T) {
+				if ext == ".rss" {
+					feedcheck.RSS(t, docs)
+				} else {
+					feedcheck.JSONFeed(t, docs)
+				}
+			})
+		})
+	}
+}
+
+// TestFormatsCarryTheSameEntries checks that the three formats of one case
+// hold the same entries, in the same order, with the HTML escaped exactly
+// once: what a parser reads back is the stored HTML, byte for byte.
+func TestFormatsCarryTheSameEntries(t *testing.T) {
+	t.Parallel()
+	for _, name := range caseNames(t) {
+		t.Run(name, func(t *testing.T) {
+			c := loadCase(t, name)
+			atom := feedcheck.Parse(t, writeFormat(t, atomExt, c.Feed, c.Articles))
+			rss := feedcheck.ParseRSS(t, writeFormat(t, ".rss", c.Feed, c.Articles))
+			jf := feedcheck.ParseJSONFeed(t, writeFormat(t, ".json", c.Feed, c.Articles))
+			byID := map[string]storage.Article{}
+			for _, a := range c.Articles {
+				byID[a.ID] = a
+			}
+			if len(atom.Entries) != len(c.Articles) || len(rss.Channel.Items) != len(c.Articles) || len(jf.Items) != len(c.Articles) {
+				t.Fatalf("entries: atom %d, rss %d, json %d; want %d", len(atom.Entries), len(rss.Channel.Items), len(jf.Items), len(c.Articles))
+			}
+			for i, e := range atom.Entries {
+				it, ji := rss.Channel.Items[i], jf.Items[i]
+				titles := []string{e.Title, it.Title, ji.Title}
+				if titles[0] != titles[1] || titles[0] != titles[2] {
+					t.Errorf("entry %d titles differ: %q", i, titles)
+				}
+				links := []string{feedcheck.Alternate(e.Links), it.Link, ji.URL}
+				if links[0] != links[1] || links[0] != links[2] {
+					t.Errorf("entry %d links differ: %q", i, links)
+				}
+				if it.GUID.Value != ji.ID {
+					t.Errorf("entry %d: rss guid %q, json id %q", i, it.GUID.Value, ji.ID)
+				}
+				// The HTML read back is the article's, unescaped once.
+				var content string
+				if e.Content != nil {
+					content = e.Content.Value
+				}
+				rssHTML := it.Description
+				if it.Content != "" {
+					rssHTML = it.Content
+				}
+				jsonHTML := ""
+				if ji.ContentHTML != nil {
+					jsonHTML = *ji.ContentHTML
+				}
+				if content != rssHTML || content != jsonHTML {
+					t.Errorf("entry %d content differs:\natom %q\nrss  %q\njson %q", i, content, rssHTML, jsonHTML)
+				}
+				for _, html := range []string{content, rssHTML, jsonHTML} {
+					if strings.Contains(html, "&amp;amp;") || strings.ContainsFunc(html, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }) {
+						t.Errorf("entry %d: double escaping or control characters in %q", i, html)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWriteRSSPermalinkAndSource(t *testing.T) {
+	t.Parallel()
+	c := loadCase(t, "paged-enclosures")
+	rss := feedcheck.ParseRSS(t, writeFormat(t, ".rss", c.Feed, c.Articles))
+	it := rss.Channel.Items[0]
+	got := []string{it.GUID.Value, it.GUID.IsPermaLink, it.Source.URL, it.Source.Title, it.Creator}
+	want := []string{"episode-42", "false", "https://pod.example/feed.xml", "The Pod", "Host"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("item (-want +got):\n%s", diff)
+	}
+	var rels []string
+	for _, l := range rss.Channel.AtomLinks {
+		rels = append(rels, l.Rel)
+	}
+	if diff := cmp.Diff([]string{"self", "first", "previous", "next"}, rels); diff != "" {
+		t.Errorf("atom:link rels (-want +got):\n%s", diff)
+	}
+	if len(it.Enclosures) != 3 || it.Enclosures[0].Length != "12345678" || it.Enclosures[2].Length != "0" {
+		t.Errorf("enclosures = %+v", it.Enclosures)
+	}
+}

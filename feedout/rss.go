@@ -1,0 +1,189 @@
+package feedout
+
+import (
+	"cmp"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/feeds"
+
+	"github.com/tributary/tributary/storage"
+)
+
+// The RSS document is built from our own encoding/xml structs around
+// gorilla's leaf types (RssGuid, RssEnclosure, AtomLink) rather than from
+// feeds.RssFeed/RssItem: RssItem holds one category and one enclosure, its
+// Source is a plain string (RSS requires <source url="…">), it has no
+// dc:creator (RSS <author> must be an e-mail address), and RssFeed has no
+// atom:link, which RSS needs for its self link and the RFC 5005 paging links.
+
+// Namespaces declared on the rss element.
+const (
+	nsAtom    = "http://www.w3.org/2005/Atom"
+	nsContent = "http://purl.org/rss/1.0/modules/content/"
+	nsDC      = "http://purl.org/dc/elements/1.1/"
+)
+
+// unknownMediaType is the type of an enclosure whose source gave none.
+const unknownMediaType = "application/octet-stream"
+
+// rssDoc is the rss element.
+type rssDoc struct {
+	XMLName   xml.Name   `xml:"rss"`
+	Version   string     `xml:"version,attr"`
+	XMLNSAtom string     `xml:"xmlns:atom,attr"`
+	XMLNSCont string     `xml:"xmlns:content,attr"`
+	XMLNSDC   string     `xml:"xmlns:dc,attr"`
+	Channel   rssChannel `xml:"channel"`
+}
+
+// FeedXml returns d itself, so that feeds.WriteXML can encode it.
+func (d *rssDoc) FeedXml() any { return d }
+
+// rssChannel is the channel element.
+type rssChannel struct {
+	Title         string     `xml:"title"`
+	Link          string     `xml:"link"`
+	Description   string     `xml:"description"`
+	AtomLinks     []rssLink  `xml:"atom:link"`
+	LastBuildDate string     `xml:"lastBuildDate"`
+	Generator     string     `xml:"generator"`
+	Items         []rssEntry `xml:"item"`
+}
+
+// rssLink is an atom:link inside RSS. encoding/xml cannot both reuse
+// feeds.AtomLink (whose XMLName is "link") and prefix it, hence this copy.
+type rssLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+// rssEntry is one item element.
+type rssEntry struct {
+	Title       string                `xml:"title"`
+	Link        string                `xml:"link,omitempty"`
+	Description string                `xml:"description,omitempty"`
+	Content     *rssContent           `xml:"content:encoded"`
+	Creator     string                `xml:"dc:creator,omitempty"`
+	Categories  []rssCategory         `xml:"category"`
+	Enclosures  []*feeds.RssEnclosure // RSS allows one; readers take the first
+	GUID        *feeds.RssGuid
+	PubDate     string     `xml:"pubDate,omitempty"`
+	Source      *rssSource `xml:"source"`
+}
+
+// rssContent is content:encoded, as CDATA.
+type rssContent struct {
+	Value string `xml:",cdata"`
+}
+
+// rssCategory is a category element holding the category's name.
+type rssCategory struct {
+	Value string `xml:",chardata"`
+}
+
+// rssSource is the source element: the feed the item came from.
+type rssSource struct {
+	URL   string `xml:"url,attr"`
+	Title string `xml:",chardata"`
+}
+
+// WriteRSS writes an RSS 2.0 document to w with the same entries, in the
+// same order, as WriteAtom: every article given, newest Published first.
+// The guid is the article's own GUID when it has one (isPermaLink="true"
+// only when it is an http(s) URL), else the derived "urn:tributary:" id;
+// guids are unique within the document. Content is escaped HTML in
+// description (the summary when there is one, else the content) and
+// content:encoded (the full content when there is also a summary). The
+// author is dc:creator; each category an element; enclosures enclosure
+// elements; the source feed a source element. Text is cleaned of what XML
+// 1.0 forbids. WriteRSS does not modify articles and is safe for concurrent
+// use.
+func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
+	sorted := newestFirst(articles)
+	updated := feedUpdated(feed, sorted)
+	if updated.IsZero() {
+		return errors.New("write rss: no updated time for the feed")
+	}
+	ch := rssChannel{
+		Title:         xmlText(feed.Title),
+		Link:          xmlText(feed.AlternateURL),
+		Description:   xmlText(feed.Title),
+		LastBuildDate: rssTime(updated),
+		Generator:     generatorName,
+		AtomLinks:     []rssLink{{Href: xmlText(feed.SelfURL), Rel: linkSelf, Type: "application/rss+xml"}},
+		Items:         make([]rssEntry, 0, len(sorted)),
+	}
+	for _, l := range pagingLinks(feed, "application/rss+xml") {
+		ch.AtomLinks = append(ch.AtomLinks, rssLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
+	}
+	seen := make(map[string]bool, len(sorted))
+	for _, a := range sorted {
+		ch.Items = append(ch.Items, newRSSEntry(a, seen, updated))
+	}
+	doc := &rssDoc{Version: "2.0", XMLNSAtom: nsAtom, XMLNSCont: nsContent, XMLNSDC: nsDC, Channel: ch}
+	if err := feeds.WriteXML(doc, w); err != nil {
+		return fmt.Errorf("write rss %s: %w", feed.SelfURL, err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write rss %s: %w", feed.SelfURL, err)
+	}
+	return nil
+}
+
+// newRSSEntry builds the item of a; seen holds the guids used so far and
+// fallback is the date of an article without any.
+func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rssEntry {
+	guid, permalink := itemGUID(a, seen)
+	e := rssEntry{
+		Title:   xmlText(a.Title),
+		Link:    xmlText(a.Link),
+		Creator: xmlText(a.Author),
+		GUID:    &feeds.RssGuid{Id: guid, IsPermaLink: strconv.FormatBool(permalink)},
+		PubDate: rssTime(fallback),
+	}
+	if !a.Published.IsZero() {
+		e.PubDate = rssTime(a.Published)
+	}
+	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	switch {
+	case content != "" && summary != "":
+		e.Description = summary
+		e.Content = &rssContent{Value: content}
+	default:
+		e.Description = content + summary
+	}
+	for _, c := range a.Categories {
+		name := xmlText(c.Name)
+		if name == "" {
+			name = xmlText(c.Slug)
+		}
+		if name != "" && c.Slug != storage.AllSlug {
+			e.Categories = append(e.Categories, rssCategory{Value: name})
+		}
+	}
+	for _, enc := range a.Enclosures {
+		if u := xmlText(enc.URL); u != "" {
+			// RSS requires type and length; 0 means an unknown length.
+			e.Enclosures = append(e.Enclosures, &feeds.RssEnclosure{
+				Url:    u,
+				Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
+				Length: strconv.FormatInt(enc.Length, 10),
+			})
+		}
+	}
+	if u := xmlText(a.Source.FeedURL); u != "" {
+		e.Source = &rssSource{URL: u, Title: xmlText(a.Source.Title)}
+	}
+	return e
+}
+
+// rssTime formats t as an RFC 822 date in GMT, as RSS 2.0 requires.
+func rssTime(t time.Time) string {
+	return t.UTC().Format(time.RFC1123Z)
+}
