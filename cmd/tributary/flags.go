@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/tributary/tributary/config"
 )
 
 // errHelp means -h was given and usage was printed: exit 0.
@@ -70,3 +72,23 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// configLogger returns the logger the config's log settings ask for; a
+// -log-level given on the command line (override) wins over log.level.
+func configLogger(w io.Writer, l config.Log, override bool, level slog.Level) *slog.Logger {
+	if !override {
+		level = l.Level
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if l.Format == config.LogFormatJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
