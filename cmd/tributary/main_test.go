@@ -362,7 +362,7 @@ func TestSecondServeFailsFast(t *testing.T) {
 	start := time.Now()
 	r := tributary(t, "serve", "-config", cfg)
 	if r.code != 1 || !strings.Contains(r.stderr, "database in use by another process") ||
-		!strings.Contains(r.stderr, "tributary.db") {
+		!strings.Contains(r.stderr, "locked") || !strings.Contains(r.stderr, "tributary.db") {
 		t.Fatalf("second serve: exit %d\n%s", r.code, r.stderr)
 	}
 	if took := time.Since(start); took > 3*time.Second {
