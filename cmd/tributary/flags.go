@@ -62,11 +62,6 @@ func logLevelFlag(fs *flag.FlagSet) *slog.Level {
 	return lvl
 }
 
-// newLogger returns the slog logger for stderr.
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 // stringList is a repeatable string flag.
 type stringList []string
 
