@@ -27,7 +27,8 @@ type PruneOptions struct {
 	// articles of any age.
 	MaxAge time.Duration
 	// MaxPerCategory keeps only the newest MaxPerCategory articles of each
-	// category (and of AllSlug); zero keeps any number.
+	// category (AllSlug, the merge of all, is not capped); zero keeps any
+	// number.
 	MaxPerCategory int
 	// TombstoneTTL is how long a pruned article's ID is remembered, so that
 	// a source still listing the item does not bring it back. Zero means
@@ -112,7 +113,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 }
 
 // pruneCandidates lists, without duplicates, the IDs of the articles
-// outside opts at now: the oldest entries of every index beyond
+// outside opts at now: the oldest entries of every category index beyond
 // MaxPerCategory, and every entry of the AllSlug index older than MaxAge.
 func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, error) {
 	seen := map[string]bool{}
@@ -142,6 +143,9 @@ func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, e
 	}
 	if opts.MaxPerCategory > 0 {
 		err := index.ForEachBucket(func(slug []byte) error {
+			if string(slug) == AllSlug {
+				return nil // the merge of every category is not capped
+			}
 			b := index.Bucket(slug)
 			extra := b.Stats().KeyN - opts.MaxPerCategory
 			c := b.Cursor()
