@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -142,12 +143,19 @@ func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, e
 		}
 	}
 	if opts.MaxPerCategory > 0 {
+		cats := tx.Bucket([]byte(bucketCategories))
 		err := index.ForEachBucket(func(slug []byte) error {
 			if string(slug) == AllSlug {
 				return nil // the merge of every category is not capped
 			}
+			var m categoryMeta
+			if raw := cats.Get(slug); raw != nil {
+				if err := json.Unmarshal(raw, &m); err != nil {
+					return fmt.Errorf("decode category %s: %w", slug, err)
+				}
+			}
+			extra := m.Count - opts.MaxPerCategory // Check keeps Count = index size
 			b := index.Bucket(slug)
-			extra := b.Stats().KeyN - opts.MaxPerCategory
 			c := b.Cursor()
 			for k, _ := c.First(); k != nil && extra > 0; k, _ = c.Next() {
 				if err := add(k); err != nil {
