@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,38 +70,58 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 }
 
 // schedule runs a pass at once and then on every tick or kick, one pass at
-// a time, until ctx is done. Passes get passCtx, which outlives ctx so
-// that a shutdown can let the pass in flight finish. schedule returns when
-// ctx is done and no pass runs.
+// a time, until ctx is done. A tick that comes while a pass runs is
+// skipped; a kick (a reload) makes another pass follow the running one, so
+// that new sources are fetched without waiting for the next tick. Passes
+// get passCtx, which outlives ctx so that a shutdown can let the pass in
+// flight finish. schedule returns when ctx is done and no pass runs.
 func (s *service) schedule(ctx, passCtx context.Context, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	passDone := make(chan struct{}, 1)
-	passDone <- struct{}{} // a token: no pass runs
-	start := func() {
-		select {
-		case <-passDone:
-		default:
-			s.log.Debug("fetch pass skipped: another pass is running")
+	var (
+		wg             sync.WaitGroup
+		mu             sync.Mutex
+		running, again bool
+	)
+	start := func(kicked bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			again = again || kicked
+			if !kicked {
+				s.log.Debug("fetch pass skipped: another pass is running")
+			}
 			return
 		}
-		go func() {
-			defer func() { passDone <- struct{}{} }()
-			s.pass(passCtx)
-		}()
+		running = true
+		wg.Go(func() {
+			for {
+				s.pass(passCtx)
+				mu.Lock()
+				if !again || ctx.Err() != nil {
+					running = false
+					mu.Unlock()
+					return
+				}
+				again = false
+				mu.Unlock()
+			}
+		})
 	}
 	s.lastTick.Store(time.Now().UnixNano())
-	start()
+	start(false)
 	for {
+		kicked := false
 		select {
 		case <-ctx.Done():
-			<-passDone
+			wg.Wait()
 			return
 		case <-t.C:
 		case <-s.kick:
+			kicked = true
 		}
 		s.lastTick.Store(time.Now().UnixNano())
-		start()
+		start(kicked)
 	}
 }
 

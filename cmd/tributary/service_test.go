@@ -191,3 +191,43 @@ func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+func TestReloadDuringPassFetchesNewSourcesRightAfter(t *testing.T) {
+	rss, err := os.ReadFile("../../testdata/today-news/perspectives.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := make(chan struct{}, 1)
+	srv := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow.rss" {
+			select {
+			case inFlight <- struct{}{}:
+			default:
+			}
+			time.Sleep(3 * time.Second)
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write(rss)
+	}))
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tributary.yaml")
+	base := fmt.Sprintf("listen: %s\ndata_dir: %s\nretention:\n  max_age: 87600h\nfeeds:\n  - url: %s/slow.rss\n    categories: [Slow]\n",
+		addr, filepath.Join(dir, "data"), srv.URL)
+	writeFile(t, cfg, base)
+	d := startServe(t, cfg, addr)
+	<-inFlight
+	writeFile(t, cfg, base+"  - url: "+srv.URL+"/fast.rss\n    categories: [Fast]\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	eventually(t, d, "the source added during a pass was not fetched right after it", func() bool {
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("the source added during a pass was not fetched within 15s\n%s", d.stderr.String())
+		}
+		code, body := get(t, "http://"+addr+"/feeds/fast.atom")
+		return code == http.StatusOK && strings.Contains(body, "what citizens can do")
+	})
+	d.stop(t, syscall.SIGTERM)
+}
