@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -69,20 +68,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	adminLn, err := listenAdmin(cfg.DataDir)
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	srv := newHTTPServer(s.routes(), logger)
 	admin := newHTTPServer(adminHandler(store, logger), logger)
 	admin.WriteTimeout = 0 // a backup of a big file takes as long as it takes
-	logger.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
-		"config", cfg.Path, "feeds", len(cfg.Feeds), "admin_socket", adminLn.Addr().String())
-
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
-	go func() { serveErr <- admin.Serve(adminLn) }()
+	// Without the admin socket the daemon still does its job; only backup,
+	// stats and check -db need it stopped.
+	if adminLn, err := listenAdmin(cfg.DataDir); err != nil {
+		logger.Warn("admin socket unavailable: backup, stats and check -db need the daemon stopped", slog.Any("error", err))
+	} else {
+		go func() { serveErr <- admin.Serve(adminLn) }()
+		defer func() { _ = os.Remove(adminLn.Addr().String()) }()
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
+		"config", cfg.Path, "feeds", len(cfg.Feeds))
 
 	// Scheduling stops with schedCtx; the fetches in flight are cancelled
 	// only with passCtx, after drainTimeout.
@@ -121,7 +121,6 @@ loop:
 	if serr := admin.Shutdown(shutdownCtx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("admin shutdown: %w", serr))
 	}
-	_ = os.Remove(filepath.Join(cfg.DataDir, adminSocket))
 	return err
 }
 
