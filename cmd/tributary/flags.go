@@ -75,15 +75,18 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// configLogger returns the logger the config's log settings ask for; a
-// -log-level given on the command line (override) wins over log.level.
-func configLogger(w io.Writer, l config.Log, override bool, level slog.Level) *slog.Logger {
-	if !override {
-		level = l.Level
+// configLogger returns the logger the config's log settings ask for, and
+// the variable holding its level (a reload may change it). A -log-level
+// given on the command line (override) wins over log.level.
+func configLogger(w io.Writer, l config.Log, override bool, level slog.Level) (*slog.Logger, *slog.LevelVar) {
+	lvl := new(slog.LevelVar)
+	lvl.Set(l.Level)
+	if override {
+		lvl.Set(level)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: lvl}
 	if l.Format == config.LogFormatJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), lvl
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts)), lvl
 }

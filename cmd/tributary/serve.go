@@ -43,7 +43,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	logger := configLogger(stderr, cfg.Log, flagSet(fs, "log-level"), *level)
+	override := flagSet(fs, "log-level")
+	logger, logLevel := configLogger(stderr, cfg.Log, override, *level)
 	store, err := openStore(cfg)
 	if err != nil {
 		return err
@@ -57,6 +58,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}()
 
 	s := &service{store: store, log: logger, notify: notifier{log: logger}, path: cfg.Path, kick: make(chan struct{}, 1)}
+	if !override {
+		s.logLevel = logLevel
+	}
 	s.metrics = newMetrics(func() (*storage.Store, *config.Config) { return store, s.gen.Load().cfg }, logger)
 	g, err := s.newGeneration(cfg)
 	if err != nil {

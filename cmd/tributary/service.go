@@ -43,7 +43,9 @@ type service struct {
 	metrics *metrics
 	notify  notifier
 	path    string // config file
-	gen     atomic.Pointer[generation]
+	// logLevel is set by a reload to log.level; nil when -log-level fixed it.
+	logLevel *slog.LevelVar
+	gen      atomic.Pointer[generation]
 	// lastTick is the Unix ns time the scheduler last looked for work.
 	lastTick atomic.Int64
 	// passStart is the Unix ns start of the pass in flight, 0 when none.
@@ -191,6 +193,9 @@ func (s *service) reload() {
 		s.log.Warn("config change needs a restart", slog.String("key", k))
 	}
 	s.gen.Store(g)
+	if s.logLevel != nil {
+		s.logLevel.Set(cfg.Log.Level)
+	}
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.log.Info("config reloaded", slog.String("config", s.path),
 		slog.Int("feeds", len(cfg.Feeds)), slog.Int("categories", len(configuredCategories(cfg))))

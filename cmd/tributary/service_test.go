@@ -95,6 +95,19 @@ func TestReload(t *testing.T) {
 			}
 		}
 	})
+	t.Run("log level", func(t *testing.T) {
+		if strings.Contains(d.stderr.String(), "level=DEBUG") {
+			t.Fatal("debug lines before log.level: debug")
+		}
+		writeFile(t, cfg, "log:\n  level: debug\n"+string(full))
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		// The pass after the reload finds nothing due: its summary is at Debug.
+		eventually(t, d, "log.level: debug did not apply on reload", func() bool {
+			return strings.Contains(d.stderr.String(), `level=DEBUG msg="fetch pass finished"`)
+		})
+	})
 	if code, _ := d.stop(t, syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit %d\n%s", code, d.stderr.String())
 	}
