@@ -83,6 +83,8 @@ func (v *validator) build(root *yaml.Node) *Config {
 	output, _ := v.mapping(top["output"], "output")
 	cfg.Output.PageSize = v.integer(output["page_size"], "output.page_size", defaultPageSize, 1, maxPageSize)
 
+	cfg.Log = v.logSettings(top["log"])
+
 	cfg.Categories = v.categories(top["categories"])
 	cfg.Feeds = v.feeds(top["feeds"])
 	return cfg

@@ -67,6 +67,8 @@ type Config struct {
 	Retention Retention
 	// Output holds the output.* settings.
 	Output Output
+	// Log holds the log.* settings.
+	Log Log
 	// Categories are the declared categories (the categories: list), in
 	// file order, each with a distinct Slug. Feeds may name further
 	// categories that are not declared here.

@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,6 +61,7 @@ func defaults() *config.Config {
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50},
+		Log:       config.Log{Format: "text"},
 		Feeds:     []config.Feed{{URL: "https://a.example/feed"}},
 	}
 }
@@ -94,6 +96,9 @@ retention:
   max_per_category: 10
 output:
   page_size: 1000
+log:
+  format: json
+  level: DEBUG
 categories:
   - name: Café Société
     match: ['(?i)\bcoffee\b', 'tea']
@@ -126,6 +131,7 @@ feeds:
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
 		Output:    config.Output{PageSize: 1000},
+		Log:       config.Log{Format: "json", Level: slog.LevelDebug},
 		Categories: []config.Category{
 			{Name: "Café Société", Slug: "cafe-societe", Match: []*regexp.Regexp{
 				regexp.MustCompile(`(?i)\bcoffee\b`), regexp.MustCompile("tea"),
@@ -235,6 +241,10 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:3: unknown key "retries"`}},
 		{"unknown key in a list item", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    tilte: B\n", []string{
 			`t.yaml:4: unknown key "tilte"`}},
+		{"bad log format", "log:\n  format: xml\n", []string{
+			`t.yaml:2: log.format: must be "text" or "json", found "xml"`}},
+		{"bad log level", "log:\n  level: loud\n", []string{
+			`t.yaml:2: log.level: must be debug, info, warn or error, found "loud"`}},
 		{"unknown key in a category", "categories:\n  - name: A\n    matches: [a]\n", []string{
 			`t.yaml:3: unknown key "matches"`}},
 
@@ -453,6 +463,7 @@ func TestLoadExample(t *testing.T) {
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50},
+		Log:       config.Log{Format: "text"},
 		Categories: []config.Category{{
 			Name:  "U.S.–Russia Relations",
 			Slug:  "u-s-russia-relations",

@@ -140,6 +140,7 @@ type schema struct {
 	Fetch      schemaFetch      `yaml:"fetch"`
 	Retention  schemaRetention  `yaml:"retention"`
 	Output     schemaOutput     `yaml:"output"`
+	Log        schemaLog        `yaml:"log"`
 	Categories []schemaCategory `yaml:"categories"`
 	Feeds      []schemaFeed     `yaml:"feeds"`
 }

@@ -120,4 +120,7 @@ type SaveResult struct {
 	Updated int
 	// Unchanged articles existed and were identical; nothing was written.
 	Unchanged int
+	// Pruned articles were deleted by Prune earlier and still have a
+	// tombstone; they were not stored again.
+	Pruned int
 }

@@ -160,6 +160,9 @@ func planSave(tx *bolt.Tx, arts []Article, now time.Time) ([]change, SaveResult,
 		switch {
 		case err != nil:
 			return nil, SaveResult{}, err
+		case !found && isPruned(tx, a.ID):
+			// Pruned by retention: the source still lists it.
+			res.Pruned++
 		case !found:
 			res.New++
 			changes = append(changes, change{art: newTimes(a, now)})

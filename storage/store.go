@@ -88,9 +88,10 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // initSchema checks the schema version of db, or writes the empty layout
-// when db is new. It writes nothing to an existing tributary database.
+// when db is new. It writes to an existing tributary database only to
+// migrate an older schema version forward (see migrate).
 func initSchema(db *bolt.DB) error {
-	var isNew bool
+	var isNew, upgrade bool
 	err := db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		if meta == nil {
@@ -102,10 +103,25 @@ func initSchema(db *bolt.DB) error {
 			isNew = true
 			return nil
 		}
+		if needsMigration(tx, schemaVersion) {
+			upgrade = true
+			return nil
+		}
 		return checkSchema(tx, meta)
 	})
-	if err != nil || !isNew {
+	if err != nil {
 		return err
+	}
+	if upgrade {
+		return db.Update(func(tx *bolt.Tx) error {
+			if _, err := migrate(tx, migrations()); err != nil {
+				return err
+			}
+			return checkSchema(tx, tx.Bucket([]byte(bucketMeta)))
+		})
+	}
+	if !isNew {
+		return nil
 	}
 	return db.Update(func(tx *bolt.Tx) error {
 		for _, name := range topBuckets() {

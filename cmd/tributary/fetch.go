@@ -38,7 +38,8 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
 
-	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: newLogger(stderr, *level)})
+	logger, _ := configLogger(stderr, cfg.Log, flagSet(fs, "log-level"), *level)
+	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/tributary/tributary/config"
 )
 
 // errHelp means -h was given and usage was printed: exit 0.
@@ -60,13 +62,31 @@ func logLevelFlag(fs *flag.FlagSet, def slog.Level) *slog.Level {
 	return lvl
 }
 
-// newLogger returns the slog logger for stderr.
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 // stringList is a repeatable string flag.
 type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// configLogger returns the logger the config's log settings ask for, and
+// the variable holding its level (a reload may change it). A -log-level
+// given on the command line (override) wins over log.level.
+func configLogger(w io.Writer, l config.Log, override bool, level slog.Level) (*slog.Logger, *slog.LevelVar) {
+	lvl := new(slog.LevelVar)
+	lvl.Set(l.Level)
+	if override {
+		lvl.Set(level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if l.Format == config.LogFormatJSON {
+		return slog.New(slog.NewJSONHandler(w, opts)), lvl
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), lvl
+}

@@ -6,7 +6,13 @@
 //
 //	tributary serve [-config FILE]            run the daemon
 //	tributary fetch [-config FILE] [-feed URL] fetch every source now, print a summary
-//	tributary check [-config FILE]            validate the config file
+//	tributary check [-config FILE] [-db]      validate the config file (and database)
+//	tributary add [-config FILE] [-category NAME]... URL
+//	tributary import-opml [-config FILE] OPML
+//	tributary export-opml [-config FILE]
+//	tributary backup [-config FILE] OUT       consistent copy of the database
+//	tributary stats [-config FILE]            category counts and source health
+//	tributary compact [-config FILE]          offline compaction of the database
 //
 // Run "tributary CMD -h" for the flags of a command.
 package main
@@ -66,7 +72,13 @@ func commands() []command {
 	return []command{
 		{"serve", "[-config FILE]", "run the daemon: fetch on schedule and serve the merged feeds", runServe},
 		{"fetch", "[-config FILE] [-feed URL]...", "fetch every source (or the given ones) now and print a summary", runFetch},
-		{"check", "[-config FILE]", "validate the config file; print every problem as FILE:LINE: message", runCheck},
+		{"check", "[-config FILE] [-db]", "validate the config file (and with -db the database); print every problem, exit 1", runCheck},
+		{"add", "[-config FILE] [-category NAME]... URL", "probe a feed (or a page advertising one) and append it to the config", runAdd},
+		{"import-opml", "[-config FILE] OPML", "append the sources of an OPML file to the config; folders become categories", runImportOPML},
+		{"export-opml", "[-config FILE]", "print the sources as OPML 2.0; categories become folders", runExportOPML},
+		{"backup", "[-config FILE] OUT", "write a consistent, verified copy of the database (also while serve runs)", runBackup},
+		{"stats", "[-config FILE]", "per-category counts and per-source health (also while serve runs)", runStats},
+		{"compact", "[-config FILE]", "rewrite the database without free pages (only while serve is stopped)", runCompact},
 	}
 }
 

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/feedout"
-	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/storage"
 )
 
 // shutdownTimeout bounds each step of a graceful shutdown.
@@ -21,7 +23,8 @@ const shutdownTimeout = 10 * time.Second
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlagSet("serve", "[-config FILE]",
 		"Run the daemon: fetch every source on its schedule and serve the merged feeds\n"+
-			"over HTTP until SIGTERM or SIGINT, then shut down gracefully.", stdout)
+			"over HTTP until SIGTERM or SIGINT, then shut down gracefully. SIGHUP reloads\n"+
+			"the config file.", stdout)
 	configPath := configFlag(fs)
 	level := logLevelFlag(fs, slog.LevelInfo)
 	if err := parseFlags(fs, args); err != nil {
@@ -30,11 +33,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	logger := newLogger(stderr, *level)
+	// Listen for SIGHUP before anything slow, so that an early reload
+	// request is not the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return err
 	}
+	override := flagSet(fs, "log-level")
+	logger, logLevel := configLogger(stderr, cfg.Log, override, *level)
 	store, err := openStore(cfg)
 	if err != nil {
 		return err
@@ -47,50 +57,106 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		logger.Info("database closed")
 	}()
 
-	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: logger})
+	s := &service{store: store, log: logger, notify: notifier{log: logger}, path: cfg.Path, kick: make(chan struct{}, 1)}
+	if !override {
+		s.logLevel = logLevel
+	}
+	s.metrics = newMetrics(func() (*storage.Store, *config.Config) { return store, s.gen.Load().cfg }, logger)
+	g, err := s.newGeneration(cfg)
 	if err != nil {
 		return err
 	}
-	handler := feedout.NewHandler(store, feedout.Options{
-		Title:      cfg.Title,
-		BaseURL:    cfg.BaseURL,
-		PageSize:   cfg.Output.PageSize,
-		Categories: configuredCategories(cfg),
-		Logger:     logger,
-	})
+	s.gen.Store(g)
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newHTTPServer(handler, logger)
+	srv := newHTTPServer(s.routes(), logger)
+	admin := newHTTPServer(adminHandler(store, logger), logger)
+	admin.WriteTimeout = 0 // a backup of a big file takes as long as it takes
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(ln) }()
+	// Without the admin socket the daemon still does its job; only backup,
+	// stats and check -db need it stopped.
+	if adminLn, err := listenAdmin(cfg.DataDir); err != nil {
+		logger.Warn("admin socket unavailable: backup, stats and check -db need the daemon stopped", slog.Any("error", err))
+	} else {
+		go func() { serveErr <- admin.Serve(adminLn) }()
+		defer func() { _ = os.Remove(adminLn.Addr().String()) }()
+	}
 	logger.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
 		"config", cfg.Path, "feeds", len(cfg.Feeds))
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	fetchCtx, stopFetching := context.WithCancel(context.WithoutCancel(ctx))
-	fetchDone := make(chan error, 1)
-	go func() { fetchDone <- f.Run(fetchCtx) }()
+	// Scheduling stops with schedCtx; the fetches in flight are cancelled
+	// only with passCtx, after drainTimeout.
+	schedCtx, stopScheduling := context.WithCancel(context.WithoutCancel(ctx))
+	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPasses()
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx, passTick) }()
+	watchCtx, stopWatchdog := context.WithCancel(ctx)
+	defer stopWatchdog()
+	go s.notify.watchdog(watchCtx, s.healthy)
+	s.notify.ready()
 
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "cause", context.Cause(ctx))
-	case err = <-serveErr:
-		err = fmt.Errorf("http server: %w", err)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			logger.Info("shutting down", "cause", context.Cause(ctx))
+			break loop
+		case <-hup:
+			logger.Info("reloading config", "config", cfg.Path)
+			s.reload()
+		case err = <-serveErr:
+			err = fmt.Errorf("http server: %w", err)
+			break loop
+		}
 	}
-	stopFetching()
-	select {
-	case ferr := <-fetchDone:
-		err = errors.Join(err, ferr)
-	case <-time.After(shutdownTimeout):
-		err = errors.Join(err, errors.New("scheduler did not stop in time"))
-	}
+	s.notify.stopping()
+	stopWatchdog()
+	err = errors.Join(err, s.drain(stopScheduling, cancelPasses, schedDone))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
 	}
+	if serr := admin.Shutdown(shutdownCtx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("admin shutdown: %w", serr))
+	}
 	return err
+}
+
+// drain stops scheduling, lets the pass in flight finish for up to
+// drainTimeout, then cancels its fetches and waits for it to return.
+func (s *service) drain(stopScheduling, cancelPasses context.CancelFunc, schedDone <-chan struct{}) error {
+	stopScheduling()
+	select {
+	case <-schedDone:
+		return nil
+	case <-time.After(drainTimeout):
+	}
+	s.log.Warn("fetch pass still running at shutdown; cancelling it", slog.Duration("waited", drainTimeout))
+	cancelPasses()
+	select {
+	case <-schedDone:
+		return nil
+	case <-time.After(shutdownTimeout):
+		return errors.New("fetch pass did not stop in time")
+	}
+}
+
+// routes is the public HTTP handler: /metrics, and the current
+// generation's feed handler (feeds, /healthz) for everything else, all
+// counted and timed by the metrics.
+func (s *service) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.gen.Load().feeds.ServeHTTP(w, r)
+	}))
+	return s.metrics.instrument(mux)
 }
 
 // newHTTPServer returns the server with every timeout set, so that slow

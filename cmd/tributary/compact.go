@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/storage"
+)
+
+func runCompact(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlagSet("compact", "[-config FILE]",
+		"Rewrite the database without its free pages, to give disk space back after\n"+
+			"a large prune. Offline only: it refuses while the daemon runs.", stdout)
+	configPath := configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("compact: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.DataDir, dbFile)
+	res, err := storage.Compact(path, storage.Options{})
+	if errors.Is(err, storage.ErrLocked) {
+		return fmt.Errorf("%w: stop the daemon before compacting", err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d → %d bytes\n", path, res.Before, res.After)
+	return nil
+}

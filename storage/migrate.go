@@ -1,0 +1,62 @@
+package storage
+
+import (
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migration upgrades a database from one schema version to the next inside
+// the caller's write transaction.
+type migration func(tx *bolt.Tx) error
+
+// migrations lists the upgrades in order: migrations[i] turns schema
+// version i+1 into i+2, so len(migrations)+1 must equal schemaVersion. Each
+// runs once, forward only. Version 1 is the first layout: nothing yet.
+func migrations() []migration {
+	return nil
+}
+
+// migrate brings the database in tx from its recorded version up to
+// len(steps)+1 by running the missing steps in order, then records the new
+// version, all in tx: a failure or a crash leaves the file at its old
+// version. A version newer than len(steps)+1 is an error naming both.
+func migrate(tx *bolt.Tx, steps []migration) (from int, err error) {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return 0, fmt.Errorf("not a tributary database: no %s bucket", bucketMeta)
+	}
+	raw := meta.Get([]byte(keySchema))
+	from, err = strconv.Atoi(string(raw))
+	if err != nil || from < 1 {
+		return 0, fmt.Errorf("database schema version %q is not a valid version", raw)
+	}
+	target := len(steps) + 1
+	if from > target {
+		return from, fmt.Errorf("database schema version %d is newer than this tributary supports (%d): use a newer tributary", from, target)
+	}
+	for v := from; v < target; v++ {
+		if err := steps[v-1](tx); err != nil {
+			return from, fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+	}
+	if from == target {
+		return from, nil
+	}
+	if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(target))); err != nil {
+		return from, fmt.Errorf("record schema version %d: %w", target, err)
+	}
+	return from, nil
+}
+
+// needsMigration reports whether the file's recorded version is below
+// target, without changing anything.
+func needsMigration(tx *bolt.Tx, target int) bool {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return false
+	}
+	v, err := strconv.Atoi(string(meta.Get([]byte(keySchema))))
+	return err == nil && v >= 1 && v < target
+}

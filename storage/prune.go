@@ -1,0 +1,240 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketPruned holds the tombstones of pruned articles: article ID →
+// BigEndian(uint64 Unix ns) of the tombstone's expiry. It is created by the
+// first Prune that removes something, so files without it stay valid.
+const bucketPruned = "pruned"
+
+// defaultPruneBatch is the number of deletions per transaction when
+// PruneOptions.Batch is zero: small enough that a write transaction never
+// holds the writer lock (and delays a fetch's save) for long.
+const defaultPruneBatch = 1000
+
+// PruneOptions say what Prune removes.
+type PruneOptions struct {
+	// MaxAge removes articles published longer than MaxAge ago; zero keeps
+	// articles of any age.
+	MaxAge time.Duration
+	// MaxPerCategory keeps only the newest MaxPerCategory articles of each
+	// category (AllSlug, the merge of all, is not capped); zero keeps any
+	// number.
+	MaxPerCategory int
+	// TombstoneTTL is how long a pruned article's ID is remembered, so that
+	// a source still listing the item does not bring it back. Zero means
+	// twice MaxAge, at least 7 days; it should always exceed MaxAge.
+	TombstoneTTL time.Duration
+	// Batch is the most deletions per transaction; zero means 1000.
+	Batch int
+}
+
+// PruneResult counts what one Prune call did.
+type PruneResult struct {
+	// Pruned articles were deleted with their index entries.
+	Pruned int
+	// Expired tombstones were forgotten.
+	Expired int
+}
+
+// Prune deletes the articles that fall outside opts: those published before
+// now - MaxAge, and those beyond the newest MaxPerCategory of any category.
+// Each deleted article leaves a tombstone, written in the same transaction,
+// that makes SaveArticles skip the same ID until the tombstone expires;
+// expired tombstones are removed. Deletions run in transactions of at most
+// opts.Batch articles, so readers and writers are never held up for long.
+// It is safe for concurrent use; an article saved while Prune runs is not
+// considered by this call.
+func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, error) {
+	var res PruneResult
+	now := s.now().UTC()
+	batch := opts.Batch
+	if batch <= 0 {
+		batch = defaultPruneBatch
+	}
+	ttl := opts.TombstoneTTL
+	if ttl <= 0 {
+		ttl = max(2*opts.MaxAge, 7*24*time.Hour)
+	}
+	var ids, expired [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		ids, err = pruneCandidates(tx, opts, now)
+		if err != nil {
+			return err
+		}
+		expired = expiredTombstones(tx, now)
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+	}
+	expiry := binary.BigEndian.AppendUint64(nil, keyTime(now.Add(ttl)))
+	for chunk := range slices.Chunk(ids, batch) {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var n int
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			n, err = deleteArticles(tx, chunk, expiry, now)
+			return err
+		})
+		if err != nil {
+			return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+		}
+		res.Pruned += n
+	}
+	for chunk := range slices.Chunk(expired, batch) {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte(bucketPruned))
+			for _, id := range chunk {
+				if err := b.Delete(id); err != nil {
+					return fmt.Errorf("delete tombstone %s: %w", id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+		}
+		res.Expired += len(chunk)
+	}
+	return res, nil
+}
+
+// pruneCandidates lists, without duplicates, the IDs of the articles
+// outside opts at now: the oldest entries of every category index beyond
+// MaxPerCategory, and every entry of the AllSlug index older than MaxAge.
+func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, error) {
+	seen := map[string]bool{}
+	var out [][]byte
+	add := func(k []byte) error {
+		_, id, err := splitIndexKey(k)
+		if err != nil {
+			return err
+		}
+		if !seen[string(id)] {
+			seen[string(id)] = true
+			out = append(out, slices.Clone(id))
+		}
+		return nil
+	}
+	index := tx.Bucket([]byte(bucketIndex))
+	if opts.MaxAge > 0 {
+		if all := index.Bucket([]byte(AllSlug)); all != nil {
+			cutoff := keyTime(now.Add(-opts.MaxAge))
+			c := all.Cursor()
+			for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) < cutoff; k, _ = c.Next() {
+				if err := add(k); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if opts.MaxPerCategory > 0 {
+		cats := tx.Bucket([]byte(bucketCategories))
+		err := index.ForEachBucket(func(slug []byte) error {
+			if string(slug) == AllSlug {
+				return nil // the merge of every category is not capped
+			}
+			var m categoryMeta
+			if raw := cats.Get(slug); raw != nil {
+				if err := json.Unmarshal(raw, &m); err != nil {
+					return fmt.Errorf("decode category %s: %w", slug, err)
+				}
+			}
+			extra := m.Count - opts.MaxPerCategory // Check keeps Count = index size
+			b := index.Bucket(slug)
+			c := b.Cursor()
+			for k, _ := c.First(); k != nil && extra > 0; k, _ = c.Next() {
+				if err := add(k); err != nil {
+					return err
+				}
+				extra--
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// expiredTombstones lists the tombstones whose expiry is before now.
+func expiredTombstones(tx *bolt.Tx, now time.Time) [][]byte {
+	b := tx.Bucket([]byte(bucketPruned))
+	if b == nil {
+		return nil
+	}
+	var out [][]byte
+	limit := keyTime(now)
+	_ = b.ForEach(func(k, v []byte) error {
+		if len(v) != 8 || binary.BigEndian.Uint64(v) < limit {
+			out = append(out, slices.Clone(k))
+		}
+		return nil
+	})
+	return out
+}
+
+// deleteArticles deletes the articles ids (skipping any already gone) with
+// their index entries and category counts, and writes a tombstone with the
+// given expiry for each. It returns how many it deleted.
+func deleteArticles(tx *bolt.Tx, ids [][]byte, expiry []byte, now time.Time) (int, error) {
+	arts := tx.Bucket([]byte(bucketArticles))
+	index := tx.Bucket([]byte(bucketIndex))
+	pruned, err := tx.CreateBucketIfNotExists([]byte(bucketPruned))
+	if err != nil {
+		return 0, fmt.Errorf("create bucket %s: %w", bucketPruned, err)
+	}
+	deltas := make(map[string]*categoryMeta)
+	n := 0
+	for _, id := range ids {
+		a, found, err := getArticle(arts, id)
+		if err != nil {
+			return 0, err
+		}
+		if !found {
+			continue
+		}
+		key := indexKey(a.Published, a.ID)
+		for _, cat := range filedUnder(a) {
+			if err := unindex(index, cat.Slug, key); err != nil {
+				return 0, err
+			}
+			delta(deltas, cat.Slug, "").Count--
+		}
+		if err := arts.Delete(id); err != nil {
+			return 0, fmt.Errorf("delete article %s: %w", id, err)
+		}
+		if err := pruned.Put(id, expiry); err != nil {
+			return 0, fmt.Errorf("put tombstone %s: %w", id, err)
+		}
+		n++
+	}
+	cats := tx.Bucket([]byte(bucketCategories))
+	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
+		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// isPruned reports whether the article id has a tombstone in tx.
+func isPruned(tx *bolt.Tx, id string) bool {
+	b := tx.Bucket([]byte(bucketPruned))
+	return b != nil && b.Get([]byte(id)) != nil
+}
