@@ -70,13 +70,6 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	res := Result{FeedURL: src.feed.URL}
 	dl := f.get(ctx, src, prev, forced)
 	outcome, err := dl.outcome, dl.err
-	if !dl.retryAt.IsZero() && outcome != outcomeDeferred {
-		f.hosts.deferHost(hostOf(src, prev), dl.retryAt)
-		f.log.Warn("host asked to wait: deferring all its sources",
-			slog.String("host", hostOf(src, prev)),
-			slog.String("feed_url", src.feed.URL),
-			slog.Time("until", dl.retryAt))
-	}
 	var norm normalized
 	if outcome == outcomeOK {
 		feed, perr := parseBody(f.parser, dl.body, dl.contentType, dl.finalURL)
@@ -257,6 +250,13 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 			if at, ok := retryAfter(resp.Header.Get("Retry-After"), f.now()); ok {
 				dl.outcome, dl.retryAt = outcomeRateLimited, at
+				// Before the host's slot is released, so that no sibling
+				// source starts in between.
+				f.hosts.deferHost(host, at)
+				f.log.Warn("host asked to wait: deferring all its sources",
+					slog.String("host", host),
+					slog.String("feed_url", src.feed.URL),
+					slog.Time("until", at))
 			}
 		}
 		return dl
