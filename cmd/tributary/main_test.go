@@ -171,6 +171,8 @@ listen: %[2]s
 base_url: http://%[2]s
 data_dir: %[3]s
 schedule: "@every 1h"
+fetch:
+  host_interval: 100ms
 feeds:
   - url: %[1]s/livemint-world.rss
     categories: [World]

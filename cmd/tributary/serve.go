@@ -13,6 +13,7 @@ import (
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/feedout"
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/status"
 )
 
 // shutdownTimeout bounds each step of a graceful shutdown.
@@ -51,13 +52,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	handler := feedout.NewHandler(store, feedout.Options{
+	feeds := feedout.NewHandler(store, feedout.Options{
 		Title:      cfg.Title,
 		BaseURL:    cfg.BaseURL,
 		PageSize:   cfg.Output.PageSize,
 		Categories: configuredCategories(cfg),
 		Logger:     logger,
 	})
+	handler := http.NewServeMux()
+	handler.Handle("/status", status.Handler(store, statusSources(cfg), logger, nil))
+	handler.Handle("/", feeds)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
