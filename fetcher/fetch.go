@@ -126,6 +126,8 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 	st.FeedURL = src.feed.URL
 	if outcome == outcomeDeferred {
 		st.NextDue = later(st.NextDue, dl.retryAt)
+		// Keep the last real outcome; a source never asked shows why.
+		st.Outcome = cmp.Or(st.Outcome, outcomeDeferred)
 		return st
 	}
 	st.LastFetch = now

@@ -46,6 +46,8 @@ func TestMain(m *testing.M) {
 type result struct {
 	code           int
 	stdout, stderr string
+	// state is the finished process, for its resource usage.
+	state *os.ProcessState
 }
 
 // tributary runs the binary with args to completion.
@@ -64,7 +66,7 @@ func tributary(t *testing.T, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run tributary %v: %v", args, err)
 	}
-	return result{code, stdout.String(), stderr.String()}
+	return result{code, stdout.String(), stderr.String(), cmd.ProcessState}
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
