@@ -38,7 +38,7 @@
 // hours and never earlier than the spec's next activation. A 410 Gone stops
 // scheduled fetches of the source until the operator acts. A permanent
 // redirect seen on two fetches in a row is remembered (PermanentURL) and
-// fetched from then on. Run looks for due sources once a minute, in UTC.
+// fetched from then on. Run looks for due sources every 10 seconds, in UTC.
 //
 // # Outcomes
 //

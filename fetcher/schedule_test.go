@@ -246,9 +246,9 @@ func TestRun(t *testing.T) {
 		}
 		time.Sleep(15*time.Minute + 30*time.Second)
 		synctest.Wait()
-		// Each source keeps a stable slot within its interval: global's lies
-		// more than 15m30s after the start, 7m30s at least after its first fetch.
-		want = map[string]int{everyMin: 16, every5: 4, global: 1}
+		// Each source keeps a stable slot within its interval, at least half
+		// an interval after its first fetch; the 10s tick finds each slot.
+		want = map[string]int{everyMin: 16, every5: 4, global: 2}
 		if got := tr.counts(); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("after 15m30s: %v, want %v", got, want)
 		}
