@@ -21,8 +21,11 @@ type hostLimiter struct {
 // hostSlot is the state of one host.
 type hostSlot struct {
 	sem chan struct{}
-	// nextStart is the earliest real time the next request may start.
-	nextStart time.Time
+	// gate is held while a request waits out the spacing, so that the
+	// requests of the host start one at a time.
+	gate chan struct{}
+	// lastStart is when the last request to the host started (held gate).
+	lastStart time.Time
 	// deferredUntil is the schedule time before which the host is not asked.
 	deferredUntil time.Time
 }
@@ -35,7 +38,7 @@ func newHostLimiter(limit int, spacing time.Duration) *hostLimiter {
 func (h *hostLimiter) slot(host string) *hostSlot {
 	s, ok := h.hosts[host]
 	if !ok {
-		s = &hostSlot{sem: make(chan struct{}, h.limit)}
+		s = &hostSlot{sem: make(chan struct{}, h.limit), gate: make(chan struct{}, 1)}
 		h.hosts[host] = s
 	}
 	return s
@@ -60,12 +63,16 @@ func (h *hostLimiter) acquire(ctx context.Context, host string) (release func(),
 	if h.spacing <= 0 {
 		return release, nil
 	}
-	h.mu.Lock()
-	now := time.Now()
-	start := later(now, s.nextStart)
-	s.nextStart = start.Add(h.spacing)
-	h.mu.Unlock()
-	if wait := start.Sub(now); wait > 0 {
+	select {
+	case s.gate <- struct{}{}:
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.gate }()
+	// The wait is measured from the real start of the previous request,
+	// after its own wait, so that a late timer cannot shrink the spacing.
+	if wait := time.Until(s.lastStart.Add(h.spacing)); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {
@@ -75,6 +82,7 @@ func (h *hostLimiter) acquire(ctx context.Context, host string) (release func(),
 			return nil, ctx.Err()
 		}
 	}
+	s.lastStart = time.Now()
 	return release, nil
 }
 
