@@ -54,10 +54,12 @@ func (v *validator) build(root *yaml.Node) *Config {
 
 	fetch, _ := v.mapping(top["fetch"], "fetch")
 	cfg.Fetch = Fetch{
-		Concurrency: v.integer(fetch["concurrency"], "fetch.concurrency", defaultConcurrency, 1, maxConcurrency),
-		Timeout:     v.duration(fetch["timeout"], "fetch.timeout", defaultTimeout),
-		MaxBody:     v.size(fetch["max_body"], "fetch.max_body", defaultMaxBody),
-		UserAgent:   v.text(fetch["user_agent"], "fetch.user_agent", DefaultUserAgent),
+		Concurrency:  v.integer(fetch["concurrency"], "fetch.concurrency", defaultConcurrency, 1, maxConcurrency),
+		Timeout:      v.duration(fetch["timeout"], "fetch.timeout", defaultTimeout),
+		MaxBody:      v.size(fetch["max_body"], "fetch.max_body", defaultMaxBody),
+		UserAgent:    v.text(fetch["user_agent"], "fetch.user_agent", DefaultUserAgent),
+		HostInterval: v.duration(fetch["host_interval"], "fetch.host_interval", defaultHostInterval),
+		MaxInterval:  v.duration(fetch["max_interval"], "fetch.max_interval", defaultMaxInterval),
 	}
 	// A missing per_host defaults to 2, or to concurrency if that is lower.
 	cfg.Fetch.PerHost = v.integer(fetch["per_host"], "fetch.per_host", min(defaultPerHost, cfg.Fetch.Concurrency), 1, math.MaxInt)
@@ -66,6 +68,12 @@ func (v *validator) build(root *yaml.Node) *Config {
 	}
 	if n := fetch["timeout"]; cfg.Fetch.Timeout <= 0 || cfg.Fetch.Timeout > maxTimeout {
 		v.addf(n, "fetch.timeout", "must be more than 0s and at most 10m, found %v", cfg.Fetch.Timeout)
+	}
+	if n := fetch["host_interval"]; cfg.Fetch.HostInterval < 0 || cfg.Fetch.HostInterval > maxHostInterval {
+		v.addf(n, "fetch.host_interval", "must be from 0s (no spacing) to 1m, found %v", cfg.Fetch.HostInterval)
+	}
+	if n := fetch["max_interval"]; cfg.Fetch.MaxInterval < minMaxInterval || cfg.Fetch.MaxInterval > maxMaxInterval {
+		v.addf(n, "fetch.max_interval", "must be from 1h to 720h, found %v", cfg.Fetch.MaxInterval)
 	}
 	if n := fetch["user_agent"]; strings.ContainsFunc(cfg.Fetch.UserAgent, unicode.IsControl) {
 		v.addf(n, "fetch.user_agent", "must be a single line without control characters")

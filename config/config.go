@@ -37,6 +37,8 @@ const (
 	defaultPerHost        = 2
 	defaultTimeout        = 30 * time.Second
 	defaultMaxBody        = 10 * mebibyte
+	defaultHostInterval   = time.Second
+	defaultMaxInterval    = 24 * time.Hour
 	defaultMaxAge         = 720 * time.Hour
 	defaultMaxPerCategory = 5000
 	defaultPageSize       = 50
@@ -91,6 +93,13 @@ type Fetch struct {
 	MaxBody int64
 	// UserAgent is sent with every request. Default DefaultUserAgent.
 	UserAgent string
+	// HostInterval is the least time between the starts of two requests to
+	// one host; 0 disables the spacing. From 0s to 1m, default 1s.
+	HostInterval time.Duration
+	// MaxInterval is the ceiling on a source's interval when the server
+	// asks for a longer one (Cache-Control max-age, <ttl>, sy:updatePeriod).
+	// From 1h to 720h, default 24h.
+	MaxInterval time.Duration
 }
 
 // Retention holds the retention.* settings.

@@ -53,11 +53,13 @@ func defaults() *config.Config {
 		DataDir:  "data",
 		Schedule: "@every 15m",
 		Fetch: config.Fetch{
-			Concurrency: 16,
-			PerHost:     2,
-			Timeout:     30 * time.Second,
-			MaxBody:     10 << 20,
-			UserAgent:   config.DefaultUserAgent,
+			Concurrency:  16,
+			PerHost:      2,
+			Timeout:      30 * time.Second,
+			MaxBody:      10 << 20,
+			UserAgent:    config.DefaultUserAgent,
+			HostInterval: time.Second,
+			MaxInterval:  24 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50},
@@ -91,6 +93,8 @@ fetch:
   timeout: 1m30s
   max_body: 512 KiB
   user_agent: test-agent/1
+  host_interval: 250ms
+  max_interval: 12h
 retention:
   max_age: 48h
   max_per_category: 10
@@ -123,11 +127,13 @@ feeds:
 		DataDir:  "/var/lib/tributary",
 		Schedule: "*/20 * * * *",
 		Fetch: config.Fetch{
-			Concurrency: 4,
-			PerHost:     4,
-			Timeout:     90 * time.Second,
-			MaxBody:     512 << 10,
-			UserAgent:   "test-agent/1",
+			Concurrency:  4,
+			PerHost:      4,
+			Timeout:      90 * time.Second,
+			MaxBody:      512 << 10,
+			UserAgent:    "test-agent/1",
+			HostInterval: 250 * time.Millisecond,
+			MaxInterval:  12 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
 		Output:    config.Output{PageSize: 1000},
@@ -308,6 +314,16 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:3: fetch.per_host: must not exceed fetch.concurrency (2), found 3"}},
 		{"per_host above default concurrency", "fetch:\n  per_host: 17\n", []string{
 			"t.yaml:2: fetch.per_host: must not exceed fetch.concurrency (16), found 17"}},
+		{"host_interval negative", "fetch:\n  host_interval: -1s\n", []string{
+			"t.yaml:2: fetch.host_interval: must be from 0s (no spacing) to 1m, found -1s"}},
+		{"host_interval too long", "fetch:\n  concurrency: 2\n  host_interval: 2m\n", []string{
+			"t.yaml:3: fetch.host_interval: must be from 0s (no spacing) to 1m, found 2m0s"}},
+		{"host_interval bare number", "fetch:\n  host_interval: 1\n", []string{
+			"t.yaml:2: fetch.host_interval: 1 has no unit: use a duration like 30s"}},
+		{"max_interval too short", "fetch:\n  max_interval: 30m\n", []string{
+			"t.yaml:2: fetch.max_interval: must be from 1h to 720h, found 30m0s"}},
+		{"max_interval too long", "fetch:\n  max_interval: 1000h\n", []string{
+			"t.yaml:2: fetch.max_interval: must be from 1h to 720h, found 1000h0m0s"}},
 		{"timeout bare number", "fetch:\n  timeout: 30\n", []string{
 			"t.yaml:2: fetch.timeout: 30 has no unit: use a duration like 30s"}},
 		{"timeout bad unit", "fetch:\n  timeout: 30 seconds\n", []string{
@@ -455,11 +471,13 @@ func TestLoadExample(t *testing.T) {
 		DataDir:  filepath.Join("..", "data"),
 		Schedule: "@every 15m",
 		Fetch: config.Fetch{
-			Concurrency: 16,
-			PerHost:     2,
-			Timeout:     30 * time.Second,
-			MaxBody:     10 << 20,
-			UserAgent:   config.DefaultUserAgent,
+			Concurrency:  16,
+			PerHost:      2,
+			Timeout:      30 * time.Second,
+			MaxBody:      10 << 20,
+			UserAgent:    config.DefaultUserAgent,
+			HostInterval: time.Second,
+			MaxInterval:  24 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50},

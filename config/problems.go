@@ -146,11 +146,13 @@ type schema struct {
 }
 
 type schemaFetch struct {
-	Concurrency yaml.Node `yaml:"concurrency"`
-	PerHost     yaml.Node `yaml:"per_host"`
-	Timeout     yaml.Node `yaml:"timeout"`
-	MaxBody     yaml.Node `yaml:"max_body"`
-	UserAgent   yaml.Node `yaml:"user_agent"`
+	Concurrency  yaml.Node `yaml:"concurrency"`
+	PerHost      yaml.Node `yaml:"per_host"`
+	Timeout      yaml.Node `yaml:"timeout"`
+	MaxBody      yaml.Node `yaml:"max_body"`
+	UserAgent    yaml.Node `yaml:"user_agent"`
+	HostInterval yaml.Node `yaml:"host_interval"`
+	MaxInterval  yaml.Node `yaml:"max_interval"`
 }
 
 type schemaRetention struct {

@@ -29,6 +29,11 @@ const (
 	maxTimeout     = 10 * time.Minute
 	minMaxAge      = time.Hour
 	minEvery       = time.Minute
+	// maxHostInterval bounds fetch.host_interval.
+	maxHostInterval = time.Minute
+	// minMaxInterval and maxMaxInterval bound fetch.max_interval.
+	minMaxInterval = time.Hour
+	maxMaxInterval = 720 * time.Hour
 )
 
 // parseSize reads a byte count: a whole number, optionally followed by a

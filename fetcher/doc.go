@@ -17,23 +17,34 @@
 // # Passes
 //
 // A pass fetches a set of sources with at most fetch.concurrency fetches in
-// flight overall and fetch.per_host to one host. Passes never overlap:
+// flight overall and fetch.per_host to one host, and starts two requests to
+// one host at least fetch.host_interval apart. A host that answers 429, or
+// 503 with Retry-After, is not asked again by scheduled passes until then
+// (the time is stored with the source, so it survives a restart); FetchNow,
+// the operator's explicit request, still asks it. Passes never overlap:
 // RunOnce and FetchNow wait for a running pass to finish, while the ticks of
 // Run skip when a pass is still running. One source failing, stalling or
 // panicking never stops the others.
 //
 // # Schedule
 //
-// Every source has a cron spec (its own schedule, else the global one). After
-// a success the source is next due at the spec's next activation; after a
-// failure it backs off exponentially from its normal interval, with ±10%
-// jitter, capped at 24 hours and never earlier than the spec's next
-// activation. Run looks for due sources once a minute, in UTC.
+// Every source has a cron spec (its own schedule, else the global one). A
+// source never fetched is due at once. After a success it is next due in its
+// own slot: a stable offset within its interval derived from its URL (see
+// nextRun), so that many sources on one schedule are spread out; never
+// sooner than its server (Cache-Control max-age) or its feed (<ttl>,
+// sy:updatePeriod) asks, up to fetch.max_interval. After a failure it backs
+// off exponentially from its normal interval, with ±10% jitter, capped at 24
+// hours and never earlier than the spec's next activation. A 410 Gone stops
+// scheduled fetches of the source until the operator acts. A permanent
+// redirect seen on two fetches in a row is remembered (PermanentURL) and
+// fetched from then on. Run looks for due sources every 10 seconds, in UTC.
 //
 // # Outcomes
 //
 // Every fetch ends with one outcome word, stored in storage.SourceState and
-// returned in Result: "ok", "not-modified", "http-error", "timeout",
-// "network-error", "too-large", "parse-error", "not-a-feed", "store-error",
-// "panic", or "canceled" when the pass's context ended first.
+// returned in Result: "ok", "not-modified", "http-error", "rate-limited",
+// "gone", "timeout", "network-error", "too-large", "parse-error",
+// "not-a-feed", "store-error", "panic", "deferred" (not asked: its host asked
+// to wait), or "canceled" when the pass's context ended first.
 package fetcher

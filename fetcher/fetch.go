@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/tributary/tributary/storage"
@@ -29,6 +30,13 @@ const (
 	outcomeNotFeed     = "not-a-feed"
 	outcomeStoreError  = "store-error"
 	outcomePanic       = "panic"
+	// outcomeGone: 410 Gone; the source waits for the operator.
+	outcomeGone = "gone"
+	// outcomeRateLimited: 429, or 503 with Retry-After; the whole host waits.
+	outcomeRateLimited = "rate-limited"
+	// outcomeDeferred: not asked, because its host asked to be left alone;
+	// the stored state is kept, only NextDue moves.
+	outcomeDeferred = "deferred"
 	// outcomeCanceled: the pass's context ended first; nothing is stored.
 	outcomeCanceled = "canceled"
 )
@@ -44,14 +52,23 @@ type download struct {
 	etag         string
 	lastModified string
 	bodyHash     string
+	// maxAge is the response's Cache-Control max-age (200 or 304).
+	maxAge time.Duration
+	// movedTo is the final URL when every redirect followed was permanent.
+	movedTo string
+	// retryAt is set by a 429 or 503 with Retry-After, and by a deferral.
+	retryAt time.Time
+	// feedInterval is what the parsed feed asks for (<ttl>, sy:*), set
+	// after parsing.
+	feedInterval time.Duration
 }
 
 // fetchSource fetches src once, saves its articles and its new state, and
 // returns the Result. prev is the stored state (zero when none).
-func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.SourceState) Result {
+func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.SourceState, forced bool) Result {
 	start := f.now()
 	res := Result{FeedURL: src.feed.URL}
-	dl := f.get(ctx, src, prev)
+	dl := f.get(ctx, src, prev, forced)
 	outcome, err := dl.outcome, dl.err
 	var norm normalized
 	if outcome == outcomeOK {
@@ -63,6 +80,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 			outcome, err = outcomeParseError, perr
 		default:
 			norm = f.norm.normalize(feed, src.feed, dl.finalURL, f.now())
+			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
 		}
 	}
@@ -83,7 +101,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 		res.New, res.Updated, res.Unchanged = sr.New, sr.Updated, sr.Unchanged
 	}
 	now := f.now()
-	st := nextState(src, prev, dl, norm, outcome, err, now)
+	st := f.nextState(src, prev, dl, norm, outcome, err, now)
+	if st.PermanentURL != prev.PermanentURL {
+		f.log.Warn("source moved permanently: update the config",
+			slog.String("feed_url", src.feed.URL),
+			slog.String("new_url", st.PermanentURL))
+	}
 	if perr := f.store.PutSourceState(sctx, st); perr != nil {
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
 	}
@@ -98,41 +121,101 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 
 // nextState returns the source state after a fetch that ended with outcome
 // and err at now.
-func nextState(src *source, prev storage.SourceState, dl download, norm normalized, outcome string, err error, now time.Time) storage.SourceState {
+func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, norm normalized, outcome string, err error, now time.Time) storage.SourceState {
 	st := prev
 	st.FeedURL = src.feed.URL
+	if outcome == outcomeDeferred {
+		st.NextDue = later(st.NextDue, dl.retryAt)
+		// Keep the last real outcome; a source never asked shows why.
+		st.Outcome = cmp.Or(st.Outcome, outcomeDeferred)
+		return st
+	}
 	st.LastFetch = now
 	st.Outcome = outcome
+	st.RetryAfter = dl.retryAt
 	if err != nil {
 		st.LastError = err.Error()
 		st.ConsecutiveFailures++
-		st.NextDue = backoff(src.sched, st.ConsecutiveFailures, now)
+		st.NextDue = later(backoff(src.sched, st.ConsecutiveFailures, now), dl.retryAt)
 		return st
 	}
 	st.LastSuccess = now
 	st.LastError = ""
 	st.ConsecutiveFailures = 0
-	st.NextDue = src.sched.Next(now)
+	st.ServerInterval = dl.maxAge
 	if outcome == outcomeOK {
 		st.ETag, st.LastModified, st.BodyHash = dl.etag, dl.lastModified, dl.bodyHash
 		st.Title = cmp.Or(norm.Title, st.Title)
+		st.FeedInterval = dl.feedInterval
 	}
+	switch {
+	case dl.movedTo == "":
+		st.MovedTo, st.MovedSeen = "", 0
+	case dl.movedTo == st.MovedTo:
+		st.MovedSeen++
+	default:
+		st.MovedTo, st.MovedSeen = dl.movedTo, 1
+	}
+	if st.MovedSeen >= movedConfirmations {
+		// The validators belong to the new URL too: it answered them.
+		st.PermanentURL, st.MovedTo, st.MovedSeen = st.MovedTo, "", 0
+	}
+	st.NextDue = src.nextRun(now, f.floor(st))
 	return st
+}
+
+// movedConfirmations is how many fetches in a row must be permanently
+// redirected to the same URL before it replaces the configured one.
+const movedConfirmations = 2
+
+// hostOf returns the host a source with state st is fetched from: the
+// configured one, or that of the URL it permanently moved to.
+func hostOf(src *source, st storage.SourceState) string {
+	if st.PermanentURL != "" {
+		if u, err := url.Parse(st.PermanentURL); err == nil {
+			return strings.ToLower(u.Hostname())
+		}
+	}
+	return src.host
+}
+
+// permanentTarget returns the final URL of resp when it was reached through
+// one or more redirects that were all permanent (301, 308), else "".
+func permanentTarget(resp *http.Response) string {
+	hops := 0
+	for r := resp.Request; r != nil && r.Response != nil; r = r.Response.Request {
+		hops++
+		if c := r.Response.StatusCode; c != http.StatusMovedPermanently && c != http.StatusPermanentRedirect {
+			return ""
+		}
+	}
+	if hops == 0 {
+		return ""
+	}
+	return resp.Request.URL.String()
 }
 
 // get makes the conditional GET for src under the per-host limit and the
 // per-source timeout and reads the body. Its outcome is outcomeOK with the
 // body, outcomeNotModified, or a failure.
-func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState) download {
-	release, err := f.hosts.acquire(ctx, src.host)
+//
+// Unless forced, a source whose host asked to be left alone is not asked:
+// the outcome is outcomeDeferred, with retryAt the end of the wait.
+func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState, forced bool) download {
+	host := hostOf(src, prev)
+	release, err := f.hosts.acquire(ctx, host)
 	if err != nil {
 		return download{outcome: outcomeCanceled, err: err}
 	}
 	defer release()
+	if until, ok := f.hosts.deferred(host, f.now()); ok && !forced {
+		return download{outcome: outcomeDeferred, retryAt: until}
+	}
+	target := cmp.Or(prev.PermanentURL, src.feed.URL)
 
 	fctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(fctx, http.MethodGet, src.feed.URL, nil)
+	req, err := http.NewRequestWithContext(fctx, http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}
 	}
@@ -150,17 +233,35 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	defer resp.Body.Close()
 
+	age := maxAge(resp.Header.Get("Cache-Control"))
+	moved := permanentTarget(resp)
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
-		return download{outcome: outcomeNotModified}
+		return download{outcome: outcomeNotModified, maxAge: age, movedTo: moved}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		// A little draining lets the connection be reused.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return download{outcome: outcomeHTTPError, err: &HTTPError{
+		dl := download{outcome: outcomeHTTPError, err: &HTTPError{
 			StatusCode: resp.StatusCode,
 			Status:     resp.Status,
 			URL:        resp.Request.URL.String(),
 		}}
+		switch resp.StatusCode {
+		case http.StatusGone:
+			dl.outcome = outcomeGone
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+			if at, ok := retryAfter(resp.Header.Get("Retry-After"), f.now()); ok {
+				dl.outcome, dl.retryAt = outcomeRateLimited, at
+				// Before the host's slot is released, so that no sibling
+				// source starts in between.
+				f.hosts.deferHost(host, at)
+				f.log.Warn("host asked to wait: deferring all its sources",
+					slog.String("host", host),
+					slog.String("feed_url", src.feed.URL),
+					slog.Time("until", at))
+			}
+		}
+		return dl
 	}
 	body, err := readBody(resp, f.fetch.MaxBody)
 	if errors.Is(err, ErrBodyTooLarge) {
@@ -178,9 +279,11 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		etag:         resp.Header.Get("ETag"),
 		lastModified: resp.Header.Get("Last-Modified"),
 		bodyHash:     hex.EncodeToString(sum[:]),
+		maxAge:       age,
+		movedTo:      moved,
 	}
 	if dl.etag == "" && dl.lastModified == "" && dl.bodyHash == prev.BodyHash {
-		return download{outcome: outcomeNotModified}
+		return download{outcome: outcomeNotModified, maxAge: age, movedTo: moved}
 	}
 	return dl
 }
@@ -218,36 +321,4 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	return body, err
-}
-
-// hostLimiter bounds the requests in flight to each host.
-type hostLimiter struct {
-	limit int
-	mu    sync.Mutex
-	sems  map[string]chan struct{}
-}
-
-func newHostLimiter(limit int) *hostLimiter {
-	return &hostLimiter{limit: limit, sems: make(map[string]chan struct{})}
-}
-
-// acquire waits for a free slot for host and returns the function that
-// frees it, or ctx's error.
-func (h *hostLimiter) acquire(ctx context.Context, host string) (release func(), err error) {
-	h.mu.Lock()
-	sem, ok := h.sems[host]
-	if !ok {
-		sem = make(chan struct{}, h.limit)
-		h.sems[host] = sem
-	}
-	h.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

@@ -104,10 +104,13 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		norm:   newNormalizer(cfg.Categories),
 		fetch:  cfg.Fetch,
 		byURL:  make(map[string]*source, len(cfg.Feeds)),
-		hosts:  newHostLimiter(max(cfg.Fetch.PerHost, 1)),
+		hosts:  newHostLimiter(max(cfg.Fetch.PerHost, 1), cfg.Fetch.HostInterval),
 		pass:   make(chan struct{}, 1),
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
+	if f.fetch.MaxInterval <= 0 {
+		f.fetch.MaxInterval = 24 * time.Hour
+	}
 	if f.client == nil {
 		f.client = newHTTPClient(cfg.Fetch)
 	}

@@ -21,6 +21,9 @@ type job struct {
 	st  storage.SourceState
 	// err is set when the stored state could not be read.
 	err error
+	// forced: the operator asked for this fetch (FetchNow), so it is made
+	// even while the host asked to be left alone.
+	forced bool
 }
 
 // RunOnce fetches every source that is due now, under the concurrency
@@ -128,10 +131,14 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 			jobs = append(jobs, job{src: src, err: fmt.Errorf("read source state: %w", err)})
 			continue
 		}
-		if onlyDue && !isDue(src.sched, st, ok, now) {
+		if st.RetryAfter.After(now) {
+			// A Retry-After stored before a restart still holds.
+			f.hosts.deferHost(hostOf(src, st), st.RetryAfter)
+		}
+		if onlyDue && !f.isDue(src, st, ok, now) {
 			continue
 		}
-		jobs = append(jobs, job{src: src, st: st})
+		jobs = append(jobs, job{src: src, st: st, forced: !onlyDue})
 	}
 	return jobs, nil
 }
@@ -184,11 +191,13 @@ func (f *Fetcher) runJob(ctx context.Context, j job) (res Result) {
 			Err:     fmt.Errorf("fetch %s: %w", j.src.feed.URL, j.err),
 		}
 	} else {
-		res = f.fetchSource(ctx, j.src, j.st)
+		res = f.fetchSource(ctx, j.src, j.st, j.forced)
 	}
 	switch {
 	case res.Outcome == outcomeCanceled:
 		f.log.Debug("source fetch canceled", slog.String("feed_url", res.FeedURL))
+	case res.Outcome == outcomeDeferred:
+		f.log.Debug("source fetch deferred: its host asked to wait", slog.String("feed_url", res.FeedURL))
 	case res.Err != nil:
 		f.log.Warn("source fetch failed",
 			slog.String("feed_url", res.FeedURL),

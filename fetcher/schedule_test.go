@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -85,7 +84,11 @@ func TestBackoff(t *testing.T) {
 
 func TestIsDue(t *testing.T) {
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
-	every5, _ := parseSchedule("@every 5m")
+	cfg := testConfig(feedsAt("http://a.test/feed", "http://b.test/feed")...)
+	cfg.Schedule = "@every 5m"
+	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
+	src := f.sources[0]
+	f.hosts.deferHost("b.test", now.Add(time.Minute))
 	tests := []struct {
 		name     string
 		st       storage.SourceState
@@ -97,10 +100,14 @@ func TestIsDue(t *testing.T) {
 		{"not yet", storage.SourceState{NextDue: now.Add(time.Second), LastFetch: now.Add(-time.Minute)}, true, false},
 		{"schedule shortened", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-6 * time.Minute)}, true, true},
 		{"backing off", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-6 * time.Minute), ConsecutiveFailures: 3}, true, false},
+		{"gone", storage.SourceState{NextDue: now, Outcome: "gone"}, true, false},
+		{"floor from max-age", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-6 * time.Minute), ServerInterval: time.Hour}, true, false},
+		{"floor capped by max_interval", storage.SourceState{NextDue: now.Add(time.Hour), LastFetch: now.Add(-25 * time.Hour), FeedInterval: 72 * time.Hour}, true, true},
+		{"host moved to a deferred host", storage.SourceState{NextDue: now, PermanentURL: "http://b.test/new"}, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := isDue(every5, tt.st, tt.hasState, now); got != tt.want {
+			if got := f.isDue(src, tt.st, tt.hasState, now); got != tt.want {
 				t.Errorf("isDue = %v, want %v", got, tt.want)
 			}
 		})
@@ -118,33 +125,55 @@ func TestRunOnceDue(t *testing.T) {
 	store := newFakeStore()
 	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
 
-	steps := []struct {
-		advance time.Duration
-		want    []string
-	}{
-		{0, []string{global, fast, broken}},
-		{time.Minute, nil},
-		{4 * time.Minute, []string{fast}}, // t+5m
-		{5 * time.Minute, []string{fast}}, // t+10m
-		// t+17m: broken's first backoff, 15m ±10%, has passed.
-		{7 * time.Minute, []string{global, fast, broken}},
-		{5 * time.Minute, []string{fast}}, // t+22m
-		// t+32m: broken now waits 30m ±10% from t+17m.
-		{10 * time.Minute, []string{global, fast}},
-	}
+	// Two hours of minute ticks: record when each source is fetched.
 	start := clock.Now()
-	for i, s := range steps {
-		clock.Advance(s.advance)
+	fetched := map[string][]time.Duration{}
+	for range 120 {
 		res, err := f.RunOnce(t.Context())
 		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
+			t.Fatal(err)
 		}
-		var got []string
 		for _, r := range res {
-			got = append(got, r.FeedURL)
+			fetched[r.FeedURL] = append(fetched[r.FeedURL], clock.Now().Sub(start))
 		}
-		if strings.Join(got, " ") != strings.Join(s.want, " ") {
-			t.Errorf("step %d (%v): fetched %v, want %v", i, clock.Now().Sub(start), got, s.want)
+		clock.Advance(time.Minute)
+	}
+	gaps := func(ts []time.Duration) []time.Duration {
+		var g []time.Duration
+		for i := 1; i < len(ts); i++ {
+			g = append(g, ts[i]-ts[i-1])
+		}
+		return g
+	}
+	// Healthy sources: fetched at once, then in their own slot: the first
+	// gap is between half and one and a half intervals, then exactly one.
+	for _, c := range []struct {
+		url   string
+		every time.Duration
+	}{{global, 15 * time.Minute}, {fast, 5 * time.Minute}} {
+		g := gaps(fetched[c.url])
+		if len(fetched[c.url]) == 0 || fetched[c.url][0] != 0 || len(g) < 2 {
+			t.Fatalf("%s fetched at %v", c.url, fetched[c.url])
+		}
+		if g[0] < c.every/2 || g[0] > c.every*3/2 {
+			t.Errorf("%s: first gap %v, want within [%v, %v]", c.url, g[0], c.every/2, c.every*3/2)
+		}
+		for _, d := range g[1:] {
+			if d != c.every {
+				t.Errorf("%s: gaps %v, want %v after the first", c.url, g, c.every)
+				break
+			}
+		}
+	}
+	// The broken source backs off: 15m, 30m, 1h (each ±10%, plus up to a tick).
+	g := gaps(fetched[broken])
+	want := []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour}
+	if len(g) != len(want) {
+		t.Fatalf("broken fetched at %v, want gaps about %v", fetched[broken], want)
+	}
+	for i, w := range want {
+		if g[i] < w*9/10 || g[i] > w*11/10+time.Minute {
+			t.Errorf("broken gap %d = %v, want %v ±10%%", i, g[i], w)
 		}
 	}
 }
@@ -217,6 +246,8 @@ func TestRun(t *testing.T) {
 		}
 		time.Sleep(15*time.Minute + 30*time.Second)
 		synctest.Wait()
+		// Each source keeps a stable slot within its interval, at least half
+		// an interval after its first fetch; the 10s tick finds each slot.
 		want = map[string]int{everyMin: 16, every5: 4, global: 2}
 		if got := tr.counts(); fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("after 15m30s: %v, want %v", got, want)

@@ -110,6 +110,22 @@ type SourceState struct {
 	// BodyHash is a hash of the last 200 body, to skip a parse when a server
 	// without validators sends the same bytes again.
 	BodyHash string `json:"body_hash,omitempty"`
+	// PermanentURL is where the source has permanently moved (301 or 308
+	// seen on consecutive fetches); fetches go there until the operator
+	// updates the config. Empty when the source has not moved.
+	PermanentURL string `json:"permanent_url,omitempty"`
+	// MovedTo is a permanent redirect target seen MovedSeen times in a row,
+	// not yet trusted as PermanentURL.
+	MovedTo   string `json:"moved_to,omitempty"`
+	MovedSeen int    `json:"moved_seen,omitempty"`
+	// ServerInterval is the Cache-Control max-age of the last response, and
+	// FeedInterval the interval the feed itself asks for (<ttl>,
+	// sy:updatePeriod); both are floors on the time between fetches.
+	ServerInterval time.Duration `json:"server_interval,omitempty"`
+	FeedInterval   time.Duration `json:"feed_interval,omitempty"`
+	// RetryAfter is when the source's host, which answered 429 or 503 with
+	// Retry-After, may be asked again; zero when it did not.
+	RetryAfter time.Time `json:"retry_after,omitzero"`
 }
 
 // SaveResult counts what one SaveArticles call did.

@@ -277,7 +277,7 @@ func applySave(tx *bolt.Tx, changes []change, now time.Time) error {
 			return err
 		}
 	}
-	return nil
+	return countSourceArticles(tx, changes)
 }
 
 // encodeArticle is json.Marshal without HTML escaping: Content and Summary

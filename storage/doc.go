@@ -22,6 +22,8 @@
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
 //	categories  slug → {"name", "count", "updated"}; count = entries in index/<slug>
 //	sources     feed URL → SourceState
+//	source_counts feed URL → BigEndian(uint64) articles stored from it
+//	            (created by the first save that needs it)
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan. SaveArticles writes an article, its index

@@ -200,6 +200,7 @@ func deleteArticles(tx *bolt.Tx, ids [][]byte, expiry []byte, now time.Time) (in
 		return 0, fmt.Errorf("create bucket %s: %w", bucketPruned, err)
 	}
 	deltas := make(map[string]*categoryMeta)
+	perSource := make(map[string]int64)
 	n := 0
 	for _, id := range ids {
 		a, found, err := getArticle(arts, id)
@@ -222,7 +223,11 @@ func deleteArticles(tx *bolt.Tx, ids [][]byte, expiry []byte, now time.Time) (in
 		if err := pruned.Put(id, expiry); err != nil {
 			return 0, fmt.Errorf("put tombstone %s: %w", id, err)
 		}
+		perSource[a.Source.FeedURL]--
 		n++
+	}
+	if err := addSourceCounts(tx, perSource); err != nil {
+		return 0, err
 	}
 	cats := tx.Bucket([]byte(bucketCategories))
 	for _, slug := range slices.Sorted(maps.Keys(deltas)) {

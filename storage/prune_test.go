@@ -78,6 +78,13 @@ func TestPrune(t *testing.T) {
 			if diff := cmp.Diff(tt.wantWorld, latest(t, s, "world", 10)); diff != "" {
 				t.Errorf("world (-want +got):\n%s", diff)
 			}
+			counts, err := s.SourceArticleCounts(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := counts[testFeed], len(tt.wantAll); got != want {
+				t.Errorf("articles counted for the source = %d, want %d", got, want)
+			}
 			// The source still lists every item: pruned ones stay pruned.
 			again := save(t, s, arts...)
 			if again.New != 0 || again.Pruned != tt.wantPruned {

@@ -31,9 +31,10 @@ func (s *Store) SourceState(ctx context.Context, feedURL string) (SourceState, b
 	return st, found, nil
 }
 
-// PutSourceState stores st under st.FeedURL, replacing any earlier state,
-// in its own transaction. st.FeedURL must not be empty. Safe for
-// concurrent use.
+// PutSourceState stores st under st.FeedURL, replacing any earlier state.
+// Concurrent calls may be committed together in one transaction (bbolt's
+// Batch); each call returns once its state is durable. st.FeedURL must
+// not be empty. Safe for concurrent use.
 func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -45,7 +46,9 @@ func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	if err != nil {
 		return fmt.Errorf("put source state %s: %w", st.FeedURL, err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	// Batch: concurrent fetches share one commit (and one fsync). The
+	// function may run more than once, which a Put tolerates.
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketSources)).Put([]byte(st.FeedURL), val)
 	})
 	if err != nil {

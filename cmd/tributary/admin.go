@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -45,8 +46,10 @@ func listenAdmin(dir string) (net.Listener, error) {
 }
 
 // adminHandler serves the admin API on the socket: GET /backup streams a
-// consistent copy of the database, GET /stats and GET /check answer JSON.
-func adminHandler(store *storage.Store, log *slog.Logger) http.Handler {
+// consistent copy of the database, GET /stats answers the status.Report of
+// the sources that sources returns (those of the config in force), and GET
+// /check runs the consistency check.
+func adminHandler(store *storage.Store, sources func() []status.Source, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -57,7 +60,7 @@ func adminHandler(store *storage.Store, log *slog.Logger) http.Handler {
 		}
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := collectStats(r.Context(), store)
+		rep, err := status.Collect(r.Context(), store, sources(), time.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -103,23 +106,4 @@ func adminGet(ctx context.Context, dir, path string) (*http.Response, error) {
 		return nil, fmt.Errorf("daemon answered %s: %s", resp.Status, body)
 	}
 	return resp, nil
-}
-
-// statsReport is what stats prints: per-category counts and per-source health.
-type statsReport struct {
-	Categories []storage.CategoryInfo `json:"categories"`
-	Sources    []storage.SourceState  `json:"sources"`
-}
-
-// collectStats reads the stats from store.
-func collectStats(ctx context.Context, store *storage.Store) (statsReport, error) {
-	cats, err := store.Categories(ctx)
-	if err != nil {
-		return statsReport{}, err
-	}
-	srcs, err := store.SourceStates(ctx)
-	if err != nil {
-		return statsReport{}, err
-	}
-	return statsReport{Categories: cats, Sources: srcs}, nil
 }

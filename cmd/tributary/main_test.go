@@ -46,6 +46,8 @@ func TestMain(m *testing.M) {
 type result struct {
 	code           int
 	stdout, stderr string
+	// state is the finished process, for its resource usage.
+	state *os.ProcessState
 }
 
 // tributary runs the binary with args to completion.
@@ -64,7 +66,7 @@ func tributary(t *testing.T, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run tributary %v: %v", args, err)
 	}
-	return result{code, stdout.String(), stderr.String()}
+	return result{code, stdout.String(), stderr.String(), cmd.ProcessState}
 }
 
 func TestUsageAndExitCodes(t *testing.T) {
@@ -173,6 +175,8 @@ data_dir: %[3]s
 schedule: "@every 1h"
 retention:
   max_age: 87600h # the fixtures are from 2025
+fetch:
+  host_interval: 100ms
 feeds:
   - url: %[1]s/livemint-world.rss
     categories: [World]

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -73,7 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := newHTTPServer(s.routes(), logger)
-	admin := newHTTPServer(adminHandler(store, logger), logger)
+	admin := newHTTPServer(adminHandler(store, func() []status.Source { return statusSources(s.gen.Load().cfg) }, logger), logger)
 	admin.WriteTimeout = 0 // a backup of a big file takes as long as it takes
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -13,13 +13,15 @@ import (
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/feedout"
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
 )
 
 const (
 	// passTick is how often the scheduler starts a pass over the due
-	// sources; each source's own interval comes from its cron spec.
-	passTick = time.Minute
+	// sources; each source's own interval comes from its cron spec, and its
+	// slot within that interval (fetcher) spreads sources over the ticks.
+	passTick = 10 * time.Second
 	// drainTimeout is how long a shutdown lets the pass in flight finish
 	// before its fetches are cancelled.
 	drainTimeout = 20 * time.Second
@@ -60,14 +62,16 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := feedout.NewHandler(s.store, feedout.Options{
+	h := http.NewServeMux()
+	h.Handle("/status", status.Handler(s.store, statusSources(cfg), s.log, nil))
+	h.Handle("/", feedout.NewHandler(s.store, feedout.Options{
 		Title:      cfg.Title,
 		BaseURL:    cfg.BaseURL,
 		PageSize:   cfg.Output.PageSize,
 		Categories: configuredCategories(cfg),
 		Health:     s.healthy,
 		Logger:     s.log,
-	})
+	}))
 	return &generation{cfg: cfg, fetcher: f, feeds: h}, nil
 }
 

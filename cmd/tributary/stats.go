@@ -7,16 +7,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
 )
 
 func runStats(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("stats", "[-config FILE]",
-		"Print the article count of each category and the health of each source.\n"+
+		"Print the number of articles in each category and the health of each source:\n"+
+			"last fetch, outcome, items stored, next due, failures and what to do about them.\n"+
 			"Works while the daemon runs, by asking it over its admin socket.", stdout)
 	configPath := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -29,58 +30,41 @@ func runStats(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := readStats(ctx, cfg.DataDir)
+	rep, err := readStats(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
-	printStats(stdout, rep)
-	return nil
+	return status.WriteTable(stdout, rep)
 }
 
-// readStats asks the daemon for the stats, or reads the file when none runs.
-func readStats(ctx context.Context, dir string) (statsReport, error) {
-	resp, err := adminGet(ctx, dir, "/stats")
+// readStats asks the running daemon for its status report, or builds it
+// from the database file when no daemon runs.
+func readStats(ctx context.Context, cfg *config.Config) (status.Report, error) {
+	resp, err := adminGet(ctx, cfg.DataDir, "/stats")
 	if err == nil {
 		defer resp.Body.Close()
-		var rep statsReport
+		var rep status.Report
 		if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
-			return statsReport{}, fmt.Errorf("decode the daemon's stats: %w", err)
+			return status.Report{}, fmt.Errorf("decode the daemon's stats: %w", err)
 		}
 		return rep, nil
 	}
 	if !errors.Is(err, errNoDaemon) {
-		return statsReport{}, err
+		return status.Report{}, err
 	}
-	s, err := storage.Open(filepath.Join(dir, dbFile), storage.Options{})
+	s, err := storage.Open(filepath.Join(cfg.DataDir, dbFile), storage.Options{})
 	if err != nil {
-		return statsReport{}, err
+		return status.Report{}, err
 	}
-	rep, err := collectStats(ctx, s)
+	rep, err := status.Collect(ctx, s, statusSources(cfg), time.Now())
 	return rep, errors.Join(err, s.Close())
 }
 
-// printStats writes the category and source tables.
-func printStats(w io.Writer, rep statsReport) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CATEGORY\tARTICLES\tUPDATED")
-	for _, c := range rep.Categories {
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", c.Slug, c.Count, stamp(c.Updated))
+// statusSources lists the configured sources for the status report.
+func statusSources(cfg *config.Config) []status.Source {
+	out := make([]status.Source, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		out[i] = status.Source{URL: f.URL, Title: f.Title}
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "OUTCOME\tFAILURES\tLAST SUCCESS\tNEXT DUE\tSOURCE")
-	for _, s := range rep.Sources {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", s.Outcome, s.ConsecutiveFailures, stamp(s.LastSuccess), stamp(s.NextDue), s.FeedURL)
-		if s.LastError != "" {
-			fmt.Fprintf(tw, "\t\t\t\t  error: %s\n", s.LastError)
-		}
-	}
-	tw.Flush()
-}
-
-// stamp formats t in UTC to the second, "-" when zero.
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
+	return out
 }

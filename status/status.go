@@ -1,0 +1,123 @@
+// Package status reports the health of every configured source and the
+// size of every category: as JSON for GET /status (Handler) and as a text
+// table for tributary stats (WriteTable). Collect builds the Report from the
+// store; WriteTable takes the Report itself, so that it can format one
+// received from elsewhere (e.g. a running daemon) as well.
+package status
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tributary/tributary/storage"
+)
+
+// Store is what Collect reads. Implementations must be safe for concurrent
+// use.
+type Store interface {
+	SourceStates(ctx context.Context) ([]storage.SourceState, error)
+	SourceArticleCounts(ctx context.Context) (map[string]int, error)
+	Categories(ctx context.Context) ([]storage.CategoryInfo, error)
+}
+
+var _ Store = (*storage.Store)(nil)
+
+// Source is one configured source.
+type Source struct {
+	// URL is the configured feed URL, the source's identity.
+	URL string
+	// Title is the configured title override; may be empty.
+	Title string
+}
+
+// OutcomeNever is the Outcome of a source that was never fetched.
+const OutcomeNever = "never"
+
+// Entry is the health of one source.
+type Entry struct {
+	URL   string `json:"url"`
+	Title string `json:"title"`
+	// LastFetch and LastSuccess are zero (omitted) until they happen.
+	LastFetch   time.Time `json:"last_fetch,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Outcome is the fetcher's word for the last fetch ("ok",
+	// "not-modified", "gone", "timeout", …), or OutcomeNever.
+	Outcome             string    `json:"outcome"`
+	LastError           string    `json:"last_error,omitempty"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	NextDue             time.Time `json:"next_due,omitzero"`
+	// Items is the number of articles stored from the source.
+	Items int `json:"items"`
+	// PermanentURL is where the source moved for good, when it did.
+	PermanentURL string `json:"permanent_url,omitempty"`
+	// Hint tells the operator what to do, when something is to be done.
+	Hint string `json:"hint,omitempty"`
+}
+
+// Category is the size of one category.
+type Category struct {
+	Slug    string    `json:"slug"`
+	Name    string    `json:"name"`
+	Count   int       `json:"count"`
+	Updated time.Time `json:"updated,omitzero"`
+}
+
+// Report is everything GET /status and tributary stats show.
+type Report struct {
+	Generated  time.Time  `json:"generated"`
+	Categories []Category `json:"categories"`
+	Sources    []Entry    `json:"sources"`
+}
+
+// Collect builds the Report for sources, in their order, at now. States
+// stored for sources no longer configured are left out.
+func Collect(ctx context.Context, store Store, sources []Source, now time.Time) (Report, error) {
+	states, err := store.SourceStates(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("collect status: %w", err)
+	}
+	counts, err := store.SourceArticleCounts(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("collect status: %w", err)
+	}
+	cats, err := store.Categories(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("collect status: %w", err)
+	}
+	byURL := make(map[string]storage.SourceState, len(states))
+	for _, st := range states {
+		byURL[st.FeedURL] = st
+	}
+	r := Report{Generated: now.UTC(), Categories: []Category{}, Sources: []Entry{}}
+	for _, c := range cats {
+		r.Categories = append(r.Categories, Category{Slug: c.Slug, Name: c.Name, Count: c.Count, Updated: c.Updated})
+	}
+	for _, src := range sources {
+		st, ok := byURL[src.URL]
+		e := Entry{URL: src.URL, Title: cmp.Or(src.Title, st.Title), Items: counts[src.URL], Outcome: OutcomeNever}
+		if ok {
+			e.LastFetch, e.LastSuccess = st.LastFetch, st.LastSuccess
+			e.Outcome = cmp.Or(st.Outcome, OutcomeNever)
+			e.LastError, e.ConsecutiveFailures = st.LastError, st.ConsecutiveFailures
+			e.NextDue, e.PermanentURL = st.NextDue, st.PermanentURL
+		}
+		e.Hint = hint(e)
+		r.Sources = append(r.Sources, e)
+	}
+	return r, nil
+}
+
+// hint is the advice for the operator about e, or "".
+func hint(e Entry) string {
+	switch {
+	case e.Outcome == "gone":
+		return "the server says the feed is gone (410): remove it or change its URL in the config; tributary fetch -feed URL tries again"
+	case e.PermanentURL != "":
+		return "update the config: URL moved to " + e.PermanentURL
+	case e.Outcome == "not-a-feed":
+		return "the URL serves a web page, not a feed: see last_error for the feeds it advertises"
+	}
+	return ""
+}
