@@ -35,8 +35,12 @@ type Article struct {
 	// without duplicates. The reserved "all" is never listed here: every
 	// article is in it.
 	Categories []Category `json:"categories,omitempty"`
-	// Source names the feed the article came from.
+	// Source names the feed the article came from: for a story carried by
+	// several sources, the first one seen.
 	Source Source `json:"source"`
+	// Via lists the other sources that carried the same story (syndicated
+	// copies merged into it), in the order they were seen, without Source.
+	Via []Source `json:"via,omitempty"`
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`
 }
@@ -107,4 +111,11 @@ type SaveResult struct {
 	Updated int
 	// Unchanged articles existed and were identical; nothing was written.
 	Unchanged int
+	// Merged articles were copies of a stored story from another item (the
+	// same story syndicated by another source, or under another link):
+	// the story gained their source and categories instead.
+	Merged int
+	// Suppressed articles belong to deleted stories (see Store.Delete) and
+	// were not stored again.
+	Suppressed int
 }

@@ -54,9 +54,16 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	var res SaveResult
 	var pending bool
 	err = s.db.View(func(tx *bolt.Tx) error {
-		changes, r, err := planSave(tx, arts, s.now().UTC())
-		res, pending = r, len(changes) > 0
-		return err
+		now := s.now().UTC()
+		for _, a := range arts {
+			p, err := planArticle(tx, a, now)
+			if err != nil {
+				return err
+			}
+			res.add(p.kind)
+			pending = pending || p.ch != nil || p.kind == kindMerged
+		}
+		return nil
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -67,16 +74,23 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
 	}
-	// Plan again under the write lock: another writer may have stored some
-	// of the same articles since the read transaction.
+	// Plan again under the write lock, one article after the other: another
+	// writer may have stored some of the same articles since the read
+	// transaction, and an article may be a copy of an earlier one of arts.
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
-		changes, r, err := planSave(tx, arts, now)
-		if err != nil {
-			return err
+		res = SaveResult{}
+		for _, a := range arts {
+			p, err := planArticle(tx, a, now)
+			if err != nil {
+				return err
+			}
+			res.add(p.kind)
+			if err := applyPlan(tx, p, now); err != nil {
+				return err
+			}
 		}
-		res = r
-		return applySave(tx, changes, now)
+		return nil
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -142,39 +156,7 @@ func sameContent(a, b Article) bool {
 	return a.ID == b.ID && a.GUID == b.GUID && a.Title == b.Title && a.Link == b.Link &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
 		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
-		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source
-}
-
-// planSave classifies arts against the stored articles and returns the
-// ones to write, with their times completed by inheritTimes.
-func planSave(tx *bolt.Tx, arts []Article, now time.Time) ([]change, SaveResult, error) {
-	b := tx.Bucket([]byte(bucketArticles))
-	var res SaveResult
-	var changes []change
-	for _, a := range arts {
-		old, found, err := getArticle(b, []byte(a.ID))
-		switch {
-		case err != nil:
-			return nil, SaveResult{}, err
-		case !found:
-			res.New++
-			changes = append(changes, change{art: newTimes(a, now)})
-		default:
-			a = inheritTimes(a, old)
-			if sameContent(a, old) {
-				res.Unchanged++
-				continue
-			}
-			if !a.Updated.After(old.Updated) {
-				// Edited without a newer date from the source: the edit
-				// itself is the update readers must see.
-				a.Updated = laterOf(now, old.Updated)
-			}
-			res.Updated++
-			changes = append(changes, change{art: a, old: &old})
-		}
-	}
-	return changes, res, nil
+		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source && slices.Equal(a.Via, b.Via)
 }
 
 // newTimes completes the times of an article stored for the first time: an
