@@ -262,7 +262,7 @@ func TestIntegrationStorage(t *testing.T) {
 	}
 	for _, a := range latest {
 		if a.Source.FeedURL == livemint && a.GUID == "11755440779394" &&
-			(len(a.Via) != 1 || a.Via[0].FeedURL != bloomberg) {
+			(len(a.Via) != 1 || a.Via[0].Source.FeedURL != bloomberg) {
 			t.Errorf("syndicated story via %+v, want Bloomberg", a.Via)
 		}
 	}

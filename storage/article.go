@@ -39,8 +39,9 @@ type Article struct {
 	// several sources, the first one seen.
 	Source Source `json:"source"`
 	// Via lists the other sources that carried the same story (syndicated
-	// copies merged into it), in the order they were seen, without Source.
-	Via []Source `json:"via,omitempty"`
+	// copies merged into it), one per source in the order they were seen,
+	// never Source itself.
+	Via []Copy `json:"via,omitempty"`
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`
 }
@@ -62,6 +63,14 @@ type Source struct {
 	// Title is the feed title (the configured override when set).
 	Title string `json:"title"`
 	// Link is the feed's website (its alternate link), absolute; may be empty.
+	Link string `json:"link,omitempty"`
+}
+
+// Copy is another source's copy of a stored story.
+type Copy struct {
+	// Source is the feed that carried the copy.
+	Source Source `json:"source"`
+	// Link is the clean URL of the copy; may be empty.
 	Link string `json:"link,omitempty"`
 }
 

@@ -151,8 +151,8 @@ func categoriesOfCopies(old Article) []Category {
 func mergePlan(a, old Article) plan {
 	merged := old
 	if a.Source.FeedURL != old.Source.FeedURL &&
-		!slices.ContainsFunc(old.Via, func(s Source) bool { return s.FeedURL == a.Source.FeedURL }) {
-		merged.Via = append(slices.Clone(old.Via), a.Source)
+		!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
+		merged.Via = append(slices.Clone(old.Via), Copy{Source: a.Source, Link: a.Link})
 	}
 	merged.Categories = unionCategories(old.Categories, a.Categories)
 	p := plan{kind: kindMerged, a: a, story: old.ID}
