@@ -54,6 +54,7 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 	}
 	feedAuthor := personName(feed.Authors, feed.Author)
 	seen := make(map[string]bool, len(feed.Items))
+	shared := sharedGUIDs(feed.Items)
 	for _, item := range feed.Items {
 		if item == nil {
 			continue
@@ -62,6 +63,11 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 		if !keep {
 			out.Filtered++
 			continue
+		}
+		if shared[a.GUID] {
+			// The feed gives this GUID to different articles: the GUID
+			// and the link together identify each of them.
+			a.ID = storage.ItemKey(src.URL, a.GUID+"\x00"+storage.IdentityURL(a.Link), a.Link, a.Title, "")
 		}
 		if seen[a.ID] {
 			continue
@@ -139,8 +145,8 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 // Relative links are resolved against base: gofeed resolves xml:base but
 // leaves an RSS link without one as written.
 func itemLink(item *gofeed.Item, guid string, base *url.URL) (string, *url.URL) {
-	candidates := make([]string, 0, 2+len(item.Links))
-	candidates = append(candidates, item.Link)
+	candidates := make([]string, 0, 3+len(item.Links))
+	candidates = append(candidates, feedburnerOrigLink(item), item.Link)
 	candidates = append(candidates, item.Links...)
 	for _, c := range candidates {
 		if u := absoluteHTTP(c, base); u != nil {
