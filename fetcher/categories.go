@@ -20,6 +20,8 @@ type categorizer struct {
 	names map[string]string
 	// rules are the configured categories that have match regexes.
 	rules []categoryRule
+	// filters are the include/exclude rules of configured categories, by slug.
+	filters map[string]config.Category
 }
 
 // categoryRule files an article in slug when any of match finds its text.
@@ -30,7 +32,7 @@ type categoryRule struct {
 
 // newCategorizer returns a categorizer for the configured categories.
 func newCategorizer(categories []config.Category) categorizer {
-	c := categorizer{names: make(map[string]string, len(categories))}
+	c := categorizer{names: make(map[string]string, len(categories)), filters: make(map[string]config.Category)}
 	for _, cat := range categories {
 		slug := cat.Slug
 		if slug == "" {
@@ -41,6 +43,9 @@ func newCategorizer(categories []config.Category) categorizer {
 		}
 		if _, dup := c.names[slug]; !dup {
 			c.names[slug] = cat.Name
+		}
+		if cat.Include != nil || cat.Exclude != nil {
+			c.filters[slug] = cat
 		}
 		if len(cat.Match) > 0 {
 			c.rules = append(c.rules, categoryRule{slug: slug, match: cat.Match})
@@ -77,6 +82,9 @@ func (c categorizer) categorize(src config.Feed, itemCats []string, text string)
 	}
 	if src.SourceCategories {
 		for _, name := range itemCats {
+			if mapped, ok := src.CategoryMap[config.Slug(collapseSpace(name))]; ok {
+				name = mapped
+			}
 			add(name)
 		}
 	}

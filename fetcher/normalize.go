@@ -59,8 +59,8 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 		if item == nil {
 			continue
 		}
-		a, keep := n.article(item, src, base, now)
-		if !keep {
+		a, v := n.article(item, src, base, now)
+		if !v.Kept {
 			out.Filtered++
 			continue
 		}
@@ -83,9 +83,9 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 }
 
 // article builds the Article of one item, without its Source and feed-level
-// author fallback. It reports false when src's include/exclude rules drop
-// the item.
-func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, bool) {
+// author fallback, and the verdict of the rules on it: not kept when src's
+// include/exclude rules drop the item.
+func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, Verdict) {
 	title := plainText(item.Title)
 	rawContent := strings.TrimSpace(item.Content)
 	rawSummary := strings.TrimSpace(item.Description)
@@ -96,15 +96,19 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 		}
 	}
 	matchText := title + " " + text
-	if src.Include != nil && !src.Include.MatchString(matchText) {
-		return storage.Article{}, false
-	}
-	if src.Exclude != nil && src.Exclude.MatchString(matchText) {
-		return storage.Article{}, false
-	}
-
 	guid := strings.ToValidUTF8(strings.TrimSpace(item.GUID), "\uFFFD")
 	link, linkURL := itemLink(item, guid, base)
+	author := personName(item.Authors, item.Author)
+	cats := n.categories.categorize(src, item.Categories, matchText)
+	rules := ruleText(title, text, link, author, cats)
+	v := feedVerdict(src, rules)
+	v.Title, v.Link = title, link
+	if !v.Kept {
+		return storage.Article{}, v
+	}
+	cats, v.Dropped = n.categories.filter(cats, rules)
+	v.Categories = cats
+
 	contentBase := base
 	if linkURL != nil {
 		contentBase = linkURL
@@ -116,8 +120,8 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 		GUID:       guid,
 		Title:      title,
 		Link:       link,
-		Author:     personName(item.Authors, item.Author),
-		Categories: n.categories.categorize(src, item.Categories, matchText),
+		Author:     author,
+		Categories: cats,
 		FirstSeen:  now,
 	}
 	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
@@ -136,7 +140,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if a.Summary == a.Content {
 		a.Summary = "" // the same text twice: keep it as content only
 	}
-	return a, true
+	return a, v
 }
 
 // itemLink returns the clean absolute http(s) URL of an item and the

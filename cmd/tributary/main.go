@@ -7,6 +7,7 @@
 //	tributary serve [-config FILE]            run the daemon
 //	tributary fetch [-config FILE] [-feed URL] fetch every source now, print a summary
 //	tributary check [-config FILE]            validate the config file
+//	tributary test-rules [-config FILE] URL   show what the rules make of a feed
 //
 // Run "tributary CMD -h" for the flags of a command.
 package main
@@ -67,6 +68,7 @@ func commands() []command {
 		{"serve", "[-config FILE]", "run the daemon: fetch on schedule and serve the merged feeds", runServe},
 		{"fetch", "[-config FILE] [-feed URL]...", "fetch every source (or the given ones) now and print a summary", runFetch},
 		{"check", "[-config FILE]", "validate the config file; print every problem as FILE:LINE: message", runCheck},
+		{"test-rules", "[-config FILE] URL", "fetch a feed once and print per item its categories and which rule kept or dropped it", runTestRules},
 	}
 }
 
