@@ -52,6 +52,14 @@ type Store interface {
 
 var _ Store = (*storage.Store)(nil)
 
+// PerSourceStore is a Store that can cap the articles of one source in a
+// document (Options.MaxPerSource) while walking its index.
+type PerSourceStore interface {
+	LatestPerSource(ctx context.Context, slug string, limit, maxPerSource int) ([]storage.Article, error)
+}
+
+var _ PerSourceStore = (*storage.Store)(nil)
+
 // Options configure the Handler.
 type Options struct {
 	// Title is the aggregate's title; empty means "tributary".
@@ -62,6 +70,9 @@ type Options struct {
 	// PageSize is the number of entries per feed document; not positive
 	// means DefaultPageSize.
 	PageSize int
+	// MaxPerSource caps the entries of one source in a feed document when
+	// positive and the Store is a PerSourceStore; otherwise no cap.
+	MaxPerSource int
 	// Categories are the configured categories: they are served (possibly
 	// empty) even before any article is filed in them, and their Name is
 	// used in feed titles.
@@ -82,6 +93,7 @@ type handler struct {
 	title      string
 	baseURL    string
 	pageSize   int
+	perSource  int
 	configured map[string]storage.Category
 	health     func(ctx context.Context) error
 	log        *slog.Logger
@@ -138,6 +150,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		title:      cmp.Or(opts.Title, defaultTitle),
 		baseURL:    strings.TrimRight(opts.BaseURL, "/"),
 		pageSize:   pageSize,
+		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
 		health:     opts.Health,
 		log:        logger,
@@ -245,10 +258,19 @@ func (h *handler) document(ctx context.Context, cat storage.Category, ver versio
 	return doc, nil
 }
 
+// latest reads the newest articles of the category slug, at most
+// h.perSource of one source when that is set and the store can.
+func (h *handler) latest(ctx context.Context, slug string) ([]storage.Article, error) {
+	if ps, ok := h.store.(PerSourceStore); ok && h.perSource > 0 {
+		return ps.LatestPerSource(ctx, slug, h.pageSize, h.perSource)
+	}
+	return h.store.Latest(ctx, slug, h.pageSize)
+}
+
 // render reads the articles of cat and renders its document in both
 // encodings.
 func (h *handler) render(ctx context.Context, cat storage.Category, ver version) (*document, error) {
-	articles, err := h.store.Latest(ctx, cat.Slug, h.pageSize)
+	articles, err := h.latest(ctx, cat.Slug)
 	if err != nil {
 		return nil, fmt.Errorf("latest %s: %w", cat.Slug, err)
 	}

@@ -52,11 +52,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	handler := feedout.NewHandler(store, feedout.Options{
-		Title:      cfg.Title,
-		BaseURL:    cfg.BaseURL,
-		PageSize:   cfg.Output.PageSize,
-		Categories: configuredCategories(cfg),
-		Logger:     logger,
+		Title:        cfg.Title,
+		BaseURL:      cfg.BaseURL,
+		PageSize:     cfg.Output.PageSize,
+		MaxPerSource: cfg.Output.MaxPerSource,
+		Categories:   configuredCategories(cfg),
+		Logger:       logger,
 	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
