@@ -172,7 +172,8 @@ func unionCategories(a, b []Category) []Category {
 
 // findCopy looks a's sketch keys up in the sketch index, within DupWindow
 // of a's Published day, and returns the first stored story that SameStory
-// confirms. The work is bounded: a few cursor seeks and at most
+// confirms (for a story of a's own source, only with a title similarity of
+// DupSameSourceMinTitle or more). The work is bounded: a few cursor seeks and at most
 // maxCandidates article reads per sketch key, whatever the store's size.
 func findCopy(tx *bolt.Tx, a Article) (Article, bool, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
@@ -202,7 +203,16 @@ func findCopy(tx *bolt.Tx, a Article) (Article, bool, error) {
 			if err != nil {
 				return Article{}, false, err
 			}
-			if found && SameStory(story, StoryOf(cand), a.Published, cand.Published) {
+			if !found {
+				continue
+			}
+			cs := StoryOf(cand)
+			if cand.Source.FeedURL == a.Source.FeedURL {
+				if title, _, _ := Similarity(story, cs); title < DupSameSourceMinTitle {
+					continue
+				}
+			}
+			if SameStory(story, cs, a.Published, cand.Published) {
 				return cand, true, nil
 			}
 		}

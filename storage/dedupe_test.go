@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,5 +252,19 @@ func TestSyndicationAcrossManySources(t *testing.T) {
 		if len(a.Categories) != 5 {
 			t.Errorf("%q: %d categories, want the 5 of its sources", a.Title, len(a.Categories))
 		}
+	}
+}
+
+func TestSameSourceTemplateBodiesStayApart(t *testing.T) {
+	s := newTestStore(t)
+	var arts []Article
+	for i := range 5 {
+		a := testArticle(fmt.Sprint("episode-", i), hour(8+i), "podcasts")
+		a.Title = fmt.Sprintf("Weekly Briefing Episode %d", i)
+		a.Content = strings.Repeat("<p>Listen to the full episode on our website and subscribe wherever you get your podcasts.</p>", 5)
+		arts = append(arts, a)
+	}
+	if res := save(t, s, arts...); res != (SaveResult{New: 5}) {
+		t.Errorf("same-source items with one template body: %+v, want 5 new", res)
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"html"
-	"math/bits"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -41,6 +39,11 @@ const (
 	// DupStrongMinShingles is the least size of the shorter text, in
 	// shingles, for DupStrongContainment to apply.
 	DupStrongMinShingles = 20
+	// DupSameSourceMinTitle is the least title similarity of two items of
+	// the same source for them to be copies: a source's own items often
+	// share a template body (podcast notes, "read the full story"), so
+	// within one source the text alone proves nothing.
+	DupSameSourceMinTitle = 0.8
 	// DupMinShingles is the least size, in shingles, of the shorter text for
 	// two stories to be compared at all: items with (almost) no text are
 	// merged only by identical URL identity.
@@ -52,9 +55,10 @@ const (
 	shingleWords  = 3  // words per shingle
 	leadWords     = 50 // words of the text that make the lead sketch
 	openingWords  = 12 // words of the text that make the opening key
-	titleBands    = 4  // 16-bit bands of the title SimHash
-	leadBands     = 8  // bands of the lead MinHash
-	leadRows      = 2  // MinHash values per band
+	titleBands    = 6  // LSH bands of the title words' MinHash
+	titleRows     = 3  // MinHash values per title band: one common word is not enough
+	leadBands     = 8  // LSH bands of the lead shingles' MinHash
+	leadRows      = 2  // MinHash values per lead band
 	maxCandidates = 32 // candidates read per band key
 )
 
@@ -96,24 +100,43 @@ func StripTitleSuffix(title string) string {
 	return title[:loc[0]]
 }
 
-// boilerplate matches sentences that wire agencies and republishers add
-// around the same story.
-var boilerplate = regexp.MustCompile(`(?i)` + strings.Join([]string{
-	`with assistance from [^.]*\.`,
-	`this story (?:was|has been) published from a wire agency feed[^.]*\.(?:\s*only the headline has been changed\.)?`,
-	`\(?(?:reporting|writing|editing|additional reporting) by [^)]*\)`,
-	`©\s*\d{4}(?:[^.]|\.[A-Z])*\.?`,
-	`\(c\)\s*\d{4}[^.]*\.`,
-	`copyright \d{4}[^.]*\.`,
-	`(?:read more|also read|catch all the [^:]*|subscribe to [^.]*)(?::[^.]*)?\.`,
-	`(?:this article|the post) [^.]* (?:first appeared|originally appeared|appeared first) on [^.]*\.`,
-}, "|"))
+// boilerplateRule removes one kind of boilerplate sentence; trigger is a
+// lower-case substring every match contains, checked first because running
+// a case-insensitive regexp over every text is slow.
+type boilerplateRule struct {
+	trigger string
+	re      *regexp.Regexp
+}
+
+// boilerplate are the sentences that wire agencies and republishers add
+// around the same story. Like titleSuffix it is a compiled constant: read
+// only, safe for concurrent use.
+var boilerplate = []boilerplateRule{
+	{"assistance", regexp.MustCompile(`(?i)with assistance from [^.]*\.`)},
+	{"wire agency", regexp.MustCompile(`(?i)this story (?:was|has been) published from a wire agency feed[^.]*\.(?:\s*only the headline has been changed\.)?`)},
+	{" by ", regexp.MustCompile(`(?i)\(?(?:reporting|writing|editing|additional reporting) by [^)]*\)`)},
+	{"©", regexp.MustCompile(`©\s*\d{4}(?:[^.]|\.[A-Z])*\.?`)},
+	{"(c)", regexp.MustCompile(`(?i)\(c\)\s*\d{4}[^.]*\.`)},
+	{"copyright", regexp.MustCompile(`(?i)copyright \d{4}[^.]*\.`)},
+	{"read", regexp.MustCompile(`(?i)(?:read more|also read)(?::[^.]*)?\.`)},
+	{"catch all the", regexp.MustCompile(`(?i)catch all the [^.]*\.`)},
+	{"subscribe to", regexp.MustCompile(`(?i)subscribe to [^.]*\.`)},
+	{"appeared", regexp.MustCompile(`(?i)(?:this article|the post) [^.]* (?:first appeared|originally appeared|appeared first) on [^.]*\.`)},
+}
 
 // StripBoilerplate removes wire and republishing boilerplate from plain
 // text ("With assistance from …", "This story was published from a wire
-// agency feed …", copyright lines, "(Reporting by …)"). It is a pure function.
+// agency feed …", copyright lines, "(Reporting by …)", "Read more: …").
+// It is a pure function.
 func StripBoilerplate(text string) string {
-	return boilerplate.ReplaceAllString(text, " ")
+	lower := strings.ToLower(text)
+	for _, r := range boilerplate {
+		if strings.Contains(lower, r.trigger) {
+			text = r.re.ReplaceAllString(text, " ")
+			lower = strings.ToLower(text)
+		}
+	}
+	return text
 }
 
 // htmlText returns the text of sanitised HTML: tags dropped, entities
@@ -237,28 +260,22 @@ func SameStory(a, b Story, pa, pb time.Time) bool {
 }
 
 // sketchKeys returns the index keys of a story's sketch, each 6 bytes:
-// a kind byte ('T' title SimHash band, 'L' lead MinHash band, 'O' the
+// a kind byte ('T' title-words MinHash band, 'L' lead-shingles MinHash band, 'O' the
 // opening words of the text, which a summary shares with the full text
 // whatever the headline), the band number and a 4-byte band value. Stories that are copies share at least
 // one key with high probability; SameStory then decides.
 func sketchKeys(s Story) [][]byte {
 	var keys [][]byte
 	if len(s.TitleWords) > 0 {
-		sh := simHash(s.TitleWords)
-		for i := range titleBands {
-			keys = append(keys, sketchKey('T', i, uint32(sh>>(16*i))&0xffff))
+		set := make(map[uint64]struct{}, len(s.TitleWords))
+		for _, w := range s.TitleWords {
+			set[hashWords([]string{w})] = struct{}{}
 		}
+		keys = append(keys, bandKeys('T', titleRows, minHash(set, titleBands*titleRows))...)
 	}
 	lead := s.TextWords[:min(len(s.TextWords), leadWords)]
 	if len(lead) >= shingleWords+DupMinShingles-1 {
-		mins := minHash(shingles(lead), leadBands*leadRows)
-		for i := range leadBands {
-			h := fnv.New32a()
-			for _, m := range mins[i*leadRows : (i+1)*leadRows] {
-				h.Write(binary.BigEndian.AppendUint64(nil, m))
-			}
-			keys = append(keys, sketchKey('L', i, h.Sum32()))
-		}
+		keys = append(keys, bandKeys('L', leadRows, minHash(shingles(lead), leadBands*leadRows))...)
 	}
 	if len(s.TextWords) >= openingWords {
 		keys = append(keys, sketchKey('O', 0, uint32(hashWords(s.TextWords[:openingWords]))))
@@ -271,49 +288,32 @@ func sketchKey(kind byte, band int, v uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{kind, byte(band)}, v)
 }
 
-// simHash is the 64-bit SimHash of the word set ws.
-func simHash(ws []string) uint64 {
-	var acc [64]int
-	seen := make(map[string]bool, len(ws))
-	for _, w := range ws {
-		if seen[w] {
-			continue
+// bandKeys turns MinHash values into LSH band keys of the given kind:
+// one per rows consecutive values, the hash of those values.
+func bandKeys(kind byte, rows int, mins []uint64) [][]byte {
+	var keys [][]byte
+	for i := 0; i+rows <= len(mins); i += rows {
+		h := fnv.New32a()
+		for _, m := range mins[i : i+rows] {
+			h.Write(binary.BigEndian.AppendUint64(nil, m))
 		}
-		seen[w] = true
-		h := hashWords([]string{w})
-		for i := range acc {
-			if h&(1<<i) != 0 {
-				acc[i]++
-			} else {
-				acc[i]--
-			}
-		}
+		keys = append(keys, sketchKey(kind, i/rows, h.Sum32()))
 	}
-	var out uint64
-	for i, v := range acc {
-		if v > 0 {
-			out |= 1 << i
-		}
-	}
-	return out
+	return keys
 }
 
 // minHash returns n MinHash values of the hash set set, one per seeded
-// permutation (a multiply-xorshift mix of each hash).
+// permutation (the splitmix64 finalizer of hash plus seed).
 func minHash(set map[uint64]struct{}, n int) []uint64 {
-	hs := make([]uint64, 0, len(set))
-	for h := range set {
-		hs = append(hs, h)
-	}
-	slices.Sort(hs)
 	out := make([]uint64, n)
 	for i := range out {
 		seed := uint64(i+1) * 0x9e3779b97f4a7c15
 		m := ^uint64(0)
-		for _, h := range hs {
-			x := (h ^ seed) * 0xbf58476d1ce4e5b9
-			x ^= bits.RotateLeft64(x, -31)
-			m = min(m, x)
+		for h := range set {
+			x := h + seed
+			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+			x = (x ^ x>>27) * 0x94d049bb133111eb
+			m = min(m, x^x>>31)
 		}
 		out[i] = m
 	}
