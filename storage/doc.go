@@ -22,6 +22,15 @@
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
 //	categories  slug → {"name", "count", "updated"}; count = entries in index/<slug>
 //	sources     feed URL → SourceState
+//	urls        16-byte hash of IdentityURL(link) → story ID (first one wins)
+//	aliases     ID of an item merged into a story → story ID
+//	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns)
+//	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//
+// The last four (story identity, see dedupe.go and fingerprint.go) are
+// created by the first write that needs them, so files written before they
+// existed open unchanged and keep schema version 1. Article IDs never change:
+// the identity indexes map new keys to existing stories instead.
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan. SaveArticles writes an article, its index
