@@ -41,6 +41,13 @@ type change struct {
 // last copy wins and is counted once. All writes of one call happen in one
 // transaction; a call that changes nothing writes nothing. Safe for
 // concurrent use; the articles slice is not retained or modified.
+//
+// Before an article is stored as new, its story identity is looked up (see
+// planArticle): a deleted story's items are suppressed, an item whose link
+// has the URL identity of a stored story (IdentityURL) or that is a
+// near-duplicate of one (SameStory, through the sketch index) lands in that
+// story, as an edit or as a copy that adds its source to Via and unites
+// the categories. The identity indexes are written in the same transaction.
 func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
