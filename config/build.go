@@ -90,6 +90,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 
 	output, _ := v.mapping(top["output"], "output")
 	cfg.Output.PageSize = v.integer(output["page_size"], "output.page_size", defaultPageSize, 1, maxPageSize)
+	cfg.Output.MaxPerSource = v.integer(output["max_per_source"], "output.max_per_source", 0, 0, maxPageSize)
 
 	cfg.Log = v.logSettings(top["log"])
 
@@ -121,6 +122,8 @@ func (v *validator) categories(n *yaml.Node) []Category {
 				c.Match = append(c.Match, re)
 			}
 		}
+		c.Include = v.regexp(m["include"], path+".include")
+		c.Exclude = v.regexp(m["exclude"], path+".exclude")
 		if c.Slug == "" {
 			continue
 		}
@@ -191,9 +194,43 @@ func (v *validator) feeds(n *yaml.Node) []Feed {
 		f.Schedule = v.schedule(m["schedule"], path+".schedule", "")
 		f.Include = v.regexp(m["include"], path+".include")
 		f.Exclude = v.regexp(m["exclude"], path+".exclude")
+		f.CategoryMap = v.categoryMap(m["category_map"], path+".category_map")
 		feeds = append(feeds, f)
 	}
 	return feeds
+}
+
+// categoryMap reads a feed's category_map: a mapping from source category
+// names to category names, keyed by the slug of the source name.
+func (v *validator) categoryMap(n *yaml.Node, path string) map[string]string {
+	if n == nil || isNull(n) {
+		return nil
+	}
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		v.addf(n, path, "must be a mapping of source category names to category names")
+		return nil
+	}
+	out := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		from, to := n.Content[i], resolve(n.Content[i+1])
+		if from.Kind != yaml.ScalarNode || Slug(from.Value) == "" {
+			v.addf(from, path, "source category %q has no letters or digits", from.Value)
+			continue
+		}
+		kpath := path + "." + from.Value
+		name, nameNode, ok := v.scalar(to, kpath)
+		if !ok {
+			if isNull(nameNode) {
+				v.addf(from, kpath, "must be a category name")
+			}
+			continue
+		}
+		if v.categorySlug(nameNode, kpath, name) != "" {
+			out[Slug(from.Value)] = name
+		}
+	}
+	return out
 }
 
 // dataDir reads data_dir, defaulting to $STATE_DIRECTORY (set by systemd's

@@ -114,6 +114,10 @@ type Retention struct {
 type Output struct {
 	// PageSize is the number of entries per feed document. Default 50.
 	PageSize int
+	// MaxPerSource is the most entries of one source in one feed document,
+	// so that a chatty source cannot swamp a category; 0 (the default)
+	// means no cap.
+	MaxPerSource int
 }
 
 // Category is a configured category.
@@ -125,6 +129,13 @@ type Category struct {
 	// Match are regexes on title+text; an article matching any of them is
 	// filed in this category.
 	Match []*regexp.Regexp
+	// Include, when non-nil, keeps an article in this category only when
+	// it matches its title, text, link, author or categories; it does not
+	// remove the article from other categories.
+	Include *regexp.Regexp
+	// Exclude, when non-nil, takes out of this category the articles it
+	// matches.
+	Exclude *regexp.Regexp
 }
 
 // Feed is one configured source.
@@ -141,10 +152,14 @@ type Feed struct {
 	SourceCategories bool
 	// Schedule is the source's own cron spec; empty means Config.Schedule.
 	Schedule string
-	// Include, when non-nil, keeps only items whose title or text matches.
+	// Include, when non-nil, keeps only items it matches: their title,
+	// text, link, author or categories.
 	Include *regexp.Regexp
-	// Exclude, when non-nil, drops items whose title or text matches.
+	// Exclude, when non-nil, drops the items it matches.
 	Exclude *regexp.Regexp
+	// CategoryMap renames the item's own categories (source_categories):
+	// the slug of a source category name → the name to file under instead.
+	CategoryMap map[string]string
 }
 
 // EffectiveSchedule returns the cron spec that applies to f: its own

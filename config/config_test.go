@@ -480,12 +480,14 @@ func TestLoadExample(t *testing.T) {
 			MaxInterval:  24 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
-		Output:    config.Output{PageSize: 50},
+		Output:    config.Output{PageSize: 50, MaxPerSource: 10},
 		Log:       config.Log{Format: "text"},
 		Categories: []config.Category{{
-			Name:  "U.S.–Russia Relations",
-			Slug:  "u-s-russia-relations",
-			Match: []*regexp.Regexp{regexp.MustCompile(`(?i)\bkremlin\b`), regexp.MustCompile(`(?i)\bputin\b`)},
+			Name:    "U.S.–Russia Relations",
+			Slug:    "u-s-russia-relations",
+			Match:   []*regexp.Regexp{regexp.MustCompile(`(?i)\bkremlin\b`), regexp.MustCompile(`(?i)\bputin\b`)},
+			Include: regexp.MustCompile(`(?i)\b(russia|kremlin|putin|moscow)\b`),
+			Exclude: regexp.MustCompile(`(?i)\bsponsored\b`),
 		}},
 		Feeds: []config.Feed{
 			{
@@ -496,6 +498,10 @@ func TestLoadExample(t *testing.T) {
 				Schedule:         "@every 30m",
 				Include:          regexp.MustCompile(`(?i)\b(ukraine|russia|china|india)\b`),
 				Exclude:          regexp.MustCompile(`(?i)\bsponsored\b`),
+				CategoryMap: map[string]string{
+					"foreign-policy-international-relations": "World",
+					"politics":                               "World",
+				},
 			},
 			{URL: "https://feeds.bloomberg.com/politics/news.rss", Categories: []string{"Politics"}},
 			{URL: "https://go.dev/blog/feed.atom", Categories: []string{"Go"}},

@@ -161,12 +161,15 @@ type schemaRetention struct {
 }
 
 type schemaOutput struct {
-	PageSize yaml.Node `yaml:"page_size"`
+	PageSize     yaml.Node `yaml:"page_size"`
+	MaxPerSource yaml.Node `yaml:"max_per_source"`
 }
 
 type schemaCategory struct {
-	Name  yaml.Node `yaml:"name"`
-	Match yaml.Node `yaml:"match"`
+	Name    yaml.Node `yaml:"name"`
+	Match   yaml.Node `yaml:"match"`
+	Include yaml.Node `yaml:"include"`
+	Exclude yaml.Node `yaml:"exclude"`
 }
 
 type schemaFeed struct {
@@ -177,4 +180,5 @@ type schemaFeed struct {
 	Schedule         yaml.Node `yaml:"schedule"`
 	Include          yaml.Node `yaml:"include"`
 	Exclude          yaml.Node `yaml:"exclude"`
+	CategoryMap      yaml.Node `yaml:"category_map"`
 }

@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -84,6 +85,7 @@ type atomEntry struct {
 	ID         string             `xml:"id"`
 	Title      atomText           `xml:"title"`
 	Links      []feeds.AtomLink   // alternate, when the article has a link
+	Via        []atomVia          // the other sources of a merged story
 	Published  string             `xml:"published,omitempty"`
 	Updated    string             `xml:"updated"`
 	Author     *feeds.AtomAuthor  // when the author is known
@@ -91,6 +93,14 @@ type atomEntry struct {
 	Content    *feeds.AtomContent // article content, else its summary
 	Summary    *feeds.AtomSummary // when both content and summary exist
 	Source     *atomSource        `xml:"source"`
+}
+
+// atomVia is a link rel="via" to another source's copy of the story.
+type atomVia struct {
+	XMLName xml.Name `xml:"link"`
+	Href    string   `xml:"href,attr"`
+	Rel     string   `xml:"rel,attr"`
+	Title   string   `xml:"title,attr,omitempty"`
 }
 
 // atomText is an Atom text construct.
@@ -211,7 +221,23 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 	}
 
 	e.Source = newSource(a.Source)
+	e.Via = viaLinks(a.Via)
 	return e
+}
+
+// viaLinks builds a link rel="via" per copy: to the copy itself, else to
+// its source's website, else to the source feed; a copy with no URL at
+// all is left out.
+func viaLinks(copies []storage.Copy) []atomVia {
+	var out []atomVia
+	for _, c := range copies {
+		href := cmp.Or(xmlText(c.Link), xmlText(c.Source.Link), xmlText(c.Source.FeedURL))
+		if href == "" {
+			continue
+		}
+		out = append(out, atomVia{Href: href, Rel: "via", Title: xmlText(c.Source.Title)})
+	}
+	return out
 }
 
 // newSource builds the atom:source of s, or nil when s names nothing.

@@ -67,6 +67,9 @@ type Options struct {
 	// PageSize is the number of entries per feed document; not positive
 	// means DefaultPageSize.
 	PageSize int
+	// MaxPerSource, when positive, caps the entries of one source in a feed
+	// document (storage.PageQuery.MaxPerSource); otherwise no cap.
+	MaxPerSource int
 	// Categories are the configured categories: they are served (possibly
 	// empty) even before any article is filed in them, and their Name is
 	// used in feed titles.
@@ -87,6 +90,7 @@ type handler struct {
 	title      string
 	baseURL    string
 	pageSize   int
+	perSource  int
 	configured map[string]storage.Category
 	health     func(ctx context.Context) error
 	log        *slog.Logger
@@ -159,6 +163,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		title:      cmp.Or(opts.Title, defaultTitle),
 		baseURL:    strings.TrimRight(opts.BaseURL, "/"),
 		pageSize:   pageSize,
+		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
 		health:     opts.Health,
 		log:        logger,
@@ -337,7 +342,9 @@ func (h *handler) evictOne() {
 // render reads the page req asks for of cat and renders its document in
 // both encodings.
 func (h *handler) render(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
-	page, err := h.store.Page(ctx, cat.Slug, storage.PageQuery{Limit: req.limit, Before: req.before, After: req.after})
+	page, err := h.store.Page(ctx, cat.Slug, storage.PageQuery{
+		Limit: req.limit, Before: req.before, After: req.after, MaxPerSource: h.perSource,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("page of %s: %w", cat.Slug, err)
 	}

@@ -17,6 +17,8 @@ type categorizer struct {
 	names map[string]string
 	// rules are the configured categories that have match regexes.
 	rules []categoryRule
+	// filters are the include/exclude rules of configured categories, by slug.
+	filters map[string]config.Category
 }
 
 // categoryRule files an article in slug when any of match finds its text.
@@ -27,7 +29,7 @@ type categoryRule struct {
 
 // newCategorizer returns a categorizer for the configured categories.
 func newCategorizer(categories []config.Category) categorizer {
-	c := categorizer{names: make(map[string]string, len(categories))}
+	c := categorizer{names: make(map[string]string, len(categories)), filters: make(map[string]config.Category)}
 	for _, cat := range categories {
 		slug := cat.Slug
 		if slug == "" {
@@ -39,6 +41,9 @@ func newCategorizer(categories []config.Category) categorizer {
 		if _, dup := c.names[slug]; !dup {
 			c.names[slug] = cat.Name
 		}
+		if cat.Include != nil || cat.Exclude != nil {
+			c.filters[slug] = cat
+		}
 		if len(cat.Match) > 0 {
 			c.rules = append(c.rules, categoryRule{slug: slug, match: cat.Match})
 		}
@@ -49,12 +54,11 @@ func newCategorizer(categories []config.Category) categorizer {
 // categorize returns the categories of an article of src, sorted by slug and
 // without duplicates: the source's configured categories, the item's own
 // categories itemCats when src.SourceCategories is set, and every configured
-// category whose match rules find text() (title and plain text of the item;
-// called only when there are rules, since extracting text is not free).
+// category whose match rules find text (title and plain text of the item).
 // A slug is named by its configured category when there is one, else by the
 // first spelling seen. Names whose slug is empty or "all" are skipped.
 // It returns nil when there is no category.
-func (c categorizer) categorize(src config.Feed, itemCats []string, text func() string) []storage.Category {
+func (c categorizer) categorize(src config.Feed, itemCats []string, text string) []storage.Category {
 	found := make(map[string]string)
 	add := func(name string) {
 		name = collapseSpace(name)
@@ -75,6 +79,9 @@ func (c categorizer) categorize(src config.Feed, itemCats []string, text func() 
 	}
 	if src.SourceCategories {
 		for _, name := range itemCats {
+			if mapped, ok := src.CategoryMap[config.Slug(collapseSpace(name))]; ok {
+				name = mapped
+			}
 			add(name)
 		}
 	}
@@ -82,7 +89,7 @@ func (c categorizer) categorize(src config.Feed, itemCats []string, text func() 
 		if _, ok := found[r.slug]; ok {
 			continue
 		}
-		if slices.ContainsFunc(r.match, func(re *regexp.Regexp) bool { return re.MatchString(text()) }) {
+		if slices.ContainsFunc(r.match, func(re *regexp.Regexp) bool { return re.MatchString(text) }) {
 			found[r.slug] = c.names[r.slug]
 		}
 	}

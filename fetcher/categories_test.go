@@ -77,7 +77,7 @@ func TestCategorize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := c.categorize(tt.src, tt.itemCats, func() string { return tt.text })
+			got := c.categorize(tt.src, tt.itemCats, tt.text)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("categorize (-want +got):\n%s", diff)
 			}

@@ -99,6 +99,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 			outcome, err = outcomeStoreError, fmt.Errorf("save articles: %w", serr)
 		}
 		res.New, res.Updated, res.Unchanged = sr.New, sr.Updated, sr.Unchanged
+		res.Merged, res.Suppressed = sr.Merged, sr.Suppressed
 	}
 	now := f.now()
 	st := f.nextState(src, prev, dl, norm, outcome, err, now)

@@ -46,10 +46,14 @@ type Result struct {
 	Title string
 	// Outcome is the short word also stored in storage.SourceState.Outcome.
 	Outcome string
-	// New, Updated and Unchanged count what saving the source's articles did.
-	New       int
-	Updated   int
-	Unchanged int
+	// New, Updated, Unchanged, Merged and Suppressed count what saving the
+	// source's articles did (see storage.SaveResult): Merged items were
+	// copies of a stored story, Suppressed ones belong to deleted stories.
+	New        int
+	Updated    int
+	Unchanged  int
+	Merged     int
+	Suppressed int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
 	// Err is the failure, nil on success (a 304 is a success).

@@ -3,7 +3,6 @@ package fetcher
 import (
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -55,14 +54,20 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 	}
 	feedAuthor := personName(feed.Authors, feed.Author)
 	seen := make(map[string]bool, len(feed.Items))
+	shared := sharedGUIDs(feed.Items)
 	for _, item := range feed.Items {
 		if item == nil {
 			continue
 		}
-		a, keep := n.article(item, src, base, now)
-		if !keep {
+		a, v := n.article(item, src, base, now)
+		if !v.Kept {
 			out.Filtered++
 			continue
+		}
+		if shared[a.GUID] {
+			// The feed gives this GUID to different articles: the GUID
+			// and the link together identify each of them.
+			a.ID = storage.ItemKey(src.URL, a.GUID+"\x00"+storage.IdentityURL(a.Link), a.Link, a.Title, "")
 		}
 		if seen[a.ID] {
 			continue
@@ -78,25 +83,27 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 }
 
 // article builds the Article of one item, without its Source and feed-level
-// author fallback. It reports false when src's include/exclude rules drop
-// the item.
-func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, bool) {
+// author fallback, and the verdict of the rules on it: not kept when src's
+// include/exclude rules drop the item.
+func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, Verdict) {
 	title := plainText(item.Title)
 	rawContent := strings.TrimSpace(item.Content)
 	rawSummary := strings.TrimSpace(item.Description)
-	// The plain text costs an HTML parse: extract it only for the rules,
-	// hashes and fallbacks that need it, and then only once.
-	text := sync.OnceValue(func() string { return itemText(rawContent, rawSummary) })
-	matchText := func() string { return title + " " + text() }
-	if src.Include != nil && !src.Include.MatchString(matchText()) {
-		return storage.Article{}, false
-	}
-	if src.Exclude != nil && src.Exclude.MatchString(matchText()) {
-		return storage.Article{}, false
-	}
-
+	text := itemText(rawContent, rawSummary)
+	matchText := title + " " + text
 	guid := strings.ToValidUTF8(strings.TrimSpace(item.GUID), "\uFFFD")
 	link, linkURL := itemLink(item, guid, base)
+	author := personName(item.Authors, item.Author)
+	cats := n.categories.categorize(src, item.Categories, matchText)
+	rules := ruleText(title, text, link, author, cats)
+	v := feedVerdict(src, rules)
+	v.Title, v.Link = title, link
+	if !v.Kept {
+		return storage.Article{}, v
+	}
+	cats, v.Dropped = n.categories.filter(cats, rules)
+	v.Categories = cats
+
 	contentBase := base
 	if linkURL != nil {
 		contentBase = linkURL
@@ -105,21 +112,21 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if guid == "" && link == "" {
 		// The title and text, not the raw markup, feed the hash of an item
 		// without GUID or link: a CDN rewriting image URLs changes no ID.
-		hashText = text()
+		hashText = text
 	}
 	a := storage.Article{
 		ID:         storage.ItemKey(src.URL, guid, link, title, hashText),
 		GUID:       guid,
 		Title:      title,
 		Link:       link,
-		Author:     personName(item.Authors, item.Author),
-		Categories: n.categories.categorize(src, item.Categories, matchText),
+		Author:     author,
+		Categories: cats,
 		FirstSeen:  now,
 		Enclosures: enclosures(item, base),
 	}
 	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
 	if a.Title == "" {
-		a.Title = excerpt(text(), untitledLen)
+		a.Title = excerpt(text, untitledLen)
 	}
 	if a.Title == "" {
 		a.Title = "(untitled)"
@@ -133,7 +140,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if a.Summary == a.Content {
 		a.Summary = "" // the same text twice: keep it as content only
 	}
-	return a, true
+	return a, v
 }
 
 // itemText returns the plain text of an item's content, followed by that of
@@ -154,8 +161,8 @@ func itemText(rawContent, rawSummary string) string {
 // Relative links are resolved against base: gofeed resolves xml:base but
 // leaves an RSS link without one as written.
 func itemLink(item *gofeed.Item, guid string, base *url.URL) (string, *url.URL) {
-	candidates := make([]string, 0, 2+len(item.Links))
-	candidates = append(candidates, item.Link)
+	candidates := make([]string, 0, 3+len(item.Links))
+	candidates = append(candidates, feedburnerOrigLink(item), item.Link)
 	candidates = append(candidates, item.Links...)
 	for _, c := range candidates {
 		if u := absoluteHTTP(c, base); u != nil {

@@ -35,8 +35,13 @@ type Article struct {
 	// without duplicates. The reserved "all" is never listed here: every
 	// article is in it.
 	Categories []Category `json:"categories,omitempty"`
-	// Source names the feed the article came from.
+	// Source names the feed the article came from: for a story carried by
+	// several sources, the first one seen.
 	Source Source `json:"source"`
+	// Via lists the other sources that carried the same story (syndicated
+	// copies merged into it), one per source in the order they were seen,
+	// never Source itself.
+	Via []Copy `json:"via,omitempty"`
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`
 	// Enclosures are the media files the source attached to the item
@@ -71,6 +76,14 @@ type Source struct {
 	// Title is the feed title (the configured override when set).
 	Title string `json:"title"`
 	// Link is the feed's website (its alternate link), absolute; may be empty.
+	Link string `json:"link,omitempty"`
+}
+
+// Copy is another source's copy of a stored story.
+type Copy struct {
+	// Source is the feed that carried the copy.
+	Source Source `json:"source"`
+	// Link is the clean URL of the copy; may be empty.
 	Link string `json:"link,omitempty"`
 }
 
@@ -136,7 +149,11 @@ type SaveResult struct {
 	Updated int
 	// Unchanged articles existed and were identical; nothing was written.
 	Unchanged int
-	// Pruned articles were deleted by Prune earlier and still have a
-	// tombstone; they were not stored again.
-	Pruned int
+	// Merged articles were copies of a stored story from another item (the
+	// same story syndicated by another source, or under another link):
+	// the story gained their source and categories instead.
+	Merged int
+	// Suppressed articles belong to deleted stories (see Store.Delete) and
+	// were not stored again.
+	Suppressed int
 }

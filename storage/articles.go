@@ -41,6 +41,13 @@ type change struct {
 // last copy wins and is counted once. All writes of one call happen in one
 // transaction; a call that changes nothing writes nothing. Safe for
 // concurrent use; the articles slice is not retained or modified.
+//
+// Before an article is stored as new, its story identity is looked up (see
+// planArticle): a deleted story's items are suppressed, an item whose link
+// has the URL identity of a stored story (IdentityURL) or that is a
+// near-duplicate of one (SameStory, through the sketch index) lands in that
+// story, as an edit or as a copy that adds its source to Via and unites
+// the categories. The identity indexes are written in the same transaction.
 func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
@@ -54,9 +61,16 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	var res SaveResult
 	var pending bool
 	err = s.db.View(func(tx *bolt.Tx) error {
-		changes, r, err := planSave(tx, arts, s.now().UTC())
-		res, pending = r, len(changes) > 0
-		return err
+		now := s.now().UTC()
+		for _, a := range arts {
+			p, err := planArticle(tx, a, now)
+			if err != nil {
+				return err
+			}
+			res.add(p.kind)
+			pending = pending || p.ch != nil || p.kind == kindMerged
+		}
+		return nil
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -67,19 +81,27 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
 	}
-	// Plan again under the write lock: another writer may have stored some
-	// of the same articles since the read transaction. Batch coalesces the
-	// saves of concurrent fetches into one commit (one fsync, and pages
-	// shared by their articles written once); it may run this function
-	// again after another caller's failure, which planning makes harmless.
+	// Plan again under the write lock, one article after the other: another
+	// writer may have stored some of the same articles since the read
+	// transaction, and an article may be a copy of an earlier one of arts.
+	// Batch coalesces the saves of concurrent fetches into one commit (one
+	// fsync, and pages shared by their articles written once); it may run
+	// this function again after another caller's failure, which planning
+	// from scratch makes harmless.
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
-		changes, r, err := planSave(tx, arts, now)
-		if err != nil {
-			return err
+		res = SaveResult{}
+		for _, a := range arts {
+			p, err := planArticle(tx, a, now)
+			if err != nil {
+				return err
+			}
+			res.add(p.kind)
+			if err := applyPlan(tx, p, now); err != nil {
+				return err
+			}
 		}
-		res = r
-		return applySave(tx, changes, now)
+		return nil
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -146,42 +168,7 @@ func sameContent(a, b Article) bool {
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
 		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
 		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source &&
-		slices.Equal(a.Enclosures, b.Enclosures)
-}
-
-// planSave classifies arts against the stored articles and returns the
-// ones to write, with their times completed by inheritTimes.
-func planSave(tx *bolt.Tx, arts []Article, now time.Time) ([]change, SaveResult, error) {
-	b := tx.Bucket([]byte(bucketArticles))
-	var res SaveResult
-	var changes []change
-	for _, a := range arts {
-		old, found, err := getArticle(b, []byte(a.ID))
-		switch {
-		case err != nil:
-			return nil, SaveResult{}, err
-		case !found && isPruned(tx, a.ID):
-			// Pruned by retention: the source still lists it.
-			res.Pruned++
-		case !found:
-			res.New++
-			changes = append(changes, change{art: newTimes(a, now)})
-		default:
-			a = inheritTimes(a, old)
-			if sameContent(a, old) {
-				res.Unchanged++
-				continue
-			}
-			if !a.Updated.After(old.Updated) {
-				// Edited without a newer date from the source: the edit
-				// itself is the update readers must see.
-				a.Updated = laterOf(now, old.Updated)
-			}
-			res.Updated++
-			changes = append(changes, change{art: a, old: &old})
-		}
-	}
-	return changes, res, nil
+		slices.Equal(a.Via, b.Via) && slices.Equal(a.Enclosures, b.Enclosures)
 }
 
 // newTimes completes the times of an article stored for the first time: an

@@ -24,6 +24,15 @@
 //	sources     feed URL → SourceState
 //	source_counts feed URL → BigEndian(uint64) articles stored from it
 //	            (created by the first save that needs it)
+//	urls        16-byte hash of IdentityURL(link) → story ID (first one wins)
+//	aliases     ID of an item merged into a story → story ID
+//	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns)
+//	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//
+// The last four (story identity, see dedupe.go and fingerprint.go) are
+// created by the first write that needs them, so files written before they
+// existed open unchanged and keep schema version 1. Article IDs never change:
+// the identity indexes map new keys to existing stories instead.
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan. SaveArticles writes an article, its index

@@ -57,7 +57,7 @@ func ExampleStore_SaveArticles() {
 		log.Fatal(err)
 	}
 	// Output:
-	// first save: {New:1 Updated:0 Unchanged:0 Pruned:0}
-	// second save: {New:0 Updated:0 Unchanged:1 Pruned:0}
+	// first save: {New:1 Updated:0 Unchanged:0 Merged:0 Suppressed:0}
+	// second save: {New:0 Updated:0 Unchanged:1 Merged:0 Suppressed:0}
 	// https://www.livemint.com/news/world/us-russia-agreed-11755440779394.html
 }

@@ -121,3 +121,83 @@ func isTrackingParam(name string) bool {
 	}
 	return false
 }
+
+// IdentityURL returns the identity of rawURL for dedupe keys only (the
+// displayed link stays CleanURL's): two links that lead to the same
+// article give the same identity. On top of CleanURL it drops the scheme
+// (http and https are one), a leading "www." or "amp." of the host, AMP
+// markers ("/amp" path segments, a ".amp.html" suffix, "amp" and
+// "outputType=amp" query parameters), a trailing "/", and sorts the
+// remaining query parameters. A FeedBurner redirect link
+// (feedproxy.google.com or feeds.feedburner.com, path "/~r/FEED/~3/TOKEN/REST")
+// becomes "feedburner/FEED/REST" on either host, since the same item is
+// served under both. A relative, opaque or unparsable URL gives its clean
+// form unchanged. It is a pure function and idempotent.
+func IdentityURL(rawURL string) string {
+	clean := CleanURL(strings.TrimSpace(rawURL))
+	u, err := url.Parse(clean)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return clean
+	}
+	host := u.Hostname()
+	for _, prefix := range []string{"www.", "amp."} {
+		host = strings.TrimPrefix(host, prefix)
+	}
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	p := identityPath(u.EscapedPath())
+	if host == "feedproxy.google.com" || host == "feeds.feedburner.com" {
+		if rest, ok := feedburnerRest(p); ok {
+			host, p = "feedburner", rest
+		}
+	}
+	q := identityQuery(u.Query())
+	if q != "" {
+		q = "?" + q
+	}
+	return host + p + q
+}
+
+// identityPath drops AMP markers and a trailing slash from an escaped path.
+func identityPath(p string) string {
+	segs := strings.Split(p, "/")
+	kept := segs[:0]
+	for _, s := range segs {
+		if strings.EqualFold(s, "amp") {
+			continue
+		}
+		kept = append(kept, s)
+	}
+	p = strings.Join(kept, "/")
+	if strings.HasSuffix(strings.ToLower(p), ".amp.html") {
+		p = p[:len(p)-len(".amp.html")] + ".html"
+	}
+	return strings.TrimRight(p, "/")
+}
+
+// feedburnerRest returns "/FEED/REST" for a FeedBurner redirect path
+// "/~r/FEED/~3/TOKEN/REST".
+func feedburnerRest(p string) (string, bool) {
+	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 5)
+	if len(parts) < 5 || parts[0] != "~r" || parts[2] != "~3" {
+		return "", false
+	}
+	return "/" + parts[1] + "/" + parts[4], true
+}
+
+// identityQuery drops the AMP parameters and encodes the rest sorted by name.
+func identityQuery(v url.Values) string {
+	v.Del("amp")
+	if strings.EqualFold(v.Get("outputType"), "amp") {
+		v.Del("outputType")
+	}
+	return v.Encode()
+}
+
+// identityKey is the index key of a URL identity: the first 16 bytes of
+// its SHA-256.
+func identityKey(identity string) []byte {
+	sum := sha256.Sum256([]byte("tributary-url-v1\x00" + identity))
+	return sum[:16]
+}

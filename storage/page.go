@@ -32,6 +32,12 @@ type PageQuery struct {
 	// strictly newer than it, still returned newest first (the previous
 	// page). With neither set the page is the newest articles.
 	After Cursor
+	// MaxPerSource, when > 0, skips the articles of a source (by
+	// Source.FeedURL; a merged story counts for its first source) that
+	// already has MaxPerSource on the page, so that one chatty source
+	// cannot swamp it. The walk then reads at most perSourceScan × Limit
+	// index entries. It applies to pages walked backwards (no After).
+	MaxPerSource int
 }
 
 // Page is one page of a category, newest first.
@@ -67,21 +73,24 @@ func (s *Store) Page(ctx context.Context, slug string, q PageQuery) (Page, error
 		if idx == nil || q.Limit <= 0 {
 			return nil
 		}
-		keys, newer, older := walkIndex(idx.Cursor(), q)
 		arts := tx.Bucket([]byte(bucketArticles))
-		for _, k := range keys {
-			_, id, err := splitIndexKey(k)
+		var keys [][]byte
+		var newer, older bool
+		if q.MaxPerSource > 0 && q.After == nil {
+			var err error
+			keys, p.Articles, newer, older, err = walkCapped(idx.Cursor(), arts, q)
 			if err != nil {
 				return err
 			}
-			a, found, err := getArticle(arts, id)
-			if err != nil {
-				return err
+		} else {
+			keys, newer, older = walkIndex(idx.Cursor(), q)
+			for _, k := range keys {
+				a, err := indexedArticle(arts, k)
+				if err != nil {
+					return err
+				}
+				p.Articles = append(p.Articles, a)
 			}
-			if !found {
-				return fmt.Errorf("index entry %s: no such article", id)
-			}
-			p.Articles = append(p.Articles, a)
 		}
 		p.HasNewer, p.HasOlder = newer, older
 		if len(keys) > 0 {
@@ -97,6 +106,56 @@ func (s *Store) Page(ctx context.Context, slug string, q PageQuery) (Page, error
 		p.Articles = []Article{}
 	}
 	return p, nil
+}
+
+// indexedArticle returns the article the index key k points at.
+func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
+	_, id, err := splitIndexKey(k)
+	if err != nil {
+		return Article{}, err
+	}
+	a, found, err := getArticle(arts, id)
+	if err != nil {
+		return Article{}, err
+	}
+	if !found {
+		return Article{}, fmt.Errorf("index entry %s: no such article", id)
+	}
+	return a, nil
+}
+
+// walkCapped is walkIndex backwards with q.MaxPerSource: it reads the
+// articles as it walks and skips those of a source already at the cap,
+// reading at most perSourceScan × q.Limit entries. It returns the keys and
+// articles kept, newest first.
+func walkCapped(c *bolt.Cursor, arts *bolt.Bucket, q PageQuery) (keys [][]byte, kept []Article, newer, older bool, err error) {
+	var k []byte
+	if q.Before == nil {
+		k, _ = c.Last()
+	} else {
+		at, _ := c.Seek(q.Before)
+		newer = at != nil
+		if at == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	}
+	perSource := make(map[string]int)
+	for read := 0; k != nil && len(kept) < q.Limit && read < perSourceScan*q.Limit; k, _ = c.Prev() {
+		read++
+		a, err := indexedArticle(arts, k)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		if perSource[a.Source.FeedURL] >= q.MaxPerSource {
+			continue
+		}
+		perSource[a.Source.FeedURL]++
+		keys = append(keys, k)
+		kept = append(kept, a)
+	}
+	return keys, kept, newer, k != nil, nil
 }
 
 // walkIndex returns up to q.Limit index keys of the page q selects, newest

@@ -5,17 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
-
-// bucketPruned holds the tombstones of pruned articles: article ID →
-// BigEndian(uint64 Unix ns) of the tombstone's expiry. It is created by the
-// first Prune that removes something, so files without it stay valid.
-const bucketPruned = "pruned"
 
 // defaultPruneBatch is the number of deletions per transaction when
 // PruneOptions.Batch is zero: small enough that a write transaction never
@@ -31,9 +25,10 @@ type PruneOptions struct {
 	// category (AllSlug, the merge of all, is not capped); zero keeps any
 	// number.
 	MaxPerCategory int
-	// TombstoneTTL is how long a pruned article's ID is remembered, so that
-	// a source still listing the item does not bring it back. Zero means
-	// twice MaxAge, at least 7 days; it should always exceed MaxAge.
+	// TombstoneTTL is how long the ID of a deleted article (pruned, or
+	// removed with Delete) is remembered, so that a source still listing
+	// the item does not bring it back. Zero means twice MaxAge, at least 7
+	// days; it should always exceed MaxAge.
 	TombstoneTTL time.Duration
 	// Batch is the most deletions per transaction; zero means 1000.
 	Batch int
@@ -49,9 +44,9 @@ type PruneResult struct {
 
 // Prune deletes the articles that fall outside opts: those published before
 // now - MaxAge, and those beyond the newest MaxPerCategory of any category.
-// Each deleted article leaves a tombstone, written in the same transaction,
-// that makes SaveArticles skip the same ID until the tombstone expires;
-// expired tombstones are removed. Deletions run in transactions of at most
+// Each deleted article leaves a tombstone (see Delete), written in the same
+// transaction, that makes SaveArticles suppress the same story until the
+// tombstone is older than the TTL; older tombstones are removed. Deletions run in transactions of at most
 // opts.Batch articles, so readers and writers are never held up for long.
 // It is safe for concurrent use; an article saved while Prune runs is not
 // considered by this call.
@@ -73,13 +68,12 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 		if err != nil {
 			return err
 		}
-		expired = expiredTombstones(tx, now)
+		expired = expiredTombstones(tx, now.Add(-ttl))
 		return nil
 	})
 	if err != nil {
 		return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
 	}
-	expiry := binary.BigEndian.AppendUint64(nil, keyTime(now.Add(ttl)))
 	for chunk := range slices.Chunk(ids, batch) {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -87,7 +81,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 		var n int
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			var err error
-			n, err = deleteArticles(tx, chunk, expiry, now)
+			n, err = deleteArticles(tx, chunk, now)
 			return err
 		})
 		if err != nil {
@@ -97,7 +91,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 	}
 	for chunk := range slices.Chunk(expired, batch) {
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucketPruned))
+			b := tx.Bucket([]byte(bucketTombstones))
 			for _, id := range chunk {
 				if err := b.Delete(id); err != nil {
 					return fmt.Errorf("delete tombstone %s: %w", id, err)
@@ -172,14 +166,14 @@ func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, e
 	return out, nil
 }
 
-// expiredTombstones lists the tombstones whose expiry is before now.
-func expiredTombstones(tx *bolt.Tx, now time.Time) [][]byte {
-	b := tx.Bucket([]byte(bucketPruned))
+// expiredTombstones lists the tombstones written before cutoff.
+func expiredTombstones(tx *bolt.Tx, cutoff time.Time) [][]byte {
+	b := tx.Bucket([]byte(bucketTombstones))
 	if b == nil {
 		return nil
 	}
 	var out [][]byte
-	limit := keyTime(now)
+	limit := keyTime(cutoff)
 	_ = b.ForEach(func(k, v []byte) error {
 		if len(v) != 8 || binary.BigEndian.Uint64(v) < limit {
 			out = append(out, slices.Clone(k))
@@ -189,57 +183,13 @@ func expiredTombstones(tx *bolt.Tx, now time.Time) [][]byte {
 	return out
 }
 
-// deleteArticles deletes the articles ids (skipping any already gone) with
-// their index entries and category counts, and writes a tombstone with the
-// given expiry for each. It returns how many it deleted.
-func deleteArticles(tx *bolt.Tx, ids [][]byte, expiry []byte, now time.Time) (int, error) {
-	arts := tx.Bucket([]byte(bucketArticles))
-	index := tx.Bucket([]byte(bucketIndex))
-	pruned, err := tx.CreateBucketIfNotExists([]byte(bucketPruned))
-	if err != nil {
-		return 0, fmt.Errorf("create bucket %s: %w", bucketPruned, err)
+// deleteArticles deletes the stories ids (skipping any already gone) like
+// Delete: with their index, identity and per-source counts, leaving a
+// tombstone stamped now. It returns how many it deleted.
+func deleteArticles(tx *bolt.Tx, ids [][]byte, now time.Time) (int, error) {
+	strs := make([]string, len(ids))
+	for i, id := range ids {
+		strs[i] = string(id)
 	}
-	deltas := make(map[string]*categoryMeta)
-	perSource := make(map[string]int64)
-	n := 0
-	for _, id := range ids {
-		a, found, err := getArticle(arts, id)
-		if err != nil {
-			return 0, err
-		}
-		if !found {
-			continue
-		}
-		key := indexKey(a.Published, a.ID)
-		for _, cat := range filedUnder(a) {
-			if err := unindex(index, cat.Slug, key); err != nil {
-				return 0, err
-			}
-			delta(deltas, cat.Slug, "").Count--
-		}
-		if err := arts.Delete(id); err != nil {
-			return 0, fmt.Errorf("delete article %s: %w", id, err)
-		}
-		if err := pruned.Put(id, expiry); err != nil {
-			return 0, fmt.Errorf("put tombstone %s: %w", id, err)
-		}
-		perSource[a.Source.FeedURL]--
-		n++
-	}
-	if err := addSourceCounts(tx, perSource); err != nil {
-		return 0, err
-	}
-	cats := tx.Bucket([]byte(bucketCategories))
-	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
-		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
-}
-
-// isPruned reports whether the article id has a tombstone in tx.
-func isPruned(tx *bolt.Tx, id string) bool {
-	b := tx.Bucket([]byte(bucketPruned))
-	return b != nil && b.Get([]byte(id)) != nil
+	return deleteStories(tx, strs, now)
 }

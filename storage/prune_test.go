@@ -87,8 +87,8 @@ func TestPrune(t *testing.T) {
 			}
 			// The source still lists every item: pruned ones stay pruned.
 			again := save(t, s, arts...)
-			if again.New != 0 || again.Pruned != tt.wantPruned {
-				t.Errorf("re-save: %+v, want 0 new and %d pruned", again, tt.wantPruned)
+			if again.New != 0 || again.Suppressed != tt.wantPruned {
+				t.Errorf("re-save: %+v, want 0 new and %d suppressed", again, tt.wantPruned)
 			}
 			if diff := cmp.Diff(tt.wantAll, latest(t, s, AllSlug, 10)); diff != "" {
 				t.Errorf("all after re-save (-want +got):\n%s", diff)

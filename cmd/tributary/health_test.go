@@ -20,7 +20,7 @@ func TestHealthy(t *testing.T) {
 		wantError string
 	}{
 		{name: "fresh tick, idle", tickAgo: time.Second},
-		{name: "fresh tick, pass running a while", tickAgo: time.Second, passAgo: 2 * time.Minute},
+		{name: "fresh tick, pass running a while", tickAgo: time.Second, passAgo: 90 * time.Second},
 		{name: "scheduler stalled", tickAgo: 3 * time.Minute, wantError: "scheduler idle since"},
 		{name: "pass stuck", tickAgo: time.Second, passAgo: 10 * time.Minute, wantError: "fetch pass running for 10m0s"},
 		{name: "store closed", tickAgo: time.Second, closed: true, wantError: "store does not answer"},
@@ -36,7 +36,7 @@ func TestHealthy(t *testing.T) {
 			} else {
 				t.Cleanup(func() { store.Close() })
 			}
-			// Two feeds at 30s: a pass may take 3×30s + 1m before it counts as stuck.
+			// Two feeds at 30s: a pass may take 3×30s + one tick before it counts as stuck.
 			cfg := &config.Config{Fetch: config.Fetch{Timeout: 30 * time.Second}, Feeds: make([]config.Feed, 2)}
 			s := &service{store: store, log: slog.New(slog.DiscardHandler)}
 			s.gen.Store(&generation{cfg: cfg})

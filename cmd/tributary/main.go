@@ -13,6 +13,7 @@
 //	tributary backup [-config FILE] OUT       consistent copy of the database
 //	tributary stats [-config FILE]            category counts and source health
 //	tributary compact [-config FILE]          offline compaction of the database
+//	tributary test-rules [-config FILE] URL   show what the rules make of a feed
 //
 // Run "tributary CMD -h" for the flags of a command.
 package main
@@ -79,6 +80,7 @@ func commands() []command {
 		{"backup", "[-config FILE] OUT", "write a consistent, verified copy of the database (also while serve runs)", runBackup},
 		{"stats", "[-config FILE]", "per-category counts and per-source health (also while serve runs)", runStats},
 		{"compact", "[-config FILE]", "rewrite the database without free pages (only while serve is stopped)", runCompact},
+		{"test-rules", "[-config FILE] URL", "fetch a feed once and print per item its categories and which rule kept or dropped it", runTestRules},
 	}
 }
 

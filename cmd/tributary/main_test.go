@@ -323,8 +323,8 @@ func TestTodayNewsEndToEnd(t *testing.T) {
 			if n := strings.Count(body, `href="`+cleanLink+`"`); n != 1 {
 				t.Errorf("clean Mint link appears %d times, want 1", n)
 			}
+			checkMergedStory(t, slug, body)
 			for _, want := range []string{
-				"<published>2025-08-17T14:26:19Z</published>",
 				"U.S.–Russia",
 			} {
 				if !strings.Contains(body, want) {
@@ -354,6 +354,37 @@ func TestTodayNewsEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(d.stderr.String(), "database closed") {
 		t.Errorf("serve did not log closing the database:\n%s", d.stderr.String())
+	}
+}
+
+// checkMergedStory checks that the feed body holds the today-news story
+// that Mint syndicated from Bloomberg exactly once, attributed to both
+// (one as atom:source, the other as a link rel="via"), published at the
+// origin's or Mint's time.
+func checkMergedStory(t *testing.T, slug, body string) {
+	t.Helper()
+	const title = `<title type="text">US, Russia Agreed on Ukraine Security Pledges, Witkoff Says</title>`
+	entries := strings.Split(body, "<entry>")
+	var story []string
+	for _, e := range entries[1:] {
+		if strings.Contains(e, title) {
+			story = append(story, e)
+		}
+	}
+	if len(story) != 1 {
+		t.Fatalf("%s: the story has %d entries, want 1", slug, len(story))
+	}
+	e := story[0]
+	mintVia := strings.Contains(e, `rel="via" title="Mint - World"`)
+	bloombergVia := strings.Contains(e, `rel="via" title="Bloomberg Politics"`)
+	mintSource := strings.Contains(e, `<title type="text">Mint - World</title>`)
+	bloombergSource := strings.Contains(e, `<title type="text">Bloomberg Politics</title>`)
+	if !(mintSource && bloombergVia) && !(bloombergSource && mintVia) {
+		t.Errorf("%s: story not attributed to both Mint and Bloomberg:\n%s", slug, e)
+	}
+	if !strings.Contains(e, "<published>2025-08-17T14:26:19Z</published>") &&
+		!strings.Contains(e, "<published>2025-08-17T14:21:05Z</published>") {
+		t.Errorf("%s: story published neither at Mint's nor Bloomberg's time:\n%s", slug, e)
 	}
 }
 

@@ -71,7 +71,7 @@ func TestHundredsOfSources(t *testing.T) {
 	addr := freeAddr(t)
 	dir := t.TempDir()
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "title: Many\nlisten: %s\ndata_dir: %s\noutput:\n  page_size: 1000\nfetch:\n  concurrency: 32\n  per_host: 32\nfeeds:\n",
+	fmt.Fprintf(&cfg, "title: Many\nlisten: %s\ndata_dir: %s\noutput:\n  page_size: 1000\nfetch:\n  concurrency: 32\n  per_host: 32\n  host_interval: 0s\nfeeds:\n",
 		addr, filepath.Join(dir, "data"))
 	for n := range manySources {
 		cat := []string{"World", "Tech"}[n%2]

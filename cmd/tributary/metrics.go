@@ -49,7 +49,7 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 		}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tributary_items_total",
-			Help: "Fetched items by what storing them did: new, updated, unchanged, filtered, duplicate.",
+			Help: "Fetched items by what storing them did: new, updated, unchanged, filtered, duplicate (merged into a stored story), suppressed (of a deleted story).",
 		}, []string{"result"}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tributary_articles_pruned_total",
@@ -69,7 +69,7 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 10),
 		}, []string{"route"}),
 	}
-	for _, r := range []string{"new", "updated", "unchanged", "filtered", "duplicate"} {
+	for _, r := range []string{"new", "updated", "unchanged", "filtered", "duplicate", "suppressed"} {
 		m.items.WithLabelValues(r)
 	}
 	m.reg.MustRegister(m.fetches, m.fetchDuration, m.items, m.pruned, m.reloads, m.requests, m.render,
@@ -91,10 +91,12 @@ func (m *metrics) observe(r fetcher.Result) {
 // itemCounts maps a Result's counters to the "result" label values.
 func itemCounts(r fetcher.Result) map[string]int {
 	return map[string]int{
-		"new":       r.New,
-		"updated":   r.Updated,
-		"unchanged": r.Unchanged,
-		"filtered":  r.Filtered,
+		"new":        r.New,
+		"updated":    r.Updated,
+		"unchanged":  r.Unchanged,
+		"filtered":   r.Filtered,
+		"duplicate":  r.Merged,
+		"suppressed": r.Suppressed,
 	}
 }
 

@@ -65,12 +65,13 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 	h := http.NewServeMux()
 	h.Handle("/status", status.Handler(s.store, statusSources(cfg), s.log, nil))
 	h.Handle("/", feedout.NewHandler(s.store, feedout.Options{
-		Title:      cfg.Title,
-		BaseURL:    cfg.BaseURL,
-		PageSize:   cfg.Output.PageSize,
-		Categories: configuredCategories(cfg),
-		Health:     s.healthy,
-		Logger:     s.log,
+		Title:        cfg.Title,
+		BaseURL:      cfg.BaseURL,
+		PageSize:     cfg.Output.PageSize,
+		MaxPerSource: cfg.Output.MaxPerSource,
+		Categories:   configuredCategories(cfg),
+		Health:       s.healthy,
+		Logger:       s.log,
 	}))
 	return &generation{cfg: cfg, fetcher: f, feeds: h}, nil
 }

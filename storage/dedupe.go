@@ -1,0 +1,318 @@
+package storage
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Buckets of story identity, created by the first write that needs them so
+// that files written before they existed open unchanged; see doc.go.
+const (
+	bucketURLs       = "urls"       // identityKey(IdentityURL(link)) → story ID
+	bucketAliases    = "aliases"    // item ID merged into a story → story ID
+	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns)
+	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty
+)
+
+// dayLen is the length of the day field of a sketch entry.
+const dayLen = 4
+
+// kind is what SaveArticles made of one article.
+type kind int
+
+const (
+	kindNew kind = iota
+	kindUpdated
+	kindUnchanged
+	kindMerged
+	kindSuppressed
+)
+
+// plan is what SaveArticles does with one incoming article a.
+type plan struct {
+	kind kind
+	// ch is the story to write (a itself, or the story a merges into);
+	// nil when nothing changes.
+	ch *change
+	// a is the incoming article, with its times completed.
+	a Article
+	// story is the ID of the stored story a lands in.
+	story string
+}
+
+// add counts k into r.
+func (r *SaveResult) add(k kind) {
+	switch k {
+	case kindNew:
+		r.New++
+	case kindUpdated:
+		r.Updated++
+	case kindUnchanged:
+		r.Unchanged++
+	case kindMerged:
+		r.Merged++
+	case kindSuppressed:
+		r.Suppressed++
+	}
+}
+
+// planArticle decides what storing a means, in this order: a deleted
+// (tombstoned) story is suppressed; a known ID, or an item merged before
+// (aliases), lands in its story; an unknown ID whose link has the URL
+// identity of a stored story lands in it (as an edit when it is the same
+// source's item under a new key, else as a copy); a near-duplicate found
+// through the sketch index (SameStory) lands in it as a copy; anything
+// else is new. It only reads tx.
+func planArticle(tx *bolt.Tx, a Article, now time.Time) (plan, error) {
+	arts := tx.Bucket([]byte(bucketArticles))
+	if tombstoned(tx, a.ID) {
+		return plan{kind: kindSuppressed, a: a, story: a.ID}, nil
+	}
+	old, found, err := getArticle(arts, []byte(a.ID))
+	if err != nil {
+		return plan{}, err
+	}
+	if found {
+		return updatePlan(a, old, now), nil
+	}
+	target := lookup(tx, bucketAliases, []byte(a.ID))
+	aliased := target != ""
+	if target == "" && a.Link != "" {
+		target = lookup(tx, bucketURLs, identityKey(IdentityURL(a.Link)))
+	}
+	if target != "" {
+		if tombstoned(tx, target) {
+			return plan{kind: kindSuppressed, a: a, story: target}, nil
+		}
+		old, found, err := getArticle(arts, []byte(target))
+		if err != nil {
+			return plan{}, err
+		}
+		if found {
+			if old.Source.FeedURL == a.Source.FeedURL && IdentityURL(a.Link) == IdentityURL(old.Link) {
+				p := updatePlan(a, old, now)
+				p.a.ID = a.ID // the alias to record
+				return p, nil
+			}
+			p := mergePlan(a, old)
+			if aliased && p.ch == nil {
+				p.kind = kindUnchanged // a copy merged before, seen again
+			}
+			return p, nil
+		}
+	}
+	a = newTimes(a, now)
+	copyOf, found, err := findCopy(tx, a)
+	if err != nil {
+		return plan{}, err
+	}
+	if found {
+		return mergePlan(a, copyOf), nil
+	}
+	return plan{kind: kindNew, ch: &change{art: a}, a: a, story: a.ID}, nil
+}
+
+// updatePlan is the plan for a, an edit of the stored story old (whose ID
+// it takes): unchanged when only FirstSeen differs.
+func updatePlan(a, old Article, now time.Time) plan {
+	a.ID = old.ID
+	a.Via = old.Via
+	a.Categories = unionCategories(a.Categories, categoriesOfCopies(old))
+	a = inheritTimes(a, old)
+	if sameContent(a, old) {
+		return plan{kind: kindUnchanged, a: a, story: old.ID}
+	}
+	if !a.Updated.After(old.Updated) {
+		// Edited without a newer date from the source: the edit
+		// itself is the update readers must see.
+		a.Updated = laterOf(now, old.Updated)
+	}
+	return plan{kind: kindUpdated, ch: &change{art: a, old: &old}, a: a, story: old.ID}
+}
+
+// categoriesOfCopies returns the categories old holds that came from its
+// copies: all of them when it has copies (an edit of the first item must
+// not drop a category a copy brought), none otherwise.
+func categoriesOfCopies(old Article) []Category {
+	if len(old.Via) == 0 {
+		return nil
+	}
+	return old.Categories
+}
+
+// mergePlan is the plan for a, a copy of the stored story old: old gains
+// a's source in Via (unless it already names it) and a's categories.
+func mergePlan(a, old Article) plan {
+	merged := old
+	if a.Source.FeedURL != old.Source.FeedURL &&
+		!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
+		merged.Via = append(slices.Clone(old.Via), Copy{Source: a.Source, Link: a.Link})
+	}
+	merged.Categories = unionCategories(old.Categories, a.Categories)
+	p := plan{kind: kindMerged, a: a, story: old.ID}
+	if !sameContent(merged, old) {
+		p.ch = &change{art: merged, old: &old}
+	}
+	return p
+}
+
+// unionCategories returns the categories of a and b sorted by slug without
+// duplicates; a's name of a slug wins.
+func unionCategories(a, b []Category) []Category {
+	out := slices.Concat(a, b)
+	slices.SortStableFunc(out, func(x, y Category) int { return cmp.Compare(x.Slug, y.Slug) })
+	return slices.CompactFunc(out, func(x, y Category) bool { return x.Slug == y.Slug })
+}
+
+// findCopy looks a's sketch keys up in the sketch index, within DupWindow
+// of a's Published day, and returns the first stored story that SameStory
+// confirms (for a story of a's own source, only with a title similarity of
+// DupSameSourceMinTitle or more). The work is bounded: a few cursor seeks and at most
+// maxCandidates article reads per sketch key, whatever the store's size.
+func findCopy(tx *bolt.Tx, a Article) (Article, bool, error) {
+	sk := tx.Bucket([]byte(bucketSketch))
+	if sk == nil {
+		return Article{}, false, nil
+	}
+	story := StoryOf(a)
+	day := dayOf(a.Published)
+	span := uint32(DupWindow/(24*time.Hour)) + 1
+	arts := tx.Bucket([]byte(bucketArticles))
+	tried := make(map[string]bool)
+	for _, key := range sketchKeys(story) {
+		c := sk.Cursor()
+		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
+		n := 0
+		for k, _ := c.Seek(from); k != nil && bytes.HasPrefix(k, key) && n < maxCandidates; k, _ = c.Next() {
+			if len(k) != len(key)+dayLen+idLen || binary.BigEndian.Uint32(k[len(key):]) > day+span {
+				break
+			}
+			n++
+			id := string(k[len(key)+dayLen:])
+			if tried[id] || id == a.ID {
+				continue
+			}
+			tried[id] = true
+			cand, found, err := getArticle(arts, []byte(id))
+			if err != nil {
+				return Article{}, false, err
+			}
+			if !found {
+				continue
+			}
+			cs := StoryOf(cand)
+			if cand.Source.FeedURL == a.Source.FeedURL {
+				if title, _, _ := Similarity(story, cs); title < DupSameSourceMinTitle {
+					continue
+				}
+			}
+			if SameStory(story, cs, a.Published, cand.Published) {
+				return cand, true, nil
+			}
+		}
+	}
+	return Article{}, false, nil
+}
+
+// dayOf is the day number (Unix days) of t, clamped to the uint32 range.
+func dayOf(t time.Time) uint32 {
+	d := t.Unix() / 86400
+	return uint32(max(0, min(d, 1<<32-1)))
+}
+
+// sketchEntries returns the sketch index keys of the stored story a.
+func sketchEntries(a Article) [][]byte {
+	keys := sketchKeys(StoryOf(a))
+	day := dayOf(a.Published)
+	for i, k := range keys {
+		keys[i] = append(binary.BigEndian.AppendUint32(k, day), a.ID...)
+	}
+	return keys
+}
+
+// applyPlan writes p: the story change with its index entries and
+// counters, then the identity entries (URL identity, alias, sketch).
+func applyPlan(tx *bolt.Tx, p plan, now time.Time) error {
+	if p.kind == kindSuppressed {
+		return nil
+	}
+	if p.ch != nil {
+		if err := applySave(tx, []change{*p.ch}, now); err != nil {
+			return err
+		}
+		if err := resketch(tx, p.ch); err != nil {
+			return err
+		}
+	}
+	if p.a.ID != p.story {
+		if err := putIfAbsent(tx, bucketAliases, []byte(p.a.ID), p.story); err != nil {
+			return err
+		}
+	}
+	if p.a.Link != "" {
+		if err := putIfAbsent(tx, bucketURLs, identityKey(IdentityURL(p.a.Link)), p.story); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resketch replaces the sketch entries of the story ch.old with those of
+// ch.art when they differ.
+func resketch(tx *bolt.Tx, ch *change) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSketch, err)
+	}
+	next := sketchEntries(ch.art)
+	if ch.old != nil {
+		for _, k := range sketchEntries(*ch.old) {
+			if !slices.ContainsFunc(next, func(n []byte) bool { return bytes.Equal(n, k) }) {
+				if err := b.Delete(k); err != nil {
+					return fmt.Errorf("delete sketch of %s: %w", ch.old.ID, err)
+				}
+			}
+		}
+	}
+	for _, k := range next {
+		if err := b.Put(k, nil); err != nil {
+			return fmt.Errorf("put sketch of %s: %w", ch.art.ID, err)
+		}
+	}
+	return nil
+}
+
+// lookup returns the story ID stored under key in the bucket name, or "".
+func lookup(tx *bolt.Tx, name string, key []byte) string {
+	b := tx.Bucket([]byte(name))
+	if b == nil {
+		return ""
+	}
+	return string(b.Get(key))
+}
+
+// putIfAbsent stores key → id in the bucket name unless key is there.
+func putIfAbsent(tx *bolt.Tx, name string, key []byte, id string) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(name))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", name, err)
+	}
+	if b.Get(key) != nil {
+		return nil
+	}
+	if err := b.Put(key, []byte(id)); err != nil {
+		return fmt.Errorf("put %s entry of %s: %w", name, id, err)
+	}
+	return nil
+}
+
+// tombstoned reports whether the story id was deleted.
+func tombstoned(tx *bolt.Tx, id string) bool {
+	return lookup(tx, bucketTombstones, []byte(id)) != ""
+}

@@ -1,0 +1,114 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Delete removes the stories ids for good, in one transaction: each
+// article with its index entries, category counts and sketch entries goes,
+// and a tombstone (ID → deletion time) stays, so that SaveArticles never
+// stores the story again, neither under its own ID nor through an item
+// merged into it or sharing its URL identity (those still point at the
+// tombstoned ID). An ID that is not stored is tombstoned all the same;
+// invalid IDs are an error and nothing is deleted. It returns how many
+// stored articles were removed. Callers deleting many stories (retention)
+// should pass them in chunks of about a thousand per call to keep
+// transactions short. Safe for concurrent use.
+//
+// Tombstones rather than last-seen times: a source keeps an item in its
+// feed for as long as it likes, so "not seen since" cannot tell a purged
+// story from one still served; a tombstone costs about 50 bytes per
+// deleted story and answers exactly.
+func (s *Store) Delete(ctx context.Context, ids ...string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if !validID(id) {
+			return 0, fmt.Errorf("delete article %q: invalid id: want %d lower-case hex digits", id, idLen)
+		}
+	}
+	removed := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		removed, err = deleteStories(tx, ids, s.now().UTC())
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete %d articles: %w", len(ids), err)
+	}
+	return removed, nil
+}
+
+// deleteStories deletes the stored stories ids with their index and
+// sketch entries, counts their categories and sources down, and tombstones
+// every id (stored or not) with the time now. It returns how many stories
+// it deleted.
+func deleteStories(tx *bolt.Tx, ids []string, now time.Time) (int, error) {
+	tombs, err := tx.CreateBucketIfNotExists([]byte(bucketTombstones))
+	if err != nil {
+		return 0, fmt.Errorf("create bucket %s: %w", bucketTombstones, err)
+	}
+	arts := tx.Bucket([]byte(bucketArticles))
+	index := tx.Bucket([]byte(bucketIndex))
+	deltas := make(map[string]*categoryMeta)
+	perSource := make(map[string]int64)
+	removed := 0
+	stamp := binary.BigEndian.AppendUint64(nil, keyTime(now))
+	for _, id := range ids {
+		old, found, err := getArticle(arts, []byte(id))
+		if err != nil {
+			return 0, err
+		}
+		if found {
+			if err := deleteStory(tx, arts, index, old, deltas); err != nil {
+				return 0, err
+			}
+			perSource[old.Source.FeedURL]--
+			removed++
+		}
+		if err := tombs.Put([]byte(id), stamp); err != nil {
+			return 0, fmt.Errorf("put tombstone %s: %w", id, err)
+		}
+	}
+	if err := addSourceCounts(tx, perSource); err != nil {
+		return 0, err
+	}
+	cats := tx.Bucket([]byte(bucketCategories))
+	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
+		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
+			return 0, err
+		}
+	}
+	return removed, nil
+}
+
+// deleteStory removes the stored article old, its index and sketch
+// entries, and counts its categories down in deltas.
+func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
+	key := indexKey(old.Published, old.ID)
+	for _, cat := range filedUnder(old) {
+		if err := unindex(index, cat.Slug, key); err != nil {
+			return err
+		}
+		delta(deltas, cat.Slug, "").Count--
+	}
+	if sk := tx.Bucket([]byte(bucketSketch)); sk != nil {
+		for _, k := range sketchEntries(old) {
+			if err := sk.Delete(k); err != nil {
+				return fmt.Errorf("delete sketch of %s: %w", old.ID, err)
+			}
+		}
+	}
+	if err := arts.Delete([]byte(old.ID)); err != nil {
+		return fmt.Errorf("delete article %s: %w", old.ID, err)
+	}
+	return nil
+}
