@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,17 +31,46 @@ func benchFeed(n int) []byte {
 `, n, n%benchHosts)
 	pub := time.Date(2025, 8, 17, 12, 0, 0, 0, time.UTC)
 	for i := range benchItems {
-		fmt.Fprintf(&b, `<item><title>Story %d of feed %d: markets, talks &amp; pledges</title>
+		fmt.Fprintf(&b, `<item><title>%s &amp; %d</title>
 <link>https://host%d.test/%d/story-%d?utm_source=rss</link><guid isPermaLink="false">feed-%d-item-%d</guid>
 <pubDate>%s</pubDate><category>World</category><category>Business</category>
-<description>&lt;p&gt;Summary of story %d with &lt;a href="/rel/%d"&gt;a relative link&lt;/a&gt;.&lt;/p&gt;</description>
+<description>&lt;p&gt;%s with &lt;a href="/rel/%d"&gt;a relative link&lt;/a&gt;.&lt;/p&gt;</description>
 <content:encoded><![CDATA[<p>%s</p><p><img src="img/%d.png" onerror="x()"> more text</p><script>bad()</script>]]></content:encoded>
 </item>
-`, i, n, n%benchHosts, n, i, n, i, pub.Add(-time.Duration(i)*time.Hour).Format(time.RFC1123Z), i, i,
-			strings.Repeat("Lorem ipsum dolor sit amet, consectetur adipiscing elit. ", 20), i)
+`, benchTitle(n, i), i, n%benchHosts, n, i, n, i, pub.Add(-time.Duration(i)*time.Hour).Format(time.RFC1123Z), benchTitle(n+1_000_000, i), i,
+			benchText(n, i), i)
 	}
 	b.WriteString("</channel></rss>\n")
 	return b.Bytes()
+}
+
+// benchWords is the vocabulary of benchText.
+var benchWords = strings.Fields(`talks summit ministers pledges security markets rally
+	bonds yields central bank inflation growth election parliament coalition vote budget
+	energy prices oil gas pipeline climate accord emissions trade tariffs exports court
+	ruling appeal judge police report investigation company earnings shares profit loss
+	merger deal regulators technology chips software launch satellite mission storm
+	flood rescue health hospital vaccine study scientists university students teachers`)
+
+// benchText returns about 160 words of text distinct for item i of feed n,
+// so that no two generated stories look like copies of each other.
+func benchText(n, i int) string {
+	r := rand.New(rand.NewPCG(uint64(n), uint64(i)))
+	words := make([]string, 160)
+	for w := range words {
+		words[w] = benchWords[r.IntN(len(benchWords))]
+	}
+	return strings.Join(words, " ")
+}
+
+// benchTitle returns eight words distinct for item i of feed n.
+func benchTitle(n, i int) string {
+	r := rand.New(rand.NewPCG(uint64(n)<<32|uint64(i), 1))
+	words := make([]string, 8)
+	for w := range words {
+		words[w] = benchWords[r.IntN(len(benchWords))]
+	}
+	return strings.Join(words, " ")
 }
 
 // BenchmarkFetchPass measures a steady-state pass: every feed answers 200

@@ -60,6 +60,9 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	// unchanged, and a write transaction is not free even when rolled back.
 	var res SaveResult
 	var pending bool
+	// It stops at the first article that needs a write: the write
+	// transaction plans every article again anyway, and planning a new
+	// article (the near-duplicate lookup) is the expensive part.
 	err = s.db.View(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		for _, a := range arts {
@@ -68,7 +71,9 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 				return err
 			}
 			res.add(p.kind)
-			pending = pending || p.ch != nil || p.kind == kindMerged
+			if pending = p.ch != nil || p.kind == kindMerged; pending {
+				return nil
+			}
 		}
 		return nil
 	})

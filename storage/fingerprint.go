@@ -56,7 +56,7 @@ const (
 	leadWords     = 50 // words of the text that make the lead sketch
 	openingWords  = 12 // words of the text that make the opening key
 	titleBands    = 6  // LSH bands of the title words' MinHash
-	titleRows     = 3  // MinHash values per title band: one common word is not enough
+	titleRows     = 4  // MinHash values per title band: one common word is not enough
 	leadBands     = 8  // LSH bands of the lead shingles' MinHash
 	leadRows      = 2  // MinHash values per lead band
 	maxCandidates = 32 // candidates read per band key
