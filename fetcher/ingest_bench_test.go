@@ -2,9 +2,7 @@ package fetcher
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -43,19 +41,7 @@ func BenchmarkIngest(b *testing.B) {
 		_, _ = w.Write(bodies[n])
 	}))
 	b.Cleanup(srv.Close)
-	urls := make([]string, ingestFeeds)
-	for i := range urls {
-		urls[i] = fmt.Sprintf("http://host%d.test/feed/%d", i%benchHosts, i)
-	}
-	cfg := testConfig(feedsAt(urls...)...)
-	cfg.Fetch.Concurrency = 16
-	cfg.Fetch.PerHost = 2
-	client := newHTTPClient(cfg.Fetch)
-	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, srv.Listener.Addr().String())
-	}
-	b.Cleanup(client.CloseIdleConnections)
+	cfg, client := benchSetup(b, ingestFeeds, srv)
 	dir := b.TempDir()
 
 	var ingest, parse time.Duration

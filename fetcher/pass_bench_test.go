@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/tributary/tributary/config"
 )
 
 const (
@@ -63,6 +65,25 @@ func benchText(n, i int) string {
 	return strings.Join(words, " ")
 }
 
+// benchSetup returns a config of n feeds spread over benchHosts host names
+// and a client that sends every request to srv, whatever the host.
+func benchSetup(b *testing.B, n int, srv *httptest.Server) (*config.Config, *http.Client) {
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("http://host%d.test/feed/%d", i%benchHosts, i)
+	}
+	cfg := testConfig(feedsAt(urls...)...)
+	cfg.Fetch.Concurrency = 16
+	cfg.Fetch.PerHost = 2
+	client := newHTTPClient(cfg.Fetch)
+	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	b.Cleanup(client.CloseIdleConnections)
+	return cfg, client
+}
+
 // benchTitle returns eight words distinct for item i of feed n.
 func benchTitle(n, i int) string {
 	r := rand.New(rand.NewPCG(uint64(n)<<32|uint64(i), 1))
@@ -94,19 +115,7 @@ func BenchmarkFetchPass(b *testing.B) {
 	}))
 	b.Cleanup(srv.Close)
 
-	urls := make([]string, benchFeeds)
-	for i := range urls {
-		urls[i] = fmt.Sprintf("http://host%d.test/feed/%d", i%benchHosts, i)
-	}
-	cfg := testConfig(feedsAt(urls...)...)
-	cfg.Fetch.Concurrency = 16
-	cfg.Fetch.PerHost = 2
-	client := newHTTPClient(cfg.Fetch)
-	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, srv.Listener.Addr().String())
-	}
-	b.Cleanup(client.CloseIdleConnections)
+	cfg, client := benchSetup(b, benchFeeds, srv)
 	store := newTestStore(b, nil)
 	f, err := New(cfg, store, Options{Client: client})
 	if err != nil {

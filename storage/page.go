@@ -129,18 +129,7 @@ func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
 // reading at most perSourceScan × q.Limit entries. It returns the keys and
 // articles kept, newest first.
 func walkCapped(c *bolt.Cursor, arts *bolt.Bucket, q PageQuery) (keys [][]byte, kept []Article, newer, older bool, err error) {
-	var k []byte
-	if q.Before == nil {
-		k, _ = c.Last()
-	} else {
-		at, _ := c.Seek(q.Before)
-		newer = at != nil
-		if at == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-	}
+	k, newer := startBackward(c, q.Before)
 	perSource := make(map[string]int)
 	for read := 0; k != nil && len(kept) < q.Limit && read < perSourceScan*q.Limit; k, _ = c.Prev() {
 		read++
@@ -177,21 +166,27 @@ func walkIndex(c *bolt.Cursor, q PageQuery) (keys [][]byte, newer, older bool) {
 		older = first != nil && bytes.Compare(first, q.After) <= 0
 		return keys, newer, older
 	}
-	var k []byte
-	if q.Before == nil {
-		k, _ = c.Last()
-	} else {
-		// Seek lands on the first key >= Before; the page starts below it.
-		at, _ := c.Seek(q.Before)
-		newer = at != nil
-		if at == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-	}
+	k, newer := startBackward(c, q.Before)
 	for ; k != nil && len(keys) < q.Limit; k, _ = c.Prev() {
 		keys = append(keys, k)
 	}
 	return keys, newer, k != nil
+}
+
+// startBackward positions c on the newest key of a backward page: the last
+// key, or the one just below before when it is set, and reports whether
+// keys exist at or above before.
+func startBackward(c *bolt.Cursor, before Cursor) (k []byte, newer bool) {
+	if before == nil {
+		k, _ = c.Last()
+		return k, false
+	}
+	// Seek lands on the first key >= before; the page starts below it.
+	at, _ := c.Seek(before)
+	if at == nil {
+		k, _ = c.Last()
+		return k, false
+	}
+	k, _ = c.Prev()
+	return k, true
 }
