@@ -58,21 +58,24 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	}
 	// Classify in a read transaction first: re-fetched feeds are mostly
 	// unchanged, and a write transaction is not free even when rolled back.
+	// The near-duplicate lookup is left to the write transaction, which
+	// plans every article again anyway.
 	var res SaveResult
-	var pending bool
-	// It stops at the first article that needs a write: the write
-	// transaction plans every article again anyway, and planning a new
-	// article (the near-duplicate lookup) is the expensive part.
+	var toWrite []*incoming // the new and edited ones
+	pending := false
 	err = s.db.View(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
-		for _, a := range arts {
-			p, err := planArticle(tx, a, now)
+		for _, in := range arts {
+			p, err := planArticle(tx, in, now, false)
 			if err != nil {
 				return err
 			}
 			res.add(p.kind)
-			if pending = p.ch != nil || p.kind == kindMerged; pending {
-				return nil
+			switch {
+			case p.kind == kindNew || p.kind == kindUpdated:
+				toWrite = append(toWrite, in)
+			case p.kind == kindMerged:
+				pending = true
 			}
 		}
 		return nil
@@ -80,8 +83,14 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
 	}
-	if !pending {
+	if len(toWrite) == 0 && !pending {
 		return res, nil
+	}
+	// Signatures are the costly part of planning a new or edited article:
+	// compute them here, in the caller's goroutine, rather than under the
+	// write lock that every fetch shares.
+	for _, in := range toWrite {
+		in.signature()
 	}
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
@@ -96,13 +105,13 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	err = s.db.Batch(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
-		for _, a := range arts {
-			p, err := planArticle(tx, a, now)
+		for _, in := range arts {
+			p, err := planArticle(tx, in, now, true)
 			if err != nil {
 				return err
 			}
 			res.add(p.kind)
-			if err := applyPlan(tx, p, now); err != nil {
+			if err := applyPlan(tx, p, in, now); err != nil {
 				return err
 			}
 		}
@@ -114,22 +123,37 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	return res, nil
 }
 
+// incoming is an article given to SaveArticles, with its text signature
+// computed at most once.
+type incoming struct {
+	Article
+	sig []byte
+}
+
+// signature returns textSignature(in.Article).
+func (in *incoming) signature() []byte {
+	if in.sig == nil {
+		in.sig = textSignature(in.Article)
+	}
+	return in.sig
+}
+
 // prepare validates and normalises articles and drops all but the last copy
 // of a repeated ID, keeping first-appearance order.
-func prepare(articles []Article) ([]Article, error) {
+func prepare(articles []Article) ([]*incoming, error) {
 	pos := make(map[string]int, len(articles))
-	out := make([]Article, 0, len(articles))
+	out := make([]*incoming, 0, len(articles))
 	for _, a := range articles {
 		a, err := normalize(a)
 		if err != nil {
 			return nil, err
 		}
 		if i, dup := pos[a.ID]; dup {
-			out[i] = a
+			out[i] = &incoming{Article: a}
 			continue
 		}
 		pos[a.ID] = len(out)
-		out = append(out, a)
+		out = append(out, &incoming{Article: a})
 	}
 	return out, nil
 }

@@ -19,7 +19,10 @@ const maxProblems = 100
 // store's invariants. Every index entry must decode and point at an
 // existing article filed in that category at the key's Published time;
 // every article must be indexed under AllSlug and each of its categories
-// exactly once; each category's count must equal the size of its index.
+// exactly once; each category's count must equal the size of its index;
+// every signature record must be well-formed, belong to a stored article
+// and have its sketch entries, and every sketch entry must name a stored
+// article.
 // It returns nil or an errors.Join of the problems found (at most about a
 // hundred listed). Check is safe for concurrent use, but it reads the
 // whole file while holding the write lock, so writers wait for it: it is
@@ -64,7 +67,10 @@ func checkInvariants(ctx context.Context, tx *bolt.Tx, p *problems) error {
 	if err != nil {
 		return err
 	}
-	return checkCategories(tx, sizes, p)
+	if err := checkCategories(tx, sizes, p); err != nil {
+		return err
+	}
+	return checkSignatures(ctx, tx, p)
 }
 
 // problems collects what Check finds, keeping the first maxProblems.
@@ -203,4 +209,43 @@ func checkCategories(tx *bolt.Tx, sizes map[string]int, p *problems) error {
 		}
 	}
 	return nil
+}
+
+// checkSignatures verifies the near-duplicate index (signature.go).
+func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
+	arts := tx.Bucket([]byte(bucketArticles))
+	sk := tx.Bucket([]byte(bucketSketch))
+	if sigs := tx.Bucket([]byte(bucketSignatures)); sigs != nil {
+		err := sigs.ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r := sigRecord(v)
+			switch {
+			case !r.valid():
+				p.add("signature %s: malformed record (%d bytes)", k, len(v))
+			case arts.Get(k) == nil:
+				p.add("signature %s: no such article", k)
+			default:
+				for _, e := range r.entries(string(k)) {
+					if sk == nil || sk.Get(e) == nil {
+						p.add("signature %s: sketch entry %x missing", k, e[:sketchKeyLen])
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if sk == nil {
+		return nil
+	}
+	return sk.ForEach(func(k, _ []byte) error {
+		if len(k) < idLen || arts.Get(k[len(k)-idLen:]) == nil {
+			p.add("sketch entry %x: no such article", k)
+		}
+		return ctx.Err()
+	})
 }

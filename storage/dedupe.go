@@ -17,7 +17,7 @@ const (
 	bucketURLs       = "urls"       // identityKey(IdentityURL(link)) → story ID
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
 	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns)
-	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty
+	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
 )
 
 // dayLen is the length of the day field of a sketch entry.
@@ -68,8 +68,10 @@ func (r *SaveResult) add(k kind) {
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
 // through the sketch index (SameStory) lands in it as a copy; anything
-// else is new. It only reads tx.
-func planArticle(tx *bolt.Tx, a Article, now time.Time) (plan, error) {
+// else is new. Without findCopies the near-duplicate lookup is skipped and
+// an article it would have decided about is planned as new. It only reads tx.
+func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (plan, error) {
+	a := in.Article
 	arts := tx.Bucket([]byte(bucketArticles))
 	if tombstoned(tx, a.ID) {
 		return plan{kind: kindSuppressed, a: a, story: a.ID}, nil
@@ -108,12 +110,14 @@ func planArticle(tx *bolt.Tx, a Article, now time.Time) (plan, error) {
 		}
 	}
 	a = newTimes(a, now)
-	copyOf, found, err := findCopy(tx, a)
-	if err != nil {
-		return plan{}, err
-	}
-	if found {
-		return mergePlan(a, copyOf), nil
+	if findCopies {
+		copyOf, found, err := findCopy(tx, a, newRecord(a.Published, a.Source.FeedURL, in.signature()))
+		if err != nil {
+			return plan{}, err
+		}
+		if found {
+			return mergePlan(a, copyOf), nil
+		}
 	}
 	return plan{kind: kindNew, ch: &change{art: a}, a: a, story: a.ID}, nil
 }
@@ -170,22 +174,23 @@ func unionCategories(a, b []Category) []Category {
 	return slices.CompactFunc(out, func(x, y Category) bool { return x.Slug == y.Slug })
 }
 
-// findCopy looks a's sketch keys up in the sketch index, within DupWindow
-// of a's Published day, and returns the first stored story that SameStory
-// confirms (for a story of a's own source, only with a title similarity of
-// DupSameSourceMinTitle or more). The work is bounded: a few cursor seeks and at most
-// maxCandidates article reads per sketch key, whatever the store's size.
-func findCopy(tx *bolt.Tx, a Article) (Article, bool, error) {
+// findCopy looks the sketch keys of rec, the signature record of a, up in
+// the sketch index, within DupWindow of a's Published day, and returns the
+// first stored story that SameStory confirms (for a story of a's own
+// source, only with a title similarity of DupSameSourceMinTitle or more).
+// Candidates are compared through their signature records; only the
+// confirmed one is decoded. The work is bounded: a few cursor seeks and at
+// most maxCandidates candidates per sketch key, whatever the store's size.
+func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
 		return Article{}, false, nil
 	}
-	story := StoryOf(a)
 	day := dayOf(a.Published)
 	span := uint32(DupWindow/(24*time.Hour)) + 1
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
-	for _, key := range sketchKeys(story) {
+	for _, key := range rec.keys() {
 		c := sk.Cursor()
 		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
 		n := 0
@@ -199,21 +204,28 @@ func findCopy(tx *bolt.Tx, a Article) (Article, bool, error) {
 				continue
 			}
 			tried[id] = true
-			cand, found, err := getArticle(arts, []byte(id))
-			if err != nil {
-				return Article{}, false, err
+			cand, ok := lookupRecord(tx, id)
+			if !ok {
+				old, found, err := getArticle(arts, []byte(id))
+				if err != nil {
+					return Article{}, false, err
+				}
+				if !found {
+					continue
+				}
+				cand = storedRecord(tx, old)
 			}
-			if !found {
-				continue
-			}
-			cs := StoryOf(cand)
-			if cand.Source.FeedURL == a.Source.FeedURL {
-				if title, _, _ := Similarity(story, cs); title < DupSameSourceMinTitle {
+			if cand.source() == rec.source() {
+				if title, _, _ := similarity(rec, cand); title < DupSameSourceMinTitle {
 					continue
 				}
 			}
-			if SameStory(story, cs, a.Published, cand.Published) {
-				return cand, true, nil
+			if !sameStory(rec, cand) {
+				continue
+			}
+			story, found, err := getArticle(arts, []byte(id))
+			if err != nil || found {
+				return story, found, err
 			}
 		}
 	}
@@ -226,28 +238,29 @@ func dayOf(t time.Time) uint32 {
 	return uint32(max(0, min(d, 1<<32-1)))
 }
 
-// sketchEntries returns the sketch index keys of the stored story a.
-func sketchEntries(a Article) [][]byte {
-	keys := sketchKeys(StoryOf(a))
-	day := dayOf(a.Published)
-	for i, k := range keys {
-		keys[i] = append(binary.BigEndian.AppendUint32(k, day), a.ID...)
-	}
-	return keys
-}
-
-// applyPlan writes p: the story change with its index entries and
-// counters, then the identity entries (URL identity, alias, sketch).
-func applyPlan(tx *bolt.Tx, p plan, now time.Time) error {
+// applyPlan writes p, the plan of in: the story change with its index
+// entries and counters, the story's signature record and sketch entries
+// when its text or date changed, then the identity entries (URL identity,
+// alias).
+func applyPlan(tx *bolt.Tx, p plan, in *incoming, now time.Time) error {
 	if p.kind == kindSuppressed {
 		return nil
 	}
-	if p.ch != nil {
-		if err := applySave(tx, []change{*p.ch}, now); err != nil {
+	if ch := p.ch; ch != nil {
+		if err := applySave(tx, []change{*ch}, now); err != nil {
 			return err
 		}
-		if err := resketch(tx, p.ch); err != nil {
-			return err
+		// A merge changes only Via and the categories of the stored
+		// story: its record stays. Otherwise ch.art has in's text.
+		if p.kind != kindMerged {
+			var old sigRecord
+			if ch.old != nil {
+				old = storedRecord(tx, *ch.old)
+			}
+			next := newRecord(ch.art.Published, ch.art.Source.FeedURL, in.signature())
+			if err := writeRecord(tx, ch.art.ID, old, next); err != nil {
+				return err
+			}
 		}
 	}
 	if p.a.ID != p.story {
@@ -258,31 +271,6 @@ func applyPlan(tx *bolt.Tx, p plan, now time.Time) error {
 	if p.a.Link != "" {
 		if err := putIfAbsent(tx, bucketURLs, identityKey(IdentityURL(p.a.Link)), p.story); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// resketch replaces the sketch entries of the story ch.old with those of
-// ch.art when they differ.
-func resketch(tx *bolt.Tx, ch *change) error {
-	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketSketch, err)
-	}
-	next := sketchEntries(ch.art)
-	if ch.old != nil {
-		for _, k := range sketchEntries(*ch.old) {
-			if !slices.ContainsFunc(next, func(n []byte) bool { return bytes.Equal(n, k) }) {
-				if err := b.Delete(k); err != nil {
-					return fmt.Errorf("delete sketch of %s: %w", ch.old.ID, err)
-				}
-			}
-		}
-	}
-	for _, k := range next {
-		if err := b.Put(k, nil); err != nil {
-			return fmt.Errorf("put sketch of %s: %w", ch.art.ID, err)
 		}
 	}
 	return nil

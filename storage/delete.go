@@ -91,7 +91,7 @@ func deleteStories(tx *bolt.Tx, ids []string, now time.Time) (int, error) {
 }
 
 // deleteStory removes the stored article old, its index and sketch
-// entries, and counts its categories down in deltas.
+// entries and its signature record, and counts its categories down in deltas.
 func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
 	key := indexKey(old.Published, old.ID)
 	for _, cat := range filedUnder(old) {
@@ -100,12 +100,8 @@ func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[
 		}
 		delta(deltas, cat.Slug, "").Count--
 	}
-	if sk := tx.Bucket([]byte(bucketSketch)); sk != nil {
-		for _, k := range sketchEntries(old) {
-			if err := sk.Delete(k); err != nil {
-				return fmt.Errorf("delete sketch of %s: %w", old.ID, err)
-			}
-		}
+	if err := dropRecord(tx, old); err != nil {
+		return err
 	}
 	if err := arts.Delete([]byte(old.ID)); err != nil {
 		return fmt.Errorf("delete article %s: %w", old.ID, err)

@@ -28,8 +28,10 @@
 //	aliases     ID of an item merged into a story → story ID
 //	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns)
 //	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//	signatures  story ID → signature record (signature.go): Published, source,
+//	            sketch keys, title word and text shingle hashes
 //
-// The last four (story identity, see dedupe.go and fingerprint.go) are
+// The last five (story identity, see dedupe.go and fingerprint.go) are
 // created by the first write that needs them, so files written before they
 // existed open unchanged and keep schema version 1. Article IDs never change:
 // the identity indexes map new keys to existing stories instead.

@@ -202,61 +202,13 @@ func hashWords(ws []string) uint64 {
 // word sets and the containment of the shorter text's shingles in the
 // longer's; shorter is the shingle count of the shorter text.
 func Similarity(a, b Story) (title, containment float64, shorter int) {
-	title = jaccard(a.TitleWords, b.TitleWords)
-	sa, sb := shingles(a.TextWords), shingles(b.TextWords)
-	if len(sa) > len(sb) {
-		sa, sb = sb, sa
-	}
-	if len(sa) == 0 {
-		return title, 0, 0
-	}
-	common := 0
-	for h := range sa {
-		if _, ok := sb[h]; ok {
-			common++
-		}
-	}
-	return title, float64(common) / float64(len(sa)), len(sa)
-}
-
-// jaccard is the Jaccard similarity of the word sets a and b (0 when both
-// are empty).
-func jaccard(a, b []string) float64 {
-	sa := make(map[string]bool, len(a))
-	for _, w := range a {
-		sa[w] = true
-	}
-	sb := make(map[string]bool, len(b))
-	for _, w := range b {
-		sb[w] = true
-	}
-	inter := 0
-	for w := range sa {
-		if sb[w] {
-			inter++
-		}
-	}
-	union := len(sa) + len(sb) - inter
-	if union == 0 {
-		return 0
-	}
-	return float64(inter) / float64(union)
+	return similarity(newRecord(time.Time{}, "", encodeText(a)), newRecord(time.Time{}, "", encodeText(b)))
 }
 
 // SameStory reports whether a and b, published at pa and pb, are copies of
 // one story under the Dup* thresholds. It is a pure function.
 func SameStory(a, b Story, pa, pb time.Time) bool {
-	if d := pa.Sub(pb); d > DupWindow || d < -DupWindow {
-		return false
-	}
-	title, containment, shorter := Similarity(a, b)
-	switch {
-	case shorter < DupMinShingles || containment < DupMinContainment:
-		return false
-	case title >= DupMinTitleSimilarity:
-		return true
-	}
-	return containment >= DupStrongContainment && shorter >= DupStrongMinShingles
+	return sameStory(newRecord(pa, "", encodeText(a)), newRecord(pb, "", encodeText(b)))
 }
 
 // sketchKeys returns the index keys of a story's sketch, each 6 bytes:

@@ -1,0 +1,142 @@
+package storage
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// countKeys returns how many keys the bucket name holds that end in suffix.
+func countKeys(t *testing.T, s *Store, name, suffix string) int {
+	t.Helper()
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(name))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			if bytes.HasSuffix(k, []byte(suffix)) {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSignatureRecordFollowsTheStory(t *testing.T) {
+	s := newTestStore(t)
+	const feed = "https://a.example/feed"
+	a := storyArticle(t, "quake", "base", "", feed, "https://a.example/q", "world")
+	save(t, s, a)
+	if n := countKeys(t, s, bucketSignatures, a.ID); n != 1 {
+		t.Fatalf("signature records of %s: %d, want 1", a.ID, n)
+	}
+	keys := len(sketchKeys(StoryOf(a)))
+	if n := countKeys(t, s, bucketSketch, a.ID); n != keys {
+		t.Fatalf("sketch entries of %s: %d, want %d", a.ID, n, keys)
+	}
+
+	// An edit with a new headline and text replaces the entries: the old
+	// text no longer finds the story, the new one does.
+	edited := storyArticle(t, "chips", "base", "", feed, "https://a.example/q", "world")
+	edited.ID = a.ID
+	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
+		t.Fatalf("edit: %+v", res)
+	}
+	if n, want := countKeys(t, s, bucketSketch, a.ID), len(sketchKeys(StoryOf(edited))); n != want {
+		t.Errorf("sketch entries after the edit: %d, want %d", n, want)
+	}
+	oldCopy := storyArticle(t, "quake", "base", "suffix-today", "https://b.example/feed", "https://b.example/q", "world")
+	newCopy := storyArticle(t, "chips", "base", "suffix-today", "https://c.example/feed", "https://c.example/c", "tech")
+	if res := save(t, s, oldCopy, newCopy); res != (SaveResult{New: 1, Merged: 1}) {
+		t.Errorf("copies of the old and the new text: %+v, want one new, one merged", res)
+	}
+
+	if _, err := s.Delete(t.Context(), a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, s, bucketSignatures, a.ID) + countKeys(t, s, bucketSketch, a.ID); n != 0 {
+		t.Errorf("%d signature records and sketch entries left after Delete", n)
+	}
+}
+
+// A story stored without a signature record (by a tributary from before
+// the records, or with a damaged one) is compared through its article.
+func TestCopyOfStoryWithoutSignatureRecord(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		record []byte // nil: none
+	}{
+		{"no record", nil},
+		{"malformed record", []byte("short")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestStore(t)
+			a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "politics")
+			save(t, s, a)
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				sigs := tx.Bucket([]byte(bucketSignatures))
+				if tt.record == nil {
+					return sigs.Delete([]byte(a.ID))
+				}
+				return sigs.Put([]byte(a.ID), tt.record)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.record != nil {
+				err := s.Check(t.Context())
+				if err == nil || !strings.Contains(err.Error(), "malformed record") {
+					t.Errorf("Check = %v, want a malformed record", err)
+				}
+			}
+			copyOf := storyArticle(t, "summit", "base", "wire-agency", "https://b.example/feed", "https://b.example/2", "world")
+			if res := save(t, s, copyOf); res != (SaveResult{Merged: 1}) {
+				t.Errorf("copy: %+v, want merged", res)
+			}
+			// Deleting the story removes its sketch entries all the same.
+			if _, err := s.Delete(t.Context(), a.ID); err != nil {
+				t.Fatal(err)
+			}
+			if n := countKeys(t, s, bucketSketch, a.ID) + countKeys(t, s, bucketSignatures, a.ID); n != 0 {
+				t.Errorf("%d sketch entries and records left after Delete", n)
+			}
+		})
+	}
+}
+
+func TestCheckFindsStaleSketchEntries(t *testing.T) {
+	s := newTestStore(t)
+	a := storyArticle(t, "fed", "ecb", "", "https://a.example/feed", "https://a.example/1", "world")
+	save(t, s, a)
+	var raw []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		// The article goes, its record and sketch entries stay.
+		arts := tx.Bucket([]byte(bucketArticles))
+		raw = bytes.Clone(arts.Get([]byte(a.ID)))
+		return arts.Delete([]byte(a.ID))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Check(t.Context())
+	for _, want := range []string{"signature " + a.ID + ": no such article", "sketch entry"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check = %v, want %q", err, want)
+		}
+	}
+	// Let the cleanup's Check pass: put the article back.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketArticles)).Put([]byte(a.ID), raw)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
