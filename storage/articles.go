@@ -98,11 +98,10 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	// Plan again under the write lock, one article after the other: another
 	// writer may have stored some of the same articles since the read
 	// transaction, and an article may be a copy of an earlier one of arts.
-	// Batch coalesces the saves of concurrent fetches into one commit (one
-	// fsync, and pages shared by their articles written once); it may run
-	// this function again after another caller's failure, which planning
+	// The saves of concurrent fetches share transactions (groupCommit); this
+	// function may run again after another caller's failure, which planning
 	// from scratch makes harmless.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.writes.update(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
 		for _, in := range arts {

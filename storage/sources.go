@@ -46,9 +46,9 @@ func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	if err != nil {
 		return fmt.Errorf("put source state %s: %w", st.FeedURL, err)
 	}
-	// Batch: concurrent fetches share one commit (and one fsync). The
-	// function may run more than once, which a Put tolerates.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	// Concurrent fetches share one commit (and one fsync). The function
+	// may run more than once, which a Put tolerates.
+	err = s.writes.update(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketSources)).Put([]byte(st.FeedURL), val)
 	})
 	if err != nil {

@@ -51,6 +51,8 @@ type Options struct {
 type Store struct {
 	db  *bolt.DB
 	now func() time.Time
+	// writes runs the writes of concurrent fetches in shared transactions.
+	writes *groupCommit
 }
 
 // Open opens (creating if needed) the database file at path, with mode 0600.
@@ -84,7 +86,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close() // the schema error is the one worth reporting
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db, now: now}, nil
+	return &Store{db: db, now: now, writes: &groupCommit{db: db}}, nil
 }
 
 // initSchema checks the schema version of db, or writes the empty layout
