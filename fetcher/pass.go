@@ -8,9 +8,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary/tributary/storage"
 )
@@ -147,26 +146,43 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 // their Results in the order of jobs. Jobs are started round-robin across
 // hosts, so that sources of one busy host do not take every worker while
 // they wait for that host's limit.
+//
+// A job gives its worker slot back once its feed is downloaded, parsed and
+// normalised, and then waits for its save: downloads go on while the disk
+// commits, and the saves of many sources share one commit (see
+// storage.Store.SaveArticles). At most savingPerWorker × fetch.concurrency
+// jobs wait to be saved, which bounds the memory their articles take.
 func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 	start := f.now()
 	results := make([]Result, len(jobs))
-	var g errgroup.Group
-	g.SetLimit(f.fetch.Concurrency)
+	workers := make(chan struct{}, f.fetch.Concurrency)
+	saving := make(chan struct{}, savingPerWorker*f.fetch.Concurrency)
+	var wg sync.WaitGroup
 	for _, i := range roundRobin(jobs) {
-		g.Go(func() error {
-			results[i] = f.runJob(ctx, jobs[i])
-			return nil // per-source failures are in results
+		workers <- struct{}{}
+		wg.Go(func() {
+			release := sync.OnceFunc(func() { <-workers })
+			defer release()
+			toSave := func() func() {
+				saving <- struct{}{}
+				release()
+				return func() { <-saving }
+			}
+			results[i] = f.runJob(ctx, jobs[i], toSave)
 		})
 	}
-	_ = g.Wait() // every goroutine returns nil
+	wg.Wait()
 	f.logPass(ctx, results, f.now().Sub(start))
 	return results
 }
 
-// runJob fetches one source and logs its result. A panic is recovered into
-// a Result with outcome "panic", so that it ends neither the pass nor the
-// daemon.
-func (f *Fetcher) runJob(ctx context.Context, j job) (res Result) {
+// savingPerWorker is how many jobs per worker slot may wait for their save.
+const savingPerWorker = 4
+
+// runJob fetches one source and logs its result; toSave is as in
+// fetchSource. A panic is recovered into a Result with outcome "panic", so
+// that it ends neither the pass nor the daemon.
+func (f *Fetcher) runJob(ctx context.Context, j job, toSave func() (done func())) (res Result) {
 	start := f.now()
 	defer func() {
 		if r := recover(); r != nil {
@@ -191,7 +207,7 @@ func (f *Fetcher) runJob(ctx context.Context, j job) (res Result) {
 			Err:     fmt.Errorf("fetch %s: %w", j.src.feed.URL, j.err),
 		}
 	} else {
-		res = f.fetchSource(ctx, j.src, j.st, j.forced)
+		res = f.fetchSource(ctx, j.src, j.st, j.forced, toSave)
 	}
 	switch {
 	case res.Outcome == outcomeCanceled:
