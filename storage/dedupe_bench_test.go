@@ -52,7 +52,7 @@ func benchStory(k int, feed string) Article {
 // largest takes minutes).
 func benchDB(b *testing.B, n int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v1-%d.db", n))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v2-%d.db", n))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -116,5 +116,20 @@ func BenchmarkInsertDedupe(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkTextSignature measures what SaveArticles computes of every new
+// or edited article outside the write lock: its text signature.
+func BenchmarkTextSignature(b *testing.B) {
+	stories := loadLabelStories(b)
+	arts := make([]Article, len(stories))
+	for i, s := range stories {
+		arts[i] = labelArticle(s, nil)
+	}
+	i := 0
+	for b.Loop() {
+		textSignature(arts[i%len(arts)])
+		i++
 	}
 }

@@ -19,7 +19,7 @@ type labelStory struct {
 }
 
 // loadLabelStories reads testdata/dupes/GROUP.NAME.txt.
-func loadLabelStories(t *testing.T) []labelStory {
+func loadLabelStories(t testing.TB) []labelStory {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "dupes", "*.txt"))
 	if err != nil || len(files) == 0 {

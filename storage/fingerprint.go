@@ -2,12 +2,13 @@ package storage
 
 import (
 	"encoding/binary"
-	"hash/fnv"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Near-duplicate thresholds: the one place that decides when two stories
@@ -143,59 +144,110 @@ func StripBoilerplate(text string) string {
 // decoded, block ends turned into spaces.
 func htmlText(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	inTag := false
-	for _, r := range s {
-		switch {
-		case r == '<':
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
 			inTag = true
 			b.WriteByte(' ')
-		case r == '>':
+		case c == '>':
 			inTag = false
 		case !inTag:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	return html.UnescapeString(b.String())
 }
 
 // words splits s into lower-case words of letters and digits; apostrophes
-// inside words are dropped ("Trump's" → "trumps").
+// inside words are dropped ("Trump's" → "trumps"). The words are
+// substrings of one new string.
 func words(s string) []string {
-	s = strings.Map(func(r rune) rune {
+	buf := make([]byte, 0, len(s))
+	var ends []int // end offset in buf of each word; words are 1 byte apart
+	inWord := false
+	for _, r := range s {
 		if r == '\'' || r == '’' {
-			return -1
+			continue
 		}
-		return r
-	}, s)
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-}
-
-// shingles returns the hashes of the shingleWords-word shingles of ws, as a
-// set; fewer words than a shingle give one shingle of them all.
-func shingles(ws []string) map[uint64]struct{} {
-	out := make(map[uint64]struct{}, len(ws))
-	if len(ws) == 0 {
-		return out
+		r = unicode.ToLower(r)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if !inWord && len(buf) > 0 {
+				buf = append(buf, ' ')
+			}
+			inWord = true
+			buf = utf8.AppendRune(buf, r)
+			continue
+		}
+		if inWord {
+			ends = append(ends, len(buf))
+			inWord = false
+		}
 	}
-	n := max(len(ws)-shingleWords+1, 1)
-	for i := range n {
-		out[hashWords(ws[i:min(i+shingleWords, len(ws))])] = struct{}{}
+	if inWord {
+		ends = append(ends, len(buf))
+	}
+	all := string(buf)
+	out := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i] = all[start:end]
+		start = end + 1
 	}
 	return out
 }
 
+// FNV-1a, 64 and 32 bits.
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+	fnvOffset32 = 2166136261
+	fnvPrime32  = 16777619
+)
+
 // hashWords is the 64-bit FNV-1a hash of ws joined by spaces.
 func hashWords(ws []string) uint64 {
-	h := fnv.New64a()
+	h := uint64(fnvOffset64)
 	for i, w := range ws {
 		if i > 0 {
-			h.Write([]byte{' '})
+			h = (h ^ ' ') * fnvPrime64
 		}
-		h.Write([]byte(w))
+		for j := 0; j < len(w); j++ {
+			h = (h ^ uint64(w[j])) * fnvPrime64
+		}
 	}
-	return h.Sum64()
+	return h
+}
+
+// shingleHashes returns the hashes of the shingleWords-word shingles of ws
+// in text order: shingle i starts at word i. Fewer words than a shingle
+// give one shingle of them all; no words, none.
+func shingleHashes(ws []string) []uint64 {
+	if len(ws) == 0 {
+		return nil
+	}
+	out := make([]uint64, max(len(ws)-shingleWords+1, 1))
+	for i := range out {
+		out[i] = hashWords(ws[i:min(i+shingleWords, len(ws))])
+	}
+	return out
+}
+
+// titleHashes returns the hashes of the words ws, ascending, without
+// duplicates.
+func titleHashes(ws []string) []uint64 {
+	out := make([]uint64, len(ws))
+	for i := range ws {
+		out[i] = hashWords(ws[i : i+1])
+	}
+	return sortedSet(out)
+}
+
+// sortedSet sorts hs and drops repeats, in place.
+func sortedSet(hs []uint64) []uint64 {
+	slices.Sort(hs)
+	return slices.Compact(hs)
 }
 
 // Similarity compares two stories: the Jaccard similarity of their title
@@ -217,20 +269,23 @@ func SameStory(a, b Story, pa, pb time.Time) bool {
 // whatever the headline), the band number and a 4-byte band value. Stories that are copies share at least
 // one key with high probability; SameStory then decides.
 func sketchKeys(s Story) [][]byte {
+	return sketchKeysOf(titleHashes(s.TitleWords), shingleHashes(s.TextWords), s.TextWords)
+}
+
+// sketchKeysOf is sketchKeys given the story's title word hashes and its
+// text's shingle hashes in text order (shingleHashes).
+func sketchKeysOf(title, shingled []uint64, text []string) [][]byte {
 	var keys [][]byte
-	if len(s.TitleWords) > 0 {
-		set := make(map[uint64]struct{}, len(s.TitleWords))
-		for _, w := range s.TitleWords {
-			set[hashWords([]string{w})] = struct{}{}
-		}
-		keys = append(keys, bandKeys('T', titleRows, minHash(set, titleBands*titleRows))...)
+	if len(title) > 0 {
+		keys = append(keys, bandKeys('T', titleRows, minHash(title, titleBands*titleRows))...)
 	}
-	lead := s.TextWords[:min(len(s.TextWords), leadWords)]
-	if len(lead) >= shingleWords+DupMinShingles-1 {
-		keys = append(keys, bandKeys('L', leadRows, minHash(shingles(lead), leadBands*leadRows))...)
+	// The shingles of the lead are the first ones of the text.
+	lead := min(len(text), leadWords)
+	if lead >= shingleWords+DupMinShingles-1 {
+		keys = append(keys, bandKeys('L', leadRows, minHash(shingled[:lead-shingleWords+1], leadBands*leadRows))...)
 	}
-	if len(s.TextWords) >= openingWords {
-		keys = append(keys, sketchKey('O', 0, uint32(hashWords(s.TextWords[:openingWords]))))
+	if len(text) >= openingWords {
+		keys = append(keys, sketchKey('O', 0, uint32(hashWords(text[:openingWords]))))
 	}
 	return keys
 }
@@ -241,27 +296,31 @@ func sketchKey(kind byte, band int, v uint32) []byte {
 }
 
 // bandKeys turns MinHash values into LSH band keys of the given kind:
-// one per rows consecutive values, the hash of those values.
+// one per rows consecutive values, the 32-bit FNV-1a hash of those values
+// (big-endian).
 func bandKeys(kind byte, rows int, mins []uint64) [][]byte {
 	var keys [][]byte
 	for i := 0; i+rows <= len(mins); i += rows {
-		h := fnv.New32a()
+		h := uint32(fnvOffset32)
 		for _, m := range mins[i : i+rows] {
-			h.Write(binary.BigEndian.AppendUint64(nil, m))
+			for shift := 56; shift >= 0; shift -= 8 {
+				h = (h ^ uint32(byte(m>>shift))) * fnvPrime32
+			}
 		}
-		keys = append(keys, sketchKey(kind, i/rows, h.Sum32()))
+		keys = append(keys, sketchKey(kind, i/rows, h))
 	}
 	return keys
 }
 
-// minHash returns n MinHash values of the hash set set, one per seeded
-// permutation (the splitmix64 finalizer of hash plus seed).
-func minHash(set map[uint64]struct{}, n int) []uint64 {
+// minHash returns n MinHash values of the hashes hs (repeats do not
+// matter), one per seeded permutation (the splitmix64 finalizer of hash
+// plus seed).
+func minHash(hs []uint64, n int) []uint64 {
 	out := make([]uint64, n)
 	for i := range out {
 		seed := uint64(i+1) * 0x9e3779b97f4a7c15
 		m := ^uint64(0)
-		for h := range set {
+		for _, h := range hs {
 			x := h + seed
 			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 			x = (x ^ x>>27) * 0x94d049bb133111eb

@@ -46,15 +46,11 @@ func textSignature(a Article) []byte {
 
 // encodeText returns the text signature of s.
 func encodeText(s Story) []byte {
-	keys := sketchKeys(s)
-	title := make([]uint64, 0, len(s.TitleWords))
-	for _, w := range s.TitleWords {
-		title = append(title, hashWords([]string{w}))
-	}
-	slices.Sort(title)
-	title = slices.Compact(title)
+	title := titleHashes(s.TitleWords)
 	title = title[:min(len(title), math.MaxUint16)]
-	shingled := shingles(s.TextWords)
+	shingled := shingleHashes(s.TextWords)
+	keys := sketchKeysOf(title, shingled, s.TextWords)
+	shingled = sortedSet(shingled)
 	buf := make([]byte, 0, sigCountsLen+len(keys)*sketchKeyLen+8*(len(title)+len(shingled)))
 	buf = append(buf, byte(len(keys)))
 	buf = binary.BigEndian.AppendUint16(buf, uint16(len(title)))
@@ -64,24 +60,10 @@ func encodeText(s Story) []byte {
 	for _, h := range title {
 		buf = binary.BigEndian.AppendUint64(buf, h)
 	}
-	mark := len(buf)
-	for h := range shingled {
+	for _, h := range shingled {
 		buf = binary.BigEndian.AppendUint64(buf, h)
 	}
-	sortHashes(buf[mark:])
 	return buf
-}
-
-// sortHashes sorts the big-endian uint64 values packed in b.
-func sortHashes(b []byte) {
-	hs := make([]uint64, len(b)/8)
-	for i := range hs {
-		hs[i] = binary.BigEndian.Uint64(b[8*i:])
-	}
-	slices.Sort(hs)
-	for i, h := range hs {
-		binary.BigEndian.PutUint64(b[8*i:], h)
-	}
 }
 
 // newRecord returns the signature record of a story published at published

@@ -1,0 +1,161 @@
+package storage
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+	"html"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// The reference definitions of the story fingerprint: the plain, slow
+// form of htmlText, words and sketchKeys. The fast ones must give exactly
+// their results, or stores written before would no longer find their
+// stories through the sketch index.
+
+func refHTMLText(s string) string {
+	var b strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+			b.WriteByte(' ')
+		case r == '>':
+			inTag = false
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	return html.UnescapeString(b.String())
+}
+
+func refWords(s string) []string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\'' || r == '’' {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+func refHashWords(ws []string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(strings.Join(ws, " ")))
+	return h.Sum64()
+}
+
+func refShingles(ws []string) map[uint64]struct{} {
+	out := make(map[uint64]struct{})
+	if len(ws) == 0 {
+		return out
+	}
+	for i := range max(len(ws)-shingleWords+1, 1) {
+		out[refHashWords(ws[i:min(i+shingleWords, len(ws))])] = struct{}{}
+	}
+	return out
+}
+
+func refMinHash(set map[uint64]struct{}, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		seed := uint64(i+1) * 0x9e3779b97f4a7c15
+		m := ^uint64(0)
+		for h := range set {
+			x := h + seed
+			x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+			x = (x ^ x>>27) * 0x94d049bb133111eb
+			m = min(m, x^x>>31)
+		}
+		out[i] = m
+	}
+	return out
+}
+
+func refBandKeys(kind byte, rows int, mins []uint64) [][]byte {
+	var keys [][]byte
+	for i := 0; i+rows <= len(mins); i += rows {
+		h := fnv.New32a()
+		for _, m := range mins[i : i+rows] {
+			h.Write(binary.BigEndian.AppendUint64(nil, m))
+		}
+		keys = append(keys, sketchKey(kind, i/rows, h.Sum32()))
+	}
+	return keys
+}
+
+func refSketchKeys(s Story) [][]byte {
+	var keys [][]byte
+	if len(s.TitleWords) > 0 {
+		set := make(map[uint64]struct{})
+		for _, w := range s.TitleWords {
+			set[refHashWords([]string{w})] = struct{}{}
+		}
+		keys = append(keys, refBandKeys('T', titleRows, refMinHash(set, titleBands*titleRows))...)
+	}
+	lead := s.TextWords[:min(len(s.TextWords), leadWords)]
+	if len(lead) >= shingleWords+DupMinShingles-1 {
+		keys = append(keys, refBandKeys('L', leadRows, refMinHash(refShingles(lead), leadBands*leadRows))...)
+	}
+	if len(s.TextWords) >= openingWords {
+		keys = append(keys, sketchKey('O', 0, uint32(refHashWords(s.TextWords[:openingWords]))))
+	}
+	return keys
+}
+
+// checkFingerprint compares the fast fingerprint of one title and HTML
+// text with the reference.
+func checkFingerprint(t *testing.T, title, body string) {
+	t.Helper()
+	text := htmlText(body)
+	if want := refHTMLText(body); strings.Join(refWords(text), " ") != strings.Join(refWords(want), " ") {
+		t.Fatalf("htmlText(%q) = %q, want the words of %q", body, text, want)
+	}
+	s := Story{TitleWords: words(title), TextWords: words(text)}
+	if want := refWords(title); !slices.Equal(s.TitleWords, want) {
+		t.Fatalf("words(%q) = %q, want %q", title, s.TitleWords, want)
+	}
+	if want := refWords(text); !slices.Equal(s.TextWords, want) {
+		t.Fatalf("words(%q) = %q, want %q", text, s.TextWords, want)
+	}
+	got, want := sketchKeys(s), refSketchKeys(s)
+	if !slices.EqualFunc(got, want, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Fatalf("sketchKeys of %q / %q = %x, want %x", title, body, got, want)
+	}
+	sig := newRecord(hour(0), "", encodeText(s))
+	if !sig.valid() || len(sig.shingleHashes())/8 != len(refShingles(s.TextWords)) {
+		t.Fatalf("signature of %q holds %d shingles, want %d", body, len(sig.shingleHashes())/8, len(refShingles(s.TextWords)))
+	}
+}
+
+func TestFingerprintMatchesReference(t *testing.T) {
+	for _, st := range loadLabelStories(t) {
+		checkFingerprint(t, st.title, labelArticle(st, nil).Content)
+		for _, e := range edits() {
+			a := labelArticle(st, &e)
+			checkFingerprint(t, a.Title, a.Content+a.Summary)
+		}
+	}
+	for _, tt := range []struct{ title, body string }{
+		{"", ""},
+		{"Trump's  ‘talks’ — O’Neil", "<p>Ünïcödé ÉCOLE straße İstanbul ǅemal</p>"},
+		{"a\xffb", "<p>bad \xff\xfe utf-8 &amp; &#x2019; &bogus; <b>x</b>y</p>"},
+		{"one", "two words"},
+		{"Ⅻ ⅷ ２０２６", strings.Repeat("<i>w</i> ", 60)},
+	} {
+		checkFingerprint(t, tt.title, tt.body)
+	}
+}
+
+func FuzzFingerprint(f *testing.F) {
+	f.Add("Trump's talks", "<p>Leaders meet &amp; talk</p>")
+	f.Add("a\xffb", "x\xfe<y>z")
+	f.Fuzz(func(t *testing.T, title, body string) {
+		checkFingerprint(t, title, body)
+	})
+}
