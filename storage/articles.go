@@ -104,17 +104,18 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	err = s.writes.update(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
+		var cs counters
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, true)
 			if err != nil {
 				return err
 			}
 			res.add(p.kind)
-			if err := applyPlan(tx, p, in, now); err != nil {
+			if err := applyPlan(tx, p, in, &cs); err != nil {
 				return err
 			}
 		}
-		return nil
+		return cs.apply(tx, now)
 	})
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
@@ -236,63 +237,78 @@ func laterOf(a, b time.Time) time.Time {
 	return b
 }
 
-// applySave writes changes: article values, index entries and category
-// counters. now stamps new articles and the categories they touch.
-func applySave(tx *bolt.Tx, changes []change, now time.Time) error {
+// counters collects the counter changes of the writes of one save, so
+// that each category record and source counter is rewritten once per save
+// rather than once per article.
+type counters struct {
+	categories map[string]*categoryMeta // Count holds the change
+	changes    []change
+}
+
+// putChange writes c: the article value and its index entries, and counts
+// its category changes into cs.
+func putChange(tx *bolt.Tx, c change, cs *counters) error {
 	arts := tx.Bucket([]byte(bucketArticles))
 	index := tx.Bucket([]byte(bucketIndex))
-	deltas := make(map[string]*categoryMeta) // Count holds the change
-	for _, c := range changes {
-		a := c.art
-		var oldCats []Category
-		var oldKey []byte
-		switch {
-		case c.old != nil:
-			a.FirstSeen = c.old.FirstSeen
-			oldCats = filedUnder(*c.old)
-			oldKey = indexKey(c.old.Published, c.old.ID)
+	if cs.categories == nil {
+		cs.categories = make(map[string]*categoryMeta)
+	}
+	cs.changes = append(cs.changes, c)
+	a := c.art
+	var oldCats []Category
+	var oldKey []byte
+	if c.old != nil {
+		a.FirstSeen = c.old.FirstSeen
+		oldCats = filedUnder(*c.old)
+		oldKey = indexKey(c.old.Published, c.old.ID)
+	}
+	val, err := encodeArticle(a)
+	if err != nil {
+		return fmt.Errorf("encode article %s: %w", a.ID, err)
+	}
+	if err := arts.Put([]byte(a.ID), val); err != nil {
+		return fmt.Errorf("put article %s: %w", a.ID, err)
+	}
+	newCats := filedUnder(a)
+	newKey := indexKey(a.Published, a.ID)
+	moved := !bytes.Equal(oldKey, newKey)
+	for _, cat := range oldCats {
+		kept := hasSlug(newCats, cat.Slug)
+		if !kept {
+			delta(cs.categories, cat.Slug, "").Count--
 		}
-		val, err := encodeArticle(a)
-		if err != nil {
-			return fmt.Errorf("encode article %s: %w", a.ID, err)
-		}
-		if err := arts.Put([]byte(a.ID), val); err != nil {
-			return fmt.Errorf("put article %s: %w", a.ID, err)
-		}
-		newCats := filedUnder(a)
-		newKey := indexKey(a.Published, a.ID)
-		moved := !bytes.Equal(oldKey, newKey)
-		for _, cat := range oldCats {
-			kept := hasSlug(newCats, cat.Slug)
-			if !kept {
-				delta(deltas, cat.Slug, "").Count--
-			}
-			if !kept || moved {
-				if err := unindex(index, cat.Slug, oldKey); err != nil {
-					return err
-				}
-			}
-		}
-		for _, cat := range newCats {
-			had := hasSlug(oldCats, cat.Slug)
-			d := delta(deltas, cat.Slug, cat.Name)
-			if !had {
-				d.Count++
-			}
-			if !had || moved {
-				if err := reindex(index, cat.Slug, newKey); err != nil {
-					return err
-				}
+		if !kept || moved {
+			if err := unindex(index, cat.Slug, oldKey); err != nil {
+				return err
 			}
 		}
 	}
+	for _, cat := range newCats {
+		had := hasSlug(oldCats, cat.Slug)
+		d := delta(cs.categories, cat.Slug, cat.Name)
+		if !had {
+			d.Count++
+		}
+		if !had || moved {
+			if err := reindex(index, cat.Slug, newKey); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// apply writes the collected counter changes; now stamps the categories
+// they touch.
+func (cs *counters) apply(tx *bolt.Tx, now time.Time) error {
 	cats := tx.Bucket([]byte(bucketCategories))
-	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
-		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
+	index := tx.Bucket([]byte(bucketIndex))
+	for _, slug := range slices.Sorted(maps.Keys(cs.categories)) {
+		if err := applyCategory(cats, index, slug, cs.categories[slug], now); err != nil {
 			return err
 		}
 	}
-	return countSourceArticles(tx, changes)
+	return countSourceArticles(tx, cs.changes)
 }
 
 // encodeArticle is json.Marshal without HTML escaping: Content and Summary

@@ -239,15 +239,15 @@ func dayOf(t time.Time) uint32 {
 }
 
 // applyPlan writes p, the plan of in: the story change with its index
-// entries and counters, the story's signature record and sketch entries
+// entries (its counter changes go to cs), the story's signature record and sketch entries
 // when its text or date changed, then the identity entries (URL identity,
 // alias).
-func applyPlan(tx *bolt.Tx, p plan, in *incoming, now time.Time) error {
+func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 	if p.kind == kindSuppressed {
 		return nil
 	}
 	if ch := p.ch; ch != nil {
-		if err := applySave(tx, []change{*ch}, now); err != nil {
+		if err := putChange(tx, *ch, cs); err != nil {
 			return err
 		}
 		// A merge changes only Via and the categories of the stored
