@@ -3,6 +3,7 @@ package fetcher
 import (
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -89,13 +90,21 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	title := plainText(item.Title)
 	rawContent := strings.TrimSpace(item.Content)
 	rawSummary := strings.TrimSpace(item.Description)
-	text := itemText(rawContent, rawSummary)
-	matchText := title + " " + text
+	// The plain text costs a parse of the item's HTML: it is made only
+	// when a rule, the ID or the title needs it.
+	text := sync.OnceValue(func() string { return itemText(rawContent, rawSummary) })
 	guid := strings.ToValidUTF8(strings.TrimSpace(item.GUID), "\uFFFD")
 	link, linkURL := itemLink(item, guid, base)
 	author := personName(item.Authors, item.Author)
+	matchText := ""
+	if len(n.categories.rules) > 0 {
+		matchText = title + " " + text()
+	}
 	cats := n.categories.categorize(src, item.Categories, matchText)
-	rules := ruleText(title, text, link, author, cats)
+	rules := ""
+	if len(n.categories.filters) > 0 || src.Include != nil || src.Exclude != nil {
+		rules = ruleText(title, text(), link, author, cats)
+	}
 	v := feedVerdict(src, rules)
 	v.Title, v.Link = title, link
 	if !v.Kept {
@@ -112,7 +121,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if guid == "" && link == "" {
 		// The title and text, not the raw markup, feed the hash of an item
 		// without GUID or link: a CDN rewriting image URLs changes no ID.
-		hashText = text
+		hashText = text()
 	}
 	a := storage.Article{
 		ID:         storage.ItemKey(src.URL, guid, link, title, hashText),
@@ -126,7 +135,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	}
 	a.Published, a.Updated = itemTimes(item.PublishedParsed, item.UpdatedParsed, now)
 	if a.Title == "" {
-		a.Title = excerpt(text, untitledLen)
+		a.Title = excerpt(text(), untitledLen)
 	}
 	if a.Title == "" {
 		a.Title = "(untitled)"
