@@ -46,23 +46,44 @@ func benchFeed(n int) []byte {
 	return b.Bytes()
 }
 
-// benchWords is the vocabulary of benchText.
-var benchWords = strings.Fields(`talks summit ministers pledges security markets rally
+// benchVocabulary is the vocabulary of benchText and benchTitle: common
+// news words, then generated ones (three syllables each), drawn with Zipf
+// frequencies as words are in real text, so that unrelated stories share
+// common words but rarely a phrase or most of a headline.
+var benchVocabulary = func() []string {
+	words := strings.Fields(`talks summit ministers pledges security markets rally
 	bonds yields central bank inflation growth election parliament coalition vote budget
 	energy prices oil gas pipeline climate accord emissions trade tariffs exports court
 	ruling appeal judge police report investigation company earnings shares profit loss
 	merger deal regulators technology chips software launch satellite mission storm
 	flood rescue health hospital vaccine study scientists university students teachers`)
+	syllables := strings.Fields("ba ce di fo gu ka le mi no pu ra se ti vo zu sha tre bli")
+	for _, a := range syllables {
+		for _, b := range syllables {
+			for _, c := range syllables {
+				words = append(words, a+b+c)
+			}
+		}
+	}
+	return words
+}()
+
+// benchWords returns n words of benchVocabulary drawn from the random
+// source seeded with seed.
+func benchWords(seed1, seed2 uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	zipf := rand.NewZipf(r, 1.1, 1, uint64(len(benchVocabulary)-1))
+	words := make([]string, n)
+	for w := range words {
+		words[w] = benchVocabulary[zipf.Uint64()]
+	}
+	return strings.Join(words, " ")
+}
 
 // benchText returns about 160 words of text distinct for item i of feed n,
 // so that no two generated stories look like copies of each other.
 func benchText(n, i int) string {
-	r := rand.New(rand.NewPCG(uint64(n), uint64(i)))
-	words := make([]string, 160)
-	for w := range words {
-		words[w] = benchWords[r.IntN(len(benchWords))]
-	}
-	return strings.Join(words, " ")
+	return benchWords(uint64(n), uint64(i), 160)
 }
 
 // benchSetup returns a config of n feeds spread over benchHosts host names
@@ -86,12 +107,7 @@ func benchSetup(b *testing.B, n int, srv *httptest.Server) (*config.Config, *htt
 
 // benchTitle returns eight words distinct for item i of feed n.
 func benchTitle(n, i int) string {
-	r := rand.New(rand.NewPCG(uint64(n)<<32|uint64(i), 1))
-	words := make([]string, 8)
-	for w := range words {
-		words[w] = benchWords[r.IntN(len(benchWords))]
-	}
-	return strings.Join(words, " ")
+	return benchWords(uint64(n)<<32|uint64(i), 1, 8)
 }
 
 // BenchmarkFetchPass measures a steady-state pass: every feed answers 200
