@@ -52,7 +52,7 @@ func benchStory(k int, feed string) Article {
 // largest takes minutes).
 func benchDB(b *testing.B, n int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v2-%d.db", n))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v3-%d.db", n))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	} else if !errors.Is(err, fs.ErrNotExist) {
