@@ -15,8 +15,8 @@ func runAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("add", "[-config FILE] [-category NAME]... [-title TITLE] URL",
 		"Probe URL (it must parse as a feed; a web page is resolved to the feed its\n"+
 			"autodiscovery links advertise), show its title and item count, then append it\n"+
-			"to the config's feeds, keeping the file's comments and order. A running daemon\n"+
-			"picks it up on reload (systemctl reload tributary, or SIGHUP).", stdout)
+			"to the end of the config's feeds, leaving the rest of the file as it was.\n"+
+			"A running daemon picks it up on reload (systemctl reload tributary, or SIGHUP).", stdout)
 	configPath := configFlag(fs)
 	var cats stringList
 	fs.Var(&cats, "category", "file the source's articles in category `NAME` (repeatable)")
