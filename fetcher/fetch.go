@@ -65,9 +65,10 @@ type download struct {
 
 // fetchSource fetches src once, saves its articles and its new state, and
 // returns the Result. prev is the stored state (zero when none). It calls
-// toSave once the feed is downloaded and normalised, before it writes, and
-// done, what toSave returns, once it has written.
-func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.SourceState, forced bool, toSave func() (done func())) Result {
+// toSave with the size of the body once the feed is downloaded and
+// normalised, before it writes, and done, what toSave returns, once it has
+// written.
+func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.SourceState, forced bool, toSave func(size int) (done func())) Result {
 	start := f.now()
 	res := Result{FeedURL: src.feed.URL}
 	dl := f.get(ctx, src, prev, forced)
@@ -95,7 +96,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	// The pass may be cancelled from here on; what was fetched is still
 	// stored, and the state always matches the articles saved.
 	sctx := context.WithoutCancel(ctx)
-	defer toSave()()
+	defer toSave(len(dl.body))()
 	if err == nil && len(norm.Articles) > 0 {
 		sr, serr := f.store.SaveArticles(sctx, norm.Articles)
 		if serr != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/tributary/tributary/storage"
 )
 
@@ -150,23 +152,26 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 // A job gives its worker slot back once its feed is downloaded, parsed and
 // normalised, and then waits for its save: downloads go on while the disk
 // commits, and the saves of many sources share one commit (see
-// storage.Store.SaveArticles). At most savingPerWorker × fetch.concurrency
-// jobs wait to be saved, which bounds the memory their articles take.
+// storage.Store.SaveArticles), the more of them the fewer commits. The jobs
+// waiting for their save hold at most pendingSaveBytes of feed bodies, which
+// bounds the memory their articles take.
 func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 	start := f.now()
 	results := make([]Result, len(jobs))
 	workers := make(chan struct{}, f.fetch.Concurrency)
-	saving := make(chan struct{}, savingPerWorker*f.fetch.Concurrency)
+	saving := semaphore.NewWeighted(pendingSaveBytes)
 	var wg sync.WaitGroup
 	for _, i := range roundRobin(jobs) {
 		workers <- struct{}{}
 		wg.Go(func() {
 			release := sync.OnceFunc(func() { <-workers })
 			defer release()
-			toSave := func() func() {
-				saving <- struct{}{}
+			toSave := func(size int) func() {
+				n := min(max(int64(size), 1), pendingSaveBytes)
+				// Saves are never cancelled, so neither is the wait.
+				_ = saving.Acquire(context.Background(), n)
 				release()
-				return func() { <-saving }
+				return func() { saving.Release(n) }
 			}
 			results[i] = f.runJob(ctx, jobs[i], toSave)
 		})
@@ -176,13 +181,14 @@ func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 	return results
 }
 
-// savingPerWorker is how many jobs per worker slot may wait for their save.
-const savingPerWorker = 4
+// pendingSaveBytes bounds the feed bodies of the jobs of a pass that wait
+// for their save (a larger body waits alone).
+const pendingSaveBytes = 32 << 20
 
 // runJob fetches one source and logs its result; toSave is as in
 // fetchSource. A panic is recovered into a Result with outcome "panic", so
 // that it ends neither the pass nor the daemon.
-func (f *Fetcher) runJob(ctx context.Context, j job, toSave func() (done func())) (res Result) {
+func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done func())) (res Result) {
 	start := f.now()
 	defer func() {
 		if r := recover(); r != nil {
