@@ -143,6 +143,10 @@ func StripBoilerplate(text string) string {
 // htmlText returns the text of sanitised HTML: tags dropped, entities
 // decoded, block ends turned into spaces.
 func htmlText(s string) string {
+	if !utf8.ValidString(s) {
+		// Dropping a tag must not join invalid bytes into a letter.
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	inTag := false
@@ -167,8 +171,30 @@ func words(s string) []string {
 	buf := make([]byte, 0, len(s))
 	var ends []int // end offset in buf of each word; words are 1 byte apart
 	inWord := false
-	for _, r := range s {
-		if r == '\'' || r == '’' {
+	for i := 0; i < len(s); {
+		r := rune(s[i])
+		if r < utf8.RuneSelf { // ASCII: the same tests, without tables
+			i++
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			switch {
+			case r == '\'':
+			case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
+				if !inWord && len(buf) > 0 {
+					buf = append(buf, ' ')
+				}
+				inWord = true
+				buf = append(buf, byte(r))
+			case inWord:
+				ends = append(ends, len(buf))
+				inWord = false
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == '’' {
 			continue
 		}
 		r = unicode.ToLower(r)
