@@ -183,7 +183,7 @@ func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 
 // pendingSaveBytes bounds the feed bodies of the jobs of a pass that wait
 // for their save (a larger body waits alone).
-const pendingSaveBytes = 32 << 20
+const pendingSaveBytes = 16 << 20
 
 // runJob fetches one source and logs its result; toSave is as in
 // fetchSource. A panic is recovered into a Result with outcome "panic", so
