@@ -239,9 +239,9 @@ func dayOf(t time.Time) uint32 {
 }
 
 // applyPlan writes p, the plan of in: the story change with its index
-// entries (its counter changes go to cs), the story's signature record and sketch entries
-// when its text or date changed, then the identity entries (URL identity,
-// alias).
+// entries (its counter changes go to cs), the story's signature record and
+// sketch entries when its text or date changed, then the identity entries
+// (URL identity, alias).
 func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 	if p.kind == kindSuppressed {
 		return nil
