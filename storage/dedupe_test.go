@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -266,5 +267,56 @@ func TestSameSourceTemplateBodiesStayApart(t *testing.T) {
 	}
 	if res := save(t, s, arts...); res != (SaveResult{New: 5}) {
 		t.Errorf("same-source items with one template body: %+v, want 5 new", res)
+	}
+}
+
+// Copies of the same stories saved at the same moment by several fetches
+// (so in one shared transaction or in consecutive ones, planned first in
+// read transactions that cannot see each other) still make one story each,
+// which lists every other source.
+func TestConcurrentCopiesMergeOnce(t *testing.T) {
+	var groups []string
+	for _, s := range loadLabelStories(t) {
+		if s.name == "base" {
+			groups = append(groups, s.group)
+		}
+	}
+	editsBySource := []string{"", "suffix-today", "suffix-bloomberg", "wire-agency", "tracking-links", "copyright"}
+	for round := range 3 {
+		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
+			s := newTestStore(t)
+			start := make(chan struct{})
+			errs := make(chan error, len(editsBySource))
+			for i, e := range editsBySource {
+				feed := fmt.Sprintf("https://source%d.example/feed", i)
+				var arts []Article
+				for _, g := range groups {
+					arts = append(arts, storyArticle(t, g, "base", e, feed, fmt.Sprintf("https://source%d.example/%s", i, g), "world"))
+				}
+				go func() {
+					<-start
+					_, err := s.SaveArticles(context.Background(), arts)
+					errs <- err
+				}()
+			}
+			close(start)
+			for range editsBySource {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			stories, err := s.Latest(t.Context(), AllSlug, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stories) != len(groups) {
+				t.Fatalf("%d stories stored, want %d (one per group)", len(stories), len(groups))
+			}
+			for _, a := range stories {
+				if len(a.Via) != len(editsBySource)-1 {
+					t.Errorf("story %q lists %d other sources, want %d", a.Title, len(a.Via), len(editsBySource)-1)
+				}
+			}
+		})
 	}
 }
