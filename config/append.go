@@ -143,6 +143,8 @@ func insertFeeds(data []byte, top *yaml.Node, added []*yaml.Node) ([]byte, bool)
 	var indent string // of the entries' dashes
 	var before string // text before the entries
 	switch {
+	case key == nil && len(lines) == 0:
+		indent, before = "  ", "feeds:\n"
 	case key == nil:
 		at, indent, before = len(lines), "  ", "\nfeeds:\n"
 	case list.Kind == yaml.ScalarNode && list.Tag == "!!null" && list.Line == key.Line && onlyKey(lines[key.Line-1]):

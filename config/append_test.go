@@ -153,6 +153,18 @@ func TestAppendFeedsKeepsTheFile(t *testing.T) {
 			want:  "title: T # mine\n\nfeeds:\n  - url: https://c.example/\n    categories: [World]\n",
 		},
 		{
+			name:  "empty file",
+			src:   "",
+			feeds: []config.NewFeed{world},
+			want:  "feeds:\n  - url: https://c.example/\n    categories: [World]\n",
+		},
+		{
+			name:  "only a comment",
+			src:   "# my sources\n",
+			feeds: []config.NewFeed{world},
+			want:  "# my sources\n\nfeeds:\n  - url: https://c.example/\n    categories: [World]\n",
+		},
+		{
 			name:  "empty feeds key",
 			src:   "feeds: # none yet\noutput:\n  page_size: 10\n",
 			feeds: []config.NewFeed{world},
