@@ -106,10 +106,15 @@ func AppendFeeds(path string, feeds []NewFeed) (skipped []string, err error) {
 func rewriteWithFeeds(doc, top *yaml.Node, added []*yaml.Node) ([]byte, error) {
 	list := feedList(top)
 	list.Content = append(list.Content, added...)
+	return encodeYAML(doc)
+}
+
+// encodeYAML encodes n with the two-space indentation of the example config.
+func encodeYAML(n *yaml.Node) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(n); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -131,12 +136,10 @@ func insertFeeds(data []byte, top *yaml.Node, added []*yaml.Node) ([]byte, bool)
 		lines = lines[:len(lines)-1]
 	}
 	var key, list, next *yaml.Node // the feeds key, its value, the key after it
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value == "feeds" {
-			key, list = top.Content[i], top.Content[i+1]
-			if i+2 < len(top.Content) {
-				next = top.Content[i+2]
-			}
+	if i := feedsKey(top); i >= 0 {
+		key, list = top.Content[i], top.Content[i+1]
+		if i+2 < len(top.Content) {
+			next = top.Content[i+2]
 		}
 	}
 	var at int        // index in lines before which the entries go
@@ -241,17 +244,12 @@ func blankBefore(lines []string, i int) bool {
 // entryText renders the feed mapping n as one block sequence entry whose
 // dash is preceded by indent.
 func entryText(n *yaml.Node, indent string) (string, error) {
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{n}}); err != nil {
-		return "", err
-	}
-	if err := enc.Close(); err != nil {
+	text, err := encodeYAML(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{n}})
+	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	for line := range strings.SplitAfterSeq(buf.String(), "\n") {
+	for line := range strings.SplitAfterSeq(string(text), "\n") {
 		if line != "" {
 			b.WriteString(indent + line)
 		}
@@ -289,26 +287,32 @@ func appendedAsText(data, out []byte, added []*yaml.Node) bool {
 
 // listedFeeds returns the entries of the feeds: sequence of top, if any.
 func listedFeeds(top *yaml.Node) []*yaml.Node {
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if v := top.Content[i+1]; top.Content[i].Value == "feeds" && v.Kind == yaml.SequenceNode {
-			return v.Content
-		}
+	if i := feedsKey(top); i >= 0 && top.Content[i+1].Kind == yaml.SequenceNode {
+		return top.Content[i+1].Content
 	}
 	return nil
+}
+
+// feedsKey returns the index in top.Content of the feeds key, or -1.
+func feedsKey(top *yaml.Node) int {
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "feeds" {
+			return i
+		}
+	}
+	return -1
 }
 
 // feedList returns the feeds: sequence of top, adding an empty one (and
 // turning a null value into one) when needed.
 func feedList(top *yaml.Node) *yaml.Node {
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value == "feeds" {
-			v := top.Content[i+1]
-			if v.Kind != yaml.SequenceNode {
-				*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-			}
-			v.Style &^= yaml.FlowStyle
-			return v
+	if i := feedsKey(top); i >= 0 {
+		v := top.Content[i+1]
+		if v.Kind != yaml.SequenceNode {
+			*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		}
+		v.Style &^= yaml.FlowStyle
+		return v
 	}
 	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	top.Content = append(top.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "feeds"}, seq)

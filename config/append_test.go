@@ -117,6 +117,25 @@ func cmpEmpty() cmp.Option {
 	return cmp.Comparer(func(a, b []string) bool { return strings.Join(a, "\x00") == strings.Join(b, "\x00") })
 }
 
+// appendToFile writes src to a config file, appends feeds to it and
+// returns what the file then holds.
+func appendToFile(t *testing.T, src []byte, feeds []config.NewFeed) []byte {
+	t.Helper()
+	t.Setenv("STATE_DIRECTORY", "")
+	path := filepath.Join(t.TempDir(), "tributary.yaml")
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.AppendFeeds(path, feeds); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestAppendFeedsKeepsTheFile checks the bytes: the new entries are
 // inserted after the last one, in its indentation and spacing, and the rest
 // of the file is untouched.
@@ -173,18 +192,7 @@ func TestAppendFeedsKeepsTheFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("STATE_DIRECTORY", "")
-			path := filepath.Join(t.TempDir(), "tributary.yaml")
-			if err := os.WriteFile(path, []byte(tt.src), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := config.AppendFeeds(path, tt.feeds); err != nil {
-				t.Fatal(err)
-			}
-			out, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := appendToFile(t, []byte(tt.src), tt.feeds)
 			if diff := cmp.Diff(tt.want, string(out)); diff != "" {
 				t.Errorf("file (-want +got):\n%s", diff)
 			}
@@ -194,22 +202,11 @@ func TestAppendFeedsKeepsTheFile(t *testing.T) {
 
 // The example config, commented and spaced, gains only the new entry.
 func TestAppendFeedsToExample(t *testing.T) {
-	t.Setenv("STATE_DIRECTORY", "")
 	example, err := os.ReadFile("../tributary.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "tributary.yaml")
-	if err := os.WriteFile(path, example, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := config.AppendFeeds(path, []config.NewFeed{{URL: "https://new.example/feed.xml"}}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := appendToFile(t, example, []config.NewFeed{{URL: "https://new.example/feed.xml"}})
 	// One contiguous insertion: a common prefix and suffix make up the
 	// whole original.
 	p := 0
