@@ -213,7 +213,7 @@ func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 				if !found {
 					continue
 				}
-				cand = storedRecord(tx, old)
+				cand = newRecord(old.Published, old.Source.FeedURL, textSignature(old))
 			}
 			if cand.source() == rec.source() {
 				if title, _, _ := similarity(rec, cand); title < DupSameSourceMinTitle {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"time"
@@ -53,9 +52,9 @@ func textSignature(a Article) []byte {
 
 // encodeText returns the text signature of s.
 func encodeText(s Story) []byte {
-	shingled := shingleHashes(s.TextWords)
-	keys := sketchKeysOf(titleHashes(s.TitleWords), shingled, s.TextWords)
-	title := short(titleHashes(s.TitleWords))
+	words, shingled := titleHashes(s.TitleWords), shingleHashes(s.TextWords)
+	keys := sketchKeysOf(words, shingled, s.TextWords)
+	title := short(words)
 	title = title[:min(len(title), math.MaxUint16)]
 	text := short(shingled)
 	buf := make([]byte, 0, sigCountsLen+len(keys)*sketchKeyLen+hashLen*(len(title)+len(text)))
@@ -96,9 +95,7 @@ func newRecord(published time.Time, feedURL string, text []byte) sigRecord {
 
 // sourceHash is the FNV-64a hash of a source's feed URL.
 func sourceHash(feedURL string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(feedURL))
-	return h.Sum64()
+	return hashWords([]string{feedURL})
 }
 
 // valid reports whether r is a well-formed record.
