@@ -61,6 +61,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 		HostInterval: v.duration(fetch["host_interval"], "fetch.host_interval", defaultHostInterval),
 		MaxInterval:  v.duration(fetch["max_interval"], "fetch.max_interval", defaultMaxInterval),
 	}
+	cfg.Fetch.AllowPrivateRedirects = v.boolean(fetch["allow_private_redirects"], "fetch.allow_private_redirects")
 	// A missing per_host defaults to 2, or to concurrency if that is lower.
 	cfg.Fetch.PerHost = v.integer(fetch["per_host"], "fetch.per_host", min(defaultPerHost, cfg.Fetch.Concurrency), 1, math.MaxInt)
 	if n := fetch["per_host"]; cfg.Fetch.PerHost > cfg.Fetch.Concurrency {

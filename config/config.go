@@ -100,6 +100,12 @@ type Fetch struct {
 	// asks for a longer one (Cache-Control max-age, <ttl>, sy:updatePeriod).
 	// From 1h to 720h, default 24h.
 	MaxInterval time.Duration
+	// AllowPrivateRedirects lets a source whose address is public redirect
+	// to a private one (loopback, RFC 1918, link-local, …), and a public
+	// page advertise a feed at one. Default false: such a fetch is
+	// refused. A source configured with a private address may always
+	// redirect within private space.
+	AllowPrivateRedirects bool
 }
 
 // Retention holds the retention.* settings.

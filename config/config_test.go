@@ -95,6 +95,7 @@ fetch:
   user_agent: test-agent/1
   host_interval: 250ms
   max_interval: 12h
+  allow_private_redirects: true
 retention:
   max_age: 48h
   max_per_category: 10
@@ -127,13 +128,14 @@ feeds:
 		DataDir:  "/var/lib/tributary",
 		Schedule: "*/20 * * * *",
 		Fetch: config.Fetch{
-			Concurrency:  4,
-			PerHost:      4,
-			Timeout:      90 * time.Second,
-			MaxBody:      512 << 10,
-			UserAgent:    "test-agent/1",
-			HostInterval: 250 * time.Millisecond,
-			MaxInterval:  12 * time.Hour,
+			Concurrency:           4,
+			PerHost:               4,
+			Timeout:               90 * time.Second,
+			MaxBody:               512 << 10,
+			UserAgent:             "test-agent/1",
+			HostInterval:          250 * time.Millisecond,
+			MaxInterval:           12 * time.Hour,
+			AllowPrivateRedirects: true,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
 		Output:    config.Output{PageSize: 1000},
@@ -318,6 +320,8 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:2: fetch.host_interval: must be from 0s (no spacing) to 1m, found -1s"}},
 		{"host_interval too long", "fetch:\n  concurrency: 2\n  host_interval: 2m\n", []string{
 			"t.yaml:3: fetch.host_interval: must be from 0s (no spacing) to 1m, found 2m0s"}},
+		{"allow_private_redirects not a boolean", "fetch:\n  allow_private_redirects: 1\n", []string{
+			`t.yaml:2: fetch.allow_private_redirects: must be true or false, found "1"`}},
 		{"host_interval bare number", "fetch:\n  host_interval: 1\n", []string{
 			"t.yaml:2: fetch.host_interval: 1 has no unit: use a duration like 30s"}},
 		{"max_interval too short", "fetch:\n  max_interval: 30m\n", []string{

@@ -153,6 +153,8 @@ type schemaFetch struct {
 	UserAgent    yaml.Node `yaml:"user_agent"`
 	HostInterval yaml.Node `yaml:"host_interval"`
 	MaxInterval  yaml.Node `yaml:"max_interval"`
+	// AllowPrivateRedirects is fetch.allow_private_redirects.
+	AllowPrivateRedirects yaml.Node `yaml:"allow_private_redirects"`
 }
 
 type schemaRetention struct {

@@ -1,9 +1,12 @@
 package fetcher
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/tributary/tributary/config"
@@ -20,11 +23,28 @@ const acceptHeader = "application/atom+xml, application/rss+xml, application/fee
 // newHTTPClient returns the client used when Options.Client is nil. It has no
 // overall timeout: each fetch bounds itself with a context deadline. It sets
 // no Accept-Encoding, so the transport asks for gzip and decompresses it, and
-// the body limit applies to the decompressed size.
-func newHTTPClient(fc config.Fetch) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+// the body limit applies to the decompressed size. Unless
+// fc.AllowPrivateRedirects, its transport refuses to follow a source whose
+// address is public to an address isPrivate (nil: IsPrivate) reports.
+func newHTTPClient(fc config.Fetch, isPrivate func(netip.Addr) bool) *http.Client {
+	open := newTransport(fc, nil)
+	if fc.AllowPrivateRedirects {
+		return &http.Client{Transport: open, CheckRedirect: checkRedirect}
+	}
+	if isPrivate == nil {
+		isPrivate = IsPrivate
+	}
+	g := &guardTransport{open: open, isPrivate: isPrivate}
+	g.guarded = newTransport(fc, g.refusePrivate)
+	return &http.Client{Transport: g, CheckRedirect: checkRedirect}
+}
+
+// newTransport returns a transport with the fetch settings of fc whose
+// dialer runs control, if not nil, before each connection attempt.
+func newTransport(fc config.Fetch, control func(context.Context, string, string, syscall.RawConn) error) *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: control}
 	perHost := max(fc.PerHost, 2)
-	tr := &http.Transport{
+	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -35,7 +55,6 @@ func newHTTPClient(fc config.Fetch) *http.Client {
 		MaxIdleConnsPerHost:   perHost,
 		IdleConnTimeout:       90 * time.Second,
 	}
-	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
 }
 
 // checkRedirect follows at most maxRedirects redirects and fails at once on

@@ -45,6 +45,16 @@
 // Every fetch ends with one outcome word, stored in storage.SourceState and
 // returned in Result: "ok", "not-modified", "http-error", "rate-limited",
 // "gone", "timeout", "network-error", "too-large", "parse-error",
-// "not-a-feed", "store-error", "panic", "deferred" (not asked: its host asked
-// to wait), or "canceled" when the pass's context ended first.
+// "not-a-feed", "refused" (a public source sent it to a private address),
+// "store-error", "panic", "deferred" (not asked: its host asked to wait), or
+// "canceled" when the pass's context ended first.
+//
+// # Private addresses
+//
+// Unless fetch.allow_private_redirects, a fetch whose first request reached
+// a public address never connects to a private one (IsPrivate): its
+// redirects are dialled by a transport whose dialer checks every address it
+// connects to, after name resolution, and refuses private ones with a
+// PrivateRedirectError. A source whose first request reached a private
+// address (a home lab) may redirect anywhere.
 package fetcher

@@ -3,6 +3,7 @@ package fetcher
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 )
 
 // ErrBodyTooLarge is wrapped by a fetch whose response body, after transparent
@@ -33,4 +34,19 @@ type HTTPError struct {
 // Error implements error.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("http status %s from %s", e.Status, e.URL)
+}
+
+// PrivateRedirectError is the error of a fetch whose source's address is
+// public and that was sent (by a redirect, or by a page's autodiscovery
+// link) to a private address, which fetch.allow_private_redirects: false
+// (the default) refuses before connecting; outcome "refused". Read it with
+// errors.AsType[*PrivateRedirectError].
+type PrivateRedirectError struct {
+	// Addr is the private address that was refused.
+	Addr netip.Addr
+}
+
+// Error implements error.
+func (e *PrivateRedirectError) Error() string {
+	return fmt.Sprintf("redirect from a public address to a private one (%s) refused; set fetch.allow_private_redirects: true to allow", e.Addr)
 }

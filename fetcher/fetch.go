@@ -37,6 +37,8 @@ const (
 	// outcomeDeferred: not asked, because its host asked to be left alone;
 	// the stored state is kept, only NextDue moves.
 	outcomeDeferred = "deferred"
+	// outcomeRefused: a public source sent the fetch to a private address.
+	outcomeRefused = "refused"
 	// outcomeCanceled: the pass's context ended first; nothing is stored.
 	outcomeCanceled = "canceled"
 )
@@ -218,7 +220,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	target := cmp.Or(prev.PermanentURL, src.feed.URL)
 
-	fctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
+	fctx, cancel := context.WithTimeout(withOrigin(ctx), f.fetch.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(fctx, http.MethodGet, target, nil)
 	if err != nil {
@@ -299,9 +301,13 @@ func (f *Fetcher) failure(ctx, fctx context.Context, err error) download {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err // the URL is named by the caller
 	}
-	switch {
-	case ctx.Err() != nil:
+	if ctx.Err() != nil {
 		return download{outcome: outcomeCanceled, err: context.Cause(ctx)}
+	}
+	if pe, ok := errors.AsType[*PrivateRedirectError](err); ok {
+		return download{outcome: outcomeRefused, err: pe}
+	}
+	switch {
 	case errors.Is(err, ErrTooManyRedirects):
 		return download{outcome: outcomeHTTPError, err: err}
 	case errors.Is(fctx.Err(), context.DeadlineExceeded):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IsPrivate classifies the addresses the client built when Client is
+	// nil connects to (see fetch.allow_private_redirects); nil means
+	// IsPrivate. Tests use it to treat one loopback address as public.
+	IsPrivate func(netip.Addr) bool
 }
 
 // Result is the outcome of fetching one source.
@@ -116,7 +121,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		f.fetch.MaxInterval = 24 * time.Hour
 	}
 	if f.client == nil {
-		f.client = newHTTPClient(cfg.Fetch)
+		f.client = newHTTPClient(cfg.Fetch, opts.IsPrivate)
 	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)

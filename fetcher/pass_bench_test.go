@@ -96,8 +96,9 @@ func benchSetup(b *testing.B, n int, srv *httptest.Server) (*config.Config, *htt
 	cfg := testConfig(feedsAt(urls...)...)
 	cfg.Fetch.Concurrency = 16
 	cfg.Fetch.PerHost = 2
-	client := newHTTPClient(cfg.Fetch)
-	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+	tr := newTransport(cfg.Fetch, nil)
+	client := &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, srv.Listener.Addr().String())
 	}

@@ -31,12 +31,12 @@ func TestHostSpacingAndGzip(t *testing.T) {
 	cfg.Fetch.HostInterval = spacing
 	// Request starts are taken as the client sends them, so that a busy
 	// test server cannot make them look closer than they were.
-	client := newHTTPClient(cfg.Fetch)
+	client := newHTTPClient(cfg.Fetch, nil)
 	client.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		mu.Lock()
 		starts = append(starts, time.Now())
 		mu.Unlock()
-		return newHTTPClient(cfg.Fetch).Transport.RoundTrip(r)
+		return newHTTPClient(cfg.Fetch, nil).Transport.RoundTrip(r)
 	})
 	f := newTestFetcher(t, cfg, newFakeStore(), Options{Client: client})
 	if _, err := f.FetchNow(t.Context()); err != nil {

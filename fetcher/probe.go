@@ -28,11 +28,16 @@ type Probed struct {
 // Probe fetches rawURL with the settings of fc and parses it as a feed. An
 // HTML page is resolved to the first feed it advertises with
 // <link rel="alternate" type="application/rss+xml"> (or Atom, or JSON
-// Feed) that parses. A nil client builds one from fc. Probe stores nothing.
+// Feed) that parses. A nil client builds one from fc, which refuses a
+// redirect or an advertised link from a public address to a private one
+// unless fc.AllowPrivateRedirects. Probe stores nothing.
 func Probe(ctx context.Context, client *http.Client, fc config.Fetch, rawURL string) (Probed, error) {
 	if client == nil {
-		client = newHTTPClient(fc)
+		client = newHTTPClient(fc, nil)
 	}
+	// One origin for the page and the feeds it advertises: a public page
+	// cannot lead to a private address.
+	ctx = withOrigin(ctx)
 	body, contentType, final, err := probeGet(ctx, client, fc, rawURL)
 	if err != nil {
 		return Probed{}, err
@@ -75,6 +80,9 @@ func probeGet(ctx context.Context, client *http.Client, fc config.Fetch, rawURL 
 	req.Header.Set("User-Agent", fc.UserAgent)
 	req.Header.Set("Accept", acceptHeader)
 	resp, err := client.Do(req)
+	if pe, ok := errors.AsType[*PrivateRedirectError](err); ok {
+		return nil, "", nil, fmt.Errorf("probe %s: %w", rawURL, pe)
+	}
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("probe %s: %w", rawURL, err)
 	}

@@ -83,8 +83,9 @@ func BenchmarkUnchangedPass(b *testing.B) {
 	}
 	cfg := testConfig(feedsAt(urls...)...)
 	cfg.Fetch.Concurrency, cfg.Fetch.PerHost = 16, 2
-	client := newHTTPClient(cfg.Fetch)
-	client.Transport.(*http.Transport).DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+	tr := newTransport(cfg.Fetch, nil)
+	client := &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, srv.Listener.Addr().String())
 	}

@@ -1,0 +1,126 @@
+package fetcher
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+)
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// thisNetwork is 0.0.0.0/8, which Linux treats as the local host.
+var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+
+// IsPrivate reports whether a is an address a public source must not send
+// the fetcher to: loopback, private (RFC 1918 and the IPv6 ULA fc00::/7),
+// carrier-grade NAT (RFC 6598), link-local (IPv4 and IPv6), unspecified or
+// 0.0.0.0/8, and the IPv4-mapped IPv6 forms of these. It is the default
+// classifier of Options.IsPrivate; it is safe for concurrent use.
+func IsPrivate(a netip.Addr) bool {
+	a = a.Unmap()
+	return !a.IsValid() ||
+		a.IsLoopback() ||
+		a.IsPrivate() ||
+		a.IsLinkLocalUnicast() ||
+		a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() ||
+		a.IsUnspecified() ||
+		cgnat.Contains(a) ||
+		thisNetwork.Contains(a)
+}
+
+// origin is what a fetch learnt about the source it started from. One is
+// attached to the context of each fetch (withOrigin) and shared by the
+// requests of its redirects, and by the advertised feeds a probed page
+// leads to.
+type origin struct {
+	// state is originUnknown until the first request has a connection,
+	// then originPublic or originPrivate after the address it reached.
+	state atomic.Int32
+}
+
+const (
+	originUnknown int32 = iota
+	originPublic
+	originPrivate
+)
+
+type originKey struct{}
+
+// withOrigin returns ctx carrying a fresh origin: the first request made
+// under it decides whether the source is public or private.
+func withOrigin(ctx context.Context) context.Context {
+	return context.WithValue(ctx, originKey{}, &origin{})
+}
+
+// guardTransport sends a request to a private address only when the
+// fetch's origin is private: the first request of a fetch goes out
+// unchecked and its connection's remote address classifies the origin;
+// every later request (a redirect, an advertised feed) from a public origin
+// goes through guarded, whose dialer refuses private addresses. Each
+// transport keeps its own idle connections, so a connection to a private
+// address is never reused for a guarded request.
+type guardTransport struct {
+	open      *http.Transport
+	guarded   *http.Transport
+	isPrivate func(netip.Addr) bool
+}
+
+// RoundTrip implements http.RoundTripper.
+func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	o, _ := req.Context().Value(originKey{}).(*origin)
+	switch {
+	case o == nil && req.Response == nil:
+		// Not a fetch of ours: a lone request is its own origin.
+		return g.open.RoundTrip(req)
+	case o == nil:
+		return g.guarded.RoundTrip(req)
+	}
+	switch o.state.Load() {
+	case originPrivate:
+		return g.open.RoundTrip(req)
+	case originPublic:
+		return g.guarded.RoundTrip(req)
+	}
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		o.state.CompareAndSwap(originUnknown, g.classify(info.Conn.RemoteAddr()))
+	}}
+	return g.open.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+}
+
+// classify returns originPrivate or originPublic for a connection's remote
+// address; an address that is not IP (a Unix socket) is private.
+func (g *guardTransport) classify(addr net.Addr) int32 {
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil || g.isPrivate(ap.Addr()) {
+		return originPrivate
+	}
+	return originPublic
+}
+
+// refusePrivate is the guarded dialer's ControlContext: it runs before
+// each connection attempt with the address actually dialled, after name
+// resolution, so a public name that resolves to a private address is
+// refused too.
+func (g *guardTransport) refusePrivate(_ context.Context, _, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("guard dial %s: %w", address, err)
+	}
+	if g.isPrivate(ap.Addr()) {
+		return &PrivateRedirectError{Addr: ap.Addr()}
+	}
+	return nil
+}
+
+// CloseIdleConnections closes the idle connections of both transports.
+func (g *guardTransport) CloseIdleConnections() {
+	g.open.CloseIdleConnections()
+	g.guarded.CloseIdleConnections()
+}
