@@ -33,8 +33,8 @@ var ErrDuplicateFeed = errors.New("feed already in the config")
 // file with CRLF line ends) is rewritten from the file's YAML node tree
 // instead, which keeps comments and the order of keys but not blank lines.
 // A feed whose URL is already
-// listed (or given twice) is skipped and returned in skipped; when all are
-// skipped nothing is written and the error wraps ErrDuplicateFeed. The
+// listed (or given twice), the same by FeedKey, is skipped and returned in
+// skipped; when all are skipped nothing is written and the error wraps ErrDuplicateFeed. The
 // result must load without problems, else nothing is written and the
 // error lists them. The file is replaced atomically (a temporary file
 // renamed over it) and keeps its mode. A missing file is created.
@@ -69,17 +69,17 @@ func AppendFeeds(path string, feeds []NewFeed) (skipped []string, err error) {
 		}
 		for i := 0; i+1 < len(item.Content); i += 2 {
 			if item.Content[i].Value == "url" {
-				have[strings.TrimSpace(item.Content[i+1].Value)] = true
+				have[FeedKey(item.Content[i+1].Value)] = true
 			}
 		}
 	}
 	var added []*yaml.Node
 	for _, f := range feeds {
-		if have[f.URL] {
+		if have[FeedKey(f.URL)] {
 			skipped = append(skipped, f.URL)
 			continue
 		}
-		have[f.URL] = true
+		have[FeedKey(f.URL)] = true
 		added = append(added, feedNode(f))
 	}
 	if len(added) == 0 {

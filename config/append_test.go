@@ -50,6 +50,14 @@ func TestAppendFeeds(t *testing.T) {
 			wantSkip: []string{"https://go.dev/blog/feed.atom", "https://b.example/"},
 		},
 		{
+			name:      "duplicates spelled differently",
+			src:       string(example),
+			feeds:     []config.NewFeed{{URL: "https://GO.dev:443/blog/feed.atom/#top"}, {URL: "https://www.livemint.com/rss/world#x"}},
+			wantURLs:  []string{"https://www.livemint.com/rss/world", "https://feeds.bloomberg.com/politics/news.rss", "https://go.dev/blog/feed.atom"},
+			wantSkip:  []string{"https://GO.dev:443/blog/feed.atom/#top", "https://www.livemint.com/rss/world#x"},
+			wantError: config.ErrDuplicateFeed,
+		},
+		{
 			name:      "only duplicates",
 			src:       string(example),
 			feeds:     []config.NewFeed{{URL: "https://go.dev/blog/feed.atom"}},

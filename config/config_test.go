@@ -393,6 +393,9 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:2: feeds[0].url: invalid URL "": want an absolute http or https URL`}},
 		{"duplicate feed", "feeds:\n  - url: https://a.example/feed\n  - url: https://b.example/feed\n  - url: ' HTTPS://A.Example/feed'\n", []string{
 			"t.yaml:4: feeds[2].url: duplicate feed: same URL as feeds[0] (line 2)"}},
+		{"duplicate feed spelled differently", "feeds:\n  - url: http://a.example/feed\n  - url: http://A.example:80/feed/#top\n  - url: https://b.example:443\n  - url: https://b.example/\n", []string{
+			"t.yaml:3: feeds[1].url: duplicate feed: same URL as feeds[0] (line 2)",
+			"t.yaml:5: feeds[3].url: duplicate feed: same URL as feeds[2] (line 4)"}},
 		{"feeds differing in path case are distinct", "feeds:\n  - url: https://a.example/Feed\n  - url: https://a.example/feed\n", nil},
 		{"feed empty title", "feeds:\n  - url: https://a.example/\n    title: ''\n", []string{
 			"t.yaml:3: feeds[0].title: must not be empty (leave it out to use the feed's own title)"}},

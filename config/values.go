@@ -147,10 +147,43 @@ func parseHTTPURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// feedKey is the identity of a feed URL for duplicate detection: the
-// scheme and host lower-cased, the rest as written.
+// FeedKey returns the identity of a feed URL for duplicate detection: two
+// URLs with the same key are the same source. The scheme and host are
+// lower-cased, the scheme's default port (http 80, https 443), trailing
+// slashes of the path and the fragment are dropped; the rest is kept as
+// written. A string that does not parse as a URL is its own key, without
+// surrounding space.
+func FeedKey(rawURL string) string {
+	s := strings.TrimSpace(rawURL)
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s
+	}
+	return feedKey(u)
+}
+
+// feedKey is FeedKey of a parsed URL.
 func feedKey(u *url.URL) string {
-	k := *u
-	k.Host = strings.ToLower(k.Host)
-	return k.String()
+	scheme := strings.ToLower(u.Scheme)
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	var b strings.Builder
+	b.WriteString(scheme + "://")
+	if u.User != nil {
+		b.WriteString(u.User.String() + "@")
+	}
+	b.WriteString(host)
+	b.WriteString(strings.TrimRight(u.EscapedPath(), "/"))
+	if u.RawQuery != "" {
+		b.WriteString("?" + u.RawQuery)
+	}
+	return b.String()
 }

@@ -67,6 +67,11 @@ func TestAdd(t *testing.T) {
 			wantFeeds: []string{srv.URL + "/perspectives.rss ", srv.URL + "/livemint-world.rss World,Business", srv.URL + "/bloomberg-politics.atom "},
 		},
 		{
+			name: "duplicate with a fragment", args: []string{"add", "-config", cfg, srv.URL + "/livemint-world.rss#latest"},
+			wantCode: 1, wantErr: "is already a source in",
+			wantFeeds: []string{srv.URL + "/perspectives.rss ", srv.URL + "/livemint-world.rss World,Business", srv.URL + "/bloomberg-politics.atom "},
+		},
+		{
 			name: "not a feed", args: []string{"add", "-config", cfg, srv.URL + "/plain.html"},
 			wantCode: 1, wantErr: "not a feed",
 			wantFeeds: []string{srv.URL + "/perspectives.rss ", srv.URL + "/livemint-world.rss World,Business", srv.URL + "/bloomberg-politics.atom "},
@@ -105,7 +110,7 @@ func TestOPML(t *testing.T) {
     </outline>
   </outline>
   <outline text="Tech">
-    <outline type="rss" text="Mint" xmlUrl="https://www.livemint.com/rss/world"/>
+    <outline type="rss" text="Mint" xmlUrl="https://WWW.livemint.com:443/rss/world/#top"/>
     <outline type="rss" text="https://go.dev/blog/feed.atom" xmlUrl="https://go.dev/blog/feed.atom"/>
   </outline>
   <outline type="rss" text="Loose" xmlUrl="https://loose.example/feed"/>

@@ -122,7 +122,8 @@ func runImportOPML(_ context.Context, args []string, stdout, _ io.Writer) error 
 }
 
 // opmlFeeds collects the feeds under outlines, in document order, each URL
-// once with the names of every folder it appears in.
+// once (by config.FeedKey, as first written) with the names of every folder
+// it appears in.
 func opmlFeeds(outlines []outline, folders []string, out []config.NewFeed, pos map[string]int) []config.NewFeed {
 	for _, o := range outlines {
 		name := strings.TrimSpace(cmpOr(o.Title, o.Text))
@@ -131,10 +132,10 @@ func opmlFeeds(outlines []outline, folders []string, out []config.NewFeed, pos m
 			out = opmlFeeds(o.Children, append(slices.Clip(folders), name), out, pos)
 			continue
 		}
-		i, ok := pos[url]
+		i, ok := pos[config.FeedKey(url)]
 		if !ok {
 			i = len(out)
-			pos[url] = i
+			pos[config.FeedKey(url)] = i
 			title := name
 			if title == url {
 				title = ""

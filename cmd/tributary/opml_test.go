@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tributary/tributary/config"
 )
 
 func TestImportOPMLRejectsBadInput(t *testing.T) {
@@ -44,12 +46,13 @@ func TestImportOPMLRejectsBadInput(t *testing.T) {
 
 // FuzzOPMLFeeds feeds arbitrary documents to the OPML reader of
 // import-opml: it must not panic, and every feed it returns has a URL that
-// appears once.
+// appears once, however it is spelled (config.FeedKey).
 func FuzzOPMLFeeds(f *testing.F) {
 	f.Add(`<opml version="2.0"><head><title>t</title></head><body>
 <outline text="World"><outline text="Mint" xmlUrl="https://www.livemint.com/rss/world"/>
 <outline text="Deep"><outline text="Nested" xmlUrl="https://a.example/feed"/></outline></outline>
-<outline text="Mint again" xmlUrl="https://www.livemint.com/rss/world"/></body></opml>`)
+<outline text="Mint again" xmlUrl="https://www.livemint.com/rss/world"/>
+<outline text="Mint spelled otherwise" xmlUrl="HTTPS://www.livemint.com:443/rss/world/#x"/></body></opml>`)
 	f.Add(`<opml><body><outline xmlUrl=" "/><outline/></body></opml>`)
 	f.Add(`<opml><body><outline text="&lt;b&gt;" title="" xmlUrl="x"><outline xmlUrl="x"/></outline></body></opml>`)
 	f.Fuzz(func(t *testing.T, doc string) {
@@ -59,10 +62,10 @@ func FuzzOPMLFeeds(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, feed := range opmlFeeds(d.Body, nil, nil, map[string]int{}) {
-			if feed.URL == "" || seen[feed.URL] {
+			if feed.URL == "" || seen[config.FeedKey(feed.URL)] {
 				t.Fatalf("feed URL %q empty or repeated", feed.URL)
 			}
-			seen[feed.URL] = true
+			seen[config.FeedKey(feed.URL)] = true
 		}
 	})
 }
