@@ -220,8 +220,13 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	target := cmp.Or(prev.PermanentURL, src.feed.URL)
 
-	fctx, cancel := context.WithTimeout(withOrigin(ctx), f.fetch.Timeout)
+	fctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
 	defer cancel()
+	if prev.PermanentURL != "" {
+		fctx = f.movedOrigin(fctx, src)
+	} else {
+		fctx = withOrigin(fctx)
+	}
 	req, err := http.NewRequestWithContext(fctx, http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}

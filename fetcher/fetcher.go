@@ -37,9 +37,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// IsPrivate classifies the addresses the client built when Client is
-	// nil connects to (see fetch.allow_private_redirects); nil means
-	// IsPrivate. Tests use it to treat one loopback address as public.
+	// IsPrivate classifies addresses as private or public for
+	// fetch.allow_private_redirects: those the client built when Client is
+	// nil connects to, and those of a moved source's configured host; nil
+	// means IsPrivate. Tests use it to treat one loopback address as public.
 	IsPrivate func(netip.Addr) bool
 }
 
@@ -83,6 +84,8 @@ type Fetcher struct {
 	sources []*source
 	byURL   map[string]*source
 	hosts   *hostLimiter
+	// isPrivate is Options.IsPrivate, never nil.
+	isPrivate func(netip.Addr) bool
 	// pass holds a token while a pass runs.
 	pass chan struct{}
 }
@@ -122,6 +125,10 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 	}
 	if f.client == nil {
 		f.client = newHTTPClient(cfg.Fetch, opts.IsPrivate)
+	}
+	f.isPrivate = opts.IsPrivate
+	if f.isPrivate == nil {
+		f.isPrivate = IsPrivate
 	}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"syscall"
 )
@@ -57,6 +58,30 @@ type originKey struct{}
 // under it decides whether the source is public or private.
 func withOrigin(ctx context.Context) context.Context {
 	return context.WithValue(ctx, originKey{}, &origin{})
+}
+
+// movedOrigin returns ctx carrying the origin of a fetch of src from the
+// permanent URL its server moved it to. The server chose that URL, so the
+// fetch is a redirect from the configured URL: its origin is private when
+// the configured host is a private address or resolves to one (a home lab),
+// else public, also when the name does not resolve.
+func (f *Fetcher) movedOrigin(ctx context.Context, src *source) context.Context {
+	o := &origin{}
+	o.state.Store(originPublic)
+	if f.hostIsPrivate(ctx, src.host) {
+		o.state.Store(originPrivate)
+	}
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// hostIsPrivate reports whether host is a private address or a name with a
+// private address; a name that does not resolve is not.
+func (f *Fetcher) hostIsPrivate(ctx context.Context, host string) bool {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return f.isPrivate(a)
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	return err == nil && slices.ContainsFunc(addrs, f.isPrivate)
 }
 
 // guardTransport sends a request to a private address only when the

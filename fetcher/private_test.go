@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tributary/tributary/status"
+	"github.com/tributary/tributary/storage"
 )
 
 // publicIP is the loopback address the tests below treat as public; every
@@ -231,6 +232,40 @@ func TestPrivateRedirectIdleConnection(t *testing.T) {
 	}
 	if n := priv.count("/internal.rss"); n != 0 {
 		t.Errorf("the private feed got %d requests", n)
+	}
+}
+
+// TestPrivatePermanentURL checks that a source fetched from the permanent
+// URL its server moved it to (as remembered in the store, perhaps by an
+// earlier version) is held to the rule of its configured address.
+func TestPrivatePermanentURL(t *testing.T) {
+	pub := newServerOn(t, publicIP)
+	priv := newServerOn(t, "127.0.0.1")
+	secretFeed := priv.feed("/internal.rss", "Internal Secret")
+	publicFeed := pub.feed("/public.rss", "Public")
+	tests := []struct {
+		name, source, movedTo, outcome string
+	}{
+		{"public source moved to a private address", pub.URL + "/old.rss", secretFeed, "refused"},
+		{"public source moved within public space", pub.URL + "/old.rss", publicFeed, "ok"},
+		{"private source moved within private space", priv.URL + "/old.rss", secretFeed, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := priv.count("/internal.rss")
+			clock := newTestClock()
+			store := newTestStore(t, clock.Now)
+			if err := store.PutSourceState(t.Context(), storage.SourceState{FeedURL: tt.source, PermanentURL: tt.movedTo}); err != nil {
+				t.Fatal(err)
+			}
+			f := newTestFetcher(t, testConfig(feedsAt(tt.source)...), store, Options{Now: clock.Now, IsPrivate: testIsPrivate})
+			if r := fetchOne(t, f, tt.source); r.Outcome != tt.outcome {
+				t.Fatalf("outcome %q (%v), want %q", r.Outcome, r.Err, tt.outcome)
+			}
+			if n := priv.count("/internal.rss") - before; tt.outcome == "refused" && n != 0 {
+				t.Errorf("the private feed got %d requests", n)
+			}
+		})
 	}
 }
 
