@@ -387,3 +387,35 @@ func FuzzIsPrivate(f *testing.F) {
 		}
 	})
 }
+
+// TestGuardWithoutOrigin checks that a request made with the client outside
+// a fetch (no origin in its context) is checked as from a public origin
+// once redirected, and goes out unchecked otherwise.
+func TestGuardWithoutOrigin(t *testing.T) {
+	pub := newServerOn(t, publicIP)
+	priv := newServerOn(t, "127.0.0.1")
+	secretFeed := priv.feed("/internal.rss", "Internal Secret")
+	client := newHTTPClient(testConfig().Fetch, testIsPrivate)
+	t.Cleanup(client.CloseIdleConnections)
+	get := func(u string) error {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(secretFeed); err != nil {
+		t.Errorf("direct request: %v", err)
+	}
+	err := get(pub.redirect("/evil", secretFeed, http.StatusFound))
+	if _, ok := errors.AsType[*PrivateRedirectError](err); !ok {
+		t.Errorf("redirected request: %v, want a PrivateRedirectError", err)
+	}
+	if n := priv.count("/internal.rss"); n != 1 {
+		t.Errorf("the private feed got %d requests, want 1", n)
+	}
+}
