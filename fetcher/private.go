@@ -102,7 +102,8 @@ func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	o, _ := req.Context().Value(originKey{}).(*origin)
 	switch {
 	case o == nil && req.Response == nil:
-		// Not a fetch of ours: a lone request is its own origin.
+		// A request outside a fetch is its own origin; once redirected,
+		// it is taken as coming from a public one.
 		return g.open.RoundTrip(req)
 	case o == nil:
 		return g.guarded.RoundTrip(req)
