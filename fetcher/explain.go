@@ -29,7 +29,8 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string) ([]Verdict, error
 	if dl.err != nil {
 		return nil, fmt.Errorf("explain %s: %w", feedURL, dl.err)
 	}
-	feed, err := parseBody(f.parser, dl.body, dl.contentType, dl.finalURL)
+	base := withoutUserinfo(dl.finalURL)
+	feed, err := parseBody(f.parser, dl.body, dl.contentType, base)
 	if err != nil {
 		return nil, fmt.Errorf("explain %s: %w", feedURL, err)
 	}
@@ -38,7 +39,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string) ([]Verdict, error
 		if item == nil {
 			continue
 		}
-		_, v := f.norm.article(item, src.feed, dl.finalURL, f.now())
+		_, v := f.norm.article(item, src.feed, base, f.now())
 		out = append(out, v)
 	}
 	return out, nil
