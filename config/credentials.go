@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -155,6 +156,10 @@ func (v *validator) headerValue(raw string) (Secret, error) {
 	return val, nil
 }
 
+// maxSecretFile bounds the size of a password or header value file, so
+// that a mistaken path (a log, /dev/zero) cannot exhaust memory.
+const maxSecretFile = 64 << 10
+
 // readSecretFile reads a password or header value from file, relative to
 // the config file's directory, and drops one trailing newline.
 func (v *validator) readSecretFile(file string) (Secret, error) {
@@ -164,9 +169,17 @@ func (v *validator) readSecretFile(file string) (Secret, error) {
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(filepath.Dir(v.file), file)
 	}
-	data, err := os.ReadFile(file)
+	fh, err := os.Open(file)
 	if err != nil {
 		return "", fmt.Errorf("read secret: %w", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	if len(data) > maxSecretFile {
+		return "", fmt.Errorf("read secret: %s is larger than %d bytes", file, maxSecretFile)
 	}
 	s := strings.TrimSuffix(string(data), "\n")
 	s = strings.TrimSuffix(s, "\r")

@@ -93,6 +93,8 @@ func TestCredentialErrors(t *testing.T) {
 			[]string{`t.yaml:3: feeds[0].auth.password_file: read secret: open ` + filepath.Join(dir, "missing") + `: no such file or directory`}},
 		{"empty password file", `    auth: {username: alice, password_file: empty}`,
 			[]string{`t.yaml:3: feeds[0].auth.password_file: read secret: ` + filepath.Join(dir, "empty") + ` is empty`}},
+		{"password file too large", `    auth: {username: alice, password_file: /dev/zero}`,
+			[]string{`t.yaml:3: feeds[0].auth.password_file: read secret: /dev/zero is larger than 65536 bytes`}},
 		{"no password file", `    auth: {username: alice}`,
 			[]string{`t.yaml:3: feeds[0].auth: password_file is required (the password is never written in the config)`}},
 		{"password in the config", `    auth: {username: alice, password: s3cretpw}`,
