@@ -217,3 +217,23 @@ func (fs *feedServer) withCredentials(t *testing.T) int {
 	}
 	return n
 }
+
+// TestUserinfoNotSentAfterRedirect checks that the Basic credentials of a
+// URL's userinfo go to its host only, not to the host it redirects to.
+func TestUserinfoNotSentAfterRedirect(t *testing.T) {
+	other := newFeedServer(t)
+	other.set("/feed", route{body: []byte(privateFeed), contentType: "application/rss+xml"})
+	fs := newFeedServer(t)
+	fs.set("/away", route{status: http.StatusFound, location: other.URL + "/feed"})
+	feedURL := withSecrets(t, fs.URL+"/away")
+	f := newTestFetcher(t, testConfig(feedsAt(feedURL)...), newFakeStore(), Options{})
+	if res := fetchOne(t, f, feedURL); res.Outcome != outcomeOK {
+		t.Fatalf("outcome %s: %v", res.Outcome, res.Err)
+	}
+	if h := fs.seen("/away"); len(h) != 1 || h[0].Get("Authorization") == "" {
+		t.Errorf("the source's host saw %v, want its credentials", h)
+	}
+	if h := other.seen("/feed"); len(h) != 1 || h[0].Get("Authorization") != "" || h[0].Get("Referer") != "" {
+		t.Errorf("the other host saw %v, want one request without Authorization or Referer", h)
+	}
+}
