@@ -57,7 +57,8 @@ func TestRedactText(t *testing.T) {
 }
 
 // FuzzRedactURL checks that a redacted URL carries no userinfo and no value
-// of a secret-bearing parameter, and that redacting twice changes nothing.
+// of a secret-bearing parameter, and that redacting a URL or a message
+// twice changes nothing.
 func FuzzRedactURL(f *testing.F) {
 	for _, s := range []string{
 		"http://alice:s3cretpw@127.0.0.1:8080/feed?token=tok123",
@@ -67,10 +68,15 @@ func FuzzRedactURL(f *testing.F) {
 		"//alice:pw@host/path?sig=1",
 		"http://h/%zz?token=x",
 		"mailto:alice@example.com?subject=key",
+		`Get "http://alice:***@127.0.0.1:1/feed?token=tok123": connection refused`,
+		"fetch http://a:b@h/f?key=k: redirect loop at https://h/g?sig=s.",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		if text := RedactText(in); RedactText(text) != text {
+			t.Fatalf("RedactText not idempotent: %q → %q → %q", in, text, RedactText(text))
+		}
 		out := RedactURL(in)
 		if again := RedactURL(out); again != out {
 			t.Fatalf("not idempotent: %q → %q → %q", in, out, again)
