@@ -237,3 +237,23 @@ func TestUserinfoNotSentAfterRedirect(t *testing.T) {
 		t.Errorf("the other host saw %v, want one request without Authorization or Referer", h)
 	}
 }
+
+// TestProbeAndExplainErrorsWithoutSecrets checks the errors of tributary
+// add and test-rules for a URL with credentials.
+func TestProbeAndExplainErrorsWithoutSecrets(t *testing.T) {
+	fs := newFeedServer(t)
+	fs.set("/broken", route{status: http.StatusInternalServerError})
+	broken := withSecrets(t, fs.URL+"/broken")
+	cfg := testConfig()
+	_, err := Probe(t.Context(), nil, cfg.Fetch, broken)
+	if _, ok := errors.AsType[*HTTPError](err); !ok {
+		t.Fatalf("Probe: %v, want an HTTP error", err)
+	}
+	checkNoSecret(t, "Probe error", err.Error())
+	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
+	_, err = f.Explain(t.Context(), broken)
+	if err == nil {
+		t.Fatal("Explain: no error")
+	}
+	checkNoSecret(t, "Explain error", err.Error())
+}

@@ -29,7 +29,13 @@ type Probed struct {
 // HTML page is resolved to the first feed it advertises with
 // <link rel="alternate" type="application/rss+xml"> (or Atom, or JSON
 // Feed) that parses. A nil client builds one from fc. Probe stores nothing.
-func Probe(ctx context.Context, client *http.Client, fc config.Fetch, rawURL string) (Probed, error) {
+// Its error names URLs without their secrets (config.RedactURL).
+func Probe(ctx context.Context, client *http.Client, fc config.Fetch, rawURL string) (_ Probed, err error) {
+	defer func() {
+		if err != nil {
+			err = redactedError{err}
+		}
+	}()
 	if client == nil {
 		client = newHTTPClient(fc)
 	}
