@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -155,6 +156,7 @@ func (v *validator) categorySlug(n *yaml.Node, path, name string) string {
 // feeds reads the feeds: list.
 func (v *validator) feeds(n *yaml.Node) []Feed {
 	seen := map[string]firstSeen{}
+	published := map[string]firstSeen{}
 	var feeds []Feed
 	for i, item := range v.sequence(n, "feeds") {
 		path := fmt.Sprintf("feeds[%d]", i)
@@ -163,6 +165,7 @@ func (v *validator) feeds(n *yaml.Node) []Feed {
 			continue
 		}
 		var f Feed
+		unique := false
 		if s, urlNode, ok := v.scalar(m["url"], path+".url"); ok {
 			f.URL = strings.TrimSpace(s)
 			if u, err := parseHTTPURL(f.URL); err != nil {
@@ -171,6 +174,7 @@ func (v *validator) feeds(n *yaml.Node) []Feed {
 				v.addf(urlNode, path+".url", "duplicate feed: same URL as feeds[%d] (line %d)", prev.index, prev.line)
 			} else {
 				seen[feedKey(u)] = firstSeen{index: i, line: urlNode.Line}
+				unique = true
 			}
 		} else if m["url"] == nil || isNull(m["url"]) {
 			v.addf(item, path, "url is required")
@@ -196,9 +200,39 @@ func (v *validator) feeds(n *yaml.Node) []Feed {
 		f.Include = v.regexp(m["include"], path+".include")
 		f.Exclude = v.regexp(m["exclude"], path+".exclude")
 		f.CategoryMap = v.categoryMap(m["category_map"], path+".category_map")
+		v.credentials(&f, m, item, path)
+		if unique {
+			v.distinctPublished(published, f, item, i, path)
+		}
 		feeds = append(feeds, f)
 	}
 	return feeds
+}
+
+// credentials reads a feed's public_url, auth and headers into f; m holds
+// the keys of the feed's mapping, item.
+func (v *validator) credentials(f *Feed, m map[string]*yaml.Node, item *yaml.Node, path string) {
+	f.PublicURL = v.publicURL(m["public_url"], path+".public_url")
+	f.Auth = v.auth(m["auth"], path+".auth")
+	f.Headers = v.headers(m["headers"], path+".headers")
+	if u, err := url.Parse(f.URL); err == nil && u.User != nil && f.Auth != nil {
+		v.addf(m["auth"], path+".auth", "the url carries credentials too: keep them in auth only")
+	}
+	if _, ok := f.Headers["Authorization"]; ok && f.Auth != nil {
+		v.addf(m["headers"], path+".headers.Authorization", "auth sets the Authorization header: keep one of them")
+	}
+}
+
+// distinctPublished records the URL f publishes in published and reports
+// a source that publishes the same one as an earlier source, which happens
+// when two URLs differ only in their secrets.
+func (v *validator) distinctPublished(published map[string]firstSeen, f Feed, item *yaml.Node, i int, path string) {
+	key := f.PublishedURL()
+	if prev, dup := published[key]; dup {
+		v.addf(item, path, "publishes the same source URL %q as feeds[%d] (line %d) once secrets are redacted: give one of them a public_url", key, prev.index, prev.line)
+		return
+	}
+	published[key] = firstSeen{index: i, line: item.Line}
 }
 
 // categoryMap reads a feed's category_map: a mapping from source category

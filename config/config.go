@@ -166,6 +166,27 @@ type Feed struct {
 	// CategoryMap renames the item's own categories (source_categories):
 	// the slug of a source category name → the name to file under instead.
 	CategoryMap map[string]string
+	// PublicURL, when non-empty, is published as the source's feed URL
+	// (Atom source, RSS source, JSON Feed _source) instead of URL. It is an
+	// http(s) URL without credentials.
+	PublicURL string
+	// Auth, when non-nil, is sent as HTTP Basic credentials, only to the
+	// scheme and host of the URL fetched.
+	Auth *BasicAuth
+	// Headers are extra request headers by canonical name, their values
+	// resolved at load (env:NAME, file:PATH); sent, like Auth, only to the
+	// scheme and host of the URL fetched.
+	Headers map[string]Secret
+}
+
+// PublishedURL returns the URL published for the source: PublicURL when
+// set, else URL without its secrets (see RedactURL). Load refuses two
+// sources with the same published URL, so it identifies the source.
+func (f Feed) PublishedURL() string {
+	if f.PublicURL != "" {
+		return f.PublicURL
+	}
+	return RedactURL(f.URL)
 }
 
 // EffectiveSchedule returns the cron spec that applies to f: its own

@@ -175,12 +175,20 @@ type schemaCategory struct {
 }
 
 type schemaFeed struct {
-	URL              yaml.Node `yaml:"url"`
-	Title            yaml.Node `yaml:"title"`
-	Categories       yaml.Node `yaml:"categories"`
-	SourceCategories yaml.Node `yaml:"source_categories"`
-	Schedule         yaml.Node `yaml:"schedule"`
-	Include          yaml.Node `yaml:"include"`
-	Exclude          yaml.Node `yaml:"exclude"`
-	CategoryMap      yaml.Node `yaml:"category_map"`
+	URL              yaml.Node  `yaml:"url"`
+	Title            yaml.Node  `yaml:"title"`
+	Categories       yaml.Node  `yaml:"categories"`
+	SourceCategories yaml.Node  `yaml:"source_categories"`
+	Schedule         yaml.Node  `yaml:"schedule"`
+	Include          yaml.Node  `yaml:"include"`
+	Exclude          yaml.Node  `yaml:"exclude"`
+	CategoryMap      yaml.Node  `yaml:"category_map"`
+	PublicURL        yaml.Node  `yaml:"public_url"`
+	Auth             schemaAuth `yaml:"auth"`
+	Headers          yaml.Node  `yaml:"headers"`
+}
+
+type schemaAuth struct {
+	Username     yaml.Node `yaml:"username"`
+	PasswordFile yaml.Node `yaml:"password_file"`
 }

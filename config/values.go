@@ -136,13 +136,13 @@ func parseHTTPURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		// Unwrap drops the *url.Error prefix, which repeats the URL.
-		return nil, fmt.Errorf("invalid URL %q: %w", s, errors.Unwrap(err))
+		return nil, fmt.Errorf("invalid URL %q: %w", RedactURL(s), errors.Unwrap(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("invalid URL %q: want an absolute http or https URL", s)
+		return nil, fmt.Errorf("invalid URL %q: want an absolute http or https URL", RedactURL(s))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("invalid URL %q: no host", s)
+		return nil, fmt.Errorf("invalid URL %q: no host", RedactURL(s))
 	}
 	return u, nil
 }

@@ -74,6 +74,10 @@ type Options struct {
 	// empty) even before any article is filed in them, and their Name is
 	// used in feed titles.
 	Categories []storage.Category
+	// SourceURLs maps the configured URL of each source to the URL
+	// published for it (config.Feed.PublishedURL); a source not in it is
+	// published as its URL without secrets (config.RedactURL).
+	SourceURLs map[string]string
 	// Health reports whether the daemon is healthy; nil means always.
 	Health func(ctx context.Context) error
 	// Logger receives request errors; nil discards.
@@ -92,6 +96,7 @@ type handler struct {
 	pageSize   int
 	perSource  int
 	configured map[string]storage.Category
+	sourceURLs map[string]string
 	health     func(ctx context.Context) error
 	log        *slog.Logger
 	started    time.Time
@@ -165,6 +170,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		pageSize:   pageSize,
 		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
+		sourceURLs: opts.SourceURLs,
 		health:     opts.Health,
 		log:        logger,
 		started:    now().UTC(),
@@ -348,7 +354,7 @@ func (h *handler) render(ctx context.Context, cat storage.Category, ver version,
 	if err != nil {
 		return nil, fmt.Errorf("page of %s: %w", cat.Slug, err)
 	}
-	articles := page.Articles[:min(len(page.Articles), req.limit)]
+	articles := publishSources(page.Articles[:min(len(page.Articles), req.limit)], h.sourceURLs)
 
 	// The feed changed when its newest entry did, or when the category did
 	// (an article removed leaves the newest entry as it was); a category that

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -194,7 +195,7 @@ func (h *handler) serveCategoryPage(w http.ResponseWriter, r *http.Request) {
 			Link:       safeHTTPURL(a.Link),
 			Author:     a.Author,
 			Source:     a.Source.Title,
-			SourceLink: safeHTTPURL(a.Source.Link),
+			SourceLink: safeHTTPURL(config.RedactURL(a.Source.Link)),
 			Excerpt:    excerpt(cmp.Or(a.Summary, a.Content), excerptLen),
 		}
 		e.PublishedISO, e.PublishedText = htmlTime(a.Published)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -77,20 +78,21 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	outcome, err := dl.outcome, dl.err
 	var norm normalized
 	if outcome == outcomeOK {
-		feed, perr := parseBody(f.parser, dl.body, dl.contentType, dl.finalURL)
+		base := withoutUserinfo(dl.finalURL)
+		feed, perr := parseBody(f.parser, dl.body, dl.contentType, base)
 		switch {
 		case errors.Is(perr, ErrNotFeed):
 			outcome, err = outcomeNotFeed, perr
 		case perr != nil:
 			outcome, err = outcomeParseError, perr
 		default:
-			norm = f.norm.normalize(feed, src.feed, dl.finalURL, f.now())
+			norm = f.norm.normalize(feed, src.feed, base, f.now())
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
 		}
 	}
 	if outcome == outcomeCanceled {
-		res.Outcome, res.Err = outcome, fmt.Errorf("fetch %s: %w", src.feed.URL, err)
+		res.Outcome, res.Err = outcome, redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
 		res.Title = cmp.Or(src.feed.Title, prev.Title)
 		res.Duration = f.now().Sub(start)
 		return res
@@ -111,8 +113,8 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	st := f.nextState(src, prev, dl, norm, outcome, err, now)
 	if st.PermanentURL != prev.PermanentURL {
 		f.log.Warn("source moved permanently: update the config",
-			slog.String("feed_url", src.feed.URL),
-			slog.String("new_url", st.PermanentURL))
+			slog.String("feed_url", src.shown),
+			slog.String("new_url", config.RedactURL(st.PermanentURL)))
 	}
 	if perr := f.store.PutSourceState(sctx, st); perr != nil {
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
@@ -120,7 +122,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	res.Outcome = outcome
 	res.Title = cmp.Or(src.feed.Title, st.Title)
 	if err != nil {
-		res.Err = fmt.Errorf("fetch %s: %w", src.feed.URL, err)
+		res.Err = redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
 	}
 	res.Duration = now.Sub(start)
 	return res
@@ -141,7 +143,7 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 	st.Outcome = outcome
 	st.RetryAfter = dl.retryAt
 	if err != nil {
-		st.LastError = err.Error()
+		st.LastError = config.RedactText(err.Error())
 		st.ConsecutiveFailures++
 		st.NextDue = later(backoff(src.sched, st.ConsecutiveFailures, now), dl.retryAt)
 		return st
@@ -174,6 +176,15 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 // movedConfirmations is how many fetches in a row must be permanently
 // redirected to the same URL before it replaces the configured one.
 const movedConfirmations = 2
+
+// withoutUserinfo returns a copy of u without its user name and password:
+// the base for the feed's relative links, which would otherwise inherit
+// them (url.URL.ResolveReference keeps the base's userinfo).
+func withoutUserinfo(u *url.URL) *url.URL {
+	c := *u
+	c.User = nil
+	return &c
+}
 
 // hostOf returns the host a source with state st is fetched from: the
 // configured one, or that of the URL it permanently moved to.
@@ -227,7 +238,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	} else {
 		fctx = withOrigin(fctx)
 	}
-	req, err := http.NewRequestWithContext(fctx, http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(withCredentials(fctx, src.feed), http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}
 	}
@@ -256,7 +267,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		dl := download{outcome: outcomeHTTPError, err: &HTTPError{
 			StatusCode: resp.StatusCode,
 			Status:     resp.Status,
-			URL:        resp.Request.URL.String(),
+			URL:        config.RedactURL(resp.Request.URL.String()),
 		}}
 		switch resp.StatusCode {
 		case http.StatusGone:
@@ -269,7 +280,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 				f.hosts.deferHost(host, at)
 				f.log.Warn("host asked to wait: deferring all its sources",
 					slog.String("host", host),
-					slog.String("feed_url", src.feed.URL),
+					slog.String("feed_url", src.shown),
 					slog.Time("until", at))
 			}
 		}

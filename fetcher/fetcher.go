@@ -46,7 +46,8 @@ type Options struct {
 
 // Result is the outcome of fetching one source.
 type Result struct {
-	// FeedURL is the configured URL of the source.
+	// FeedURL is the configured URL of the source, its identity; it may
+	// carry credentials: show config.RedactURL(FeedURL).
 	FeedURL string
 	// Title is the source's title (configured override, else the feed's own).
 	Title string
@@ -62,7 +63,8 @@ type Result struct {
 	Suppressed int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
-	// Err is the failure, nil on success (a 304 is a success).
+	// Err is the failure, nil on success (a 304 is a success). Its message
+	// names the source's URL without secrets (config.RedactURL).
 	Err error
 	// Duration is how long the fetch took, from its start (including any
 	// wait for a free slot under the per-host limit) to the stored state.
@@ -98,6 +100,8 @@ type source struct {
 	sched cron.Schedule
 	// host is the lower-cased host name, the key of the per-host limit.
 	host string
+	// shown is the URL without its secrets, for logs and errors.
+	shown string
 }
 
 // New returns a Fetcher for the sources of cfg, which must have been
@@ -130,6 +134,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 	if f.isPrivate == nil {
 		f.isPrivate = IsPrivate
 	}
+	f.client = withCredentialTransport(f.client)
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
@@ -139,13 +144,13 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 	for i, fd := range cfg.Feeds {
 		sched, err := parseSchedule(cmp.Or(fd.Schedule, cfg.Schedule))
 		if err != nil {
-			return nil, fmt.Errorf("fetcher: source %s: %w", fd.URL, err)
+			return nil, fmt.Errorf("fetcher: source %s: %w", config.RedactURL(fd.URL), err)
 		}
 		u, err := url.Parse(fd.URL)
 		if err != nil {
-			return nil, fmt.Errorf("fetcher: source %s: %w", fd.URL, err)
+			return nil, redactedError{fmt.Errorf("fetcher: source %s: %w", config.RedactURL(fd.URL), err)}
 		}
-		src := &source{index: i, feed: fd, sched: sched, host: strings.ToLower(u.Hostname())}
+		src := &source{index: i, feed: fd, sched: sched, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(fd.URL)}
 		f.sources = append(f.sources, src)
 		f.byURL[fd.URL] = src
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -53,7 +54,7 @@ func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, e
 		for _, u := range feedURLs {
 			src, ok := f.byURL[u]
 			if !ok {
-				errs = append(errs, fmt.Errorf("fetch %s: not a configured source", u))
+				errs = append(errs, fmt.Errorf("fetch %s: not a configured source", config.RedactURL(u)))
 				continue
 			}
 			if !slices.Contains(srcs, src) {
@@ -193,14 +194,14 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 	defer func() {
 		if r := recover(); r != nil {
 			f.log.Error("panic while fetching source",
-				slog.String("feed_url", j.src.feed.URL),
+				slog.String("feed_url", j.src.shown),
 				slog.Any("panic", r),
 				slog.String("stack", string(debug.Stack())))
 			res = Result{
 				FeedURL:  j.src.feed.URL,
 				Title:    cmp.Or(j.src.feed.Title, j.st.Title),
 				Outcome:  outcomePanic,
-				Err:      fmt.Errorf("fetch %s: panic: %v", j.src.feed.URL, r),
+				Err:      redactedError{fmt.Errorf("fetch %s: panic: %v", j.src.shown, r)},
 				Duration: f.now().Sub(start),
 			}
 		}
@@ -210,24 +211,24 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 			FeedURL: j.src.feed.URL,
 			Title:   j.src.feed.Title,
 			Outcome: outcomeStoreError,
-			Err:     fmt.Errorf("fetch %s: %w", j.src.feed.URL, j.err),
+			Err:     redactedError{fmt.Errorf("fetch %s: %w", j.src.shown, j.err)},
 		}
 	} else {
 		res = f.fetchSource(ctx, j.src, j.st, j.forced, toSave)
 	}
 	switch {
 	case res.Outcome == outcomeCanceled:
-		f.log.Debug("source fetch canceled", slog.String("feed_url", res.FeedURL))
+		f.log.Debug("source fetch canceled", slog.String("feed_url", j.src.shown))
 	case res.Outcome == outcomeDeferred:
-		f.log.Debug("source fetch deferred: its host asked to wait", slog.String("feed_url", res.FeedURL))
+		f.log.Debug("source fetch deferred: its host asked to wait", slog.String("feed_url", j.src.shown))
 	case res.Err != nil:
 		f.log.Warn("source fetch failed",
-			slog.String("feed_url", res.FeedURL),
+			slog.String("feed_url", j.src.shown),
 			slog.String("outcome", res.Outcome),
 			slog.Any("error", res.Err))
 	default:
 		f.log.Debug("source fetched",
-			slog.String("feed_url", res.FeedURL),
+			slog.String("feed_url", j.src.shown),
 			slog.String("outcome", res.Outcome),
 			slog.Int("new", res.New),
 			slog.Int("updated", res.Updated),

@@ -30,8 +30,14 @@ type Probed struct {
 // <link rel="alternate" type="application/rss+xml"> (or Atom, or JSON
 // Feed) that parses. A nil client builds one from fc, which refuses a
 // redirect or an advertised link from a public address to a private one
-// unless fc.AllowPrivateRedirects. Probe stores nothing.
-func Probe(ctx context.Context, client *http.Client, fc config.Fetch, rawURL string) (Probed, error) {
+// unless fc.AllowPrivateRedirects. Probe stores nothing. Its error names
+// URLs without their secrets (config.RedactURL).
+func Probe(ctx context.Context, client *http.Client, fc config.Fetch, rawURL string) (_ Probed, err error) {
+	defer func() {
+		if err != nil {
+			err = redactedError{err}
+		}
+	}()
 	if client == nil {
 		client = newHTTPClient(fc, nil)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -35,7 +36,8 @@ type Source struct {
 // OutcomeNever is the Outcome of a source that was never fetched.
 const OutcomeNever = "never"
 
-// Entry is the health of one source.
+// Entry is the health of one source. No field carries a secret: URL,
+// PermanentURL and the URLs in LastError are redacted (config.RedactURL).
 type Entry struct {
 	URL   string `json:"url"`
 	Title string `json:"title"`
@@ -72,7 +74,8 @@ type Report struct {
 }
 
 // Collect builds the Report for sources, in their order, at now. States
-// stored for sources no longer configured are left out.
+// stored for sources no longer configured are left out. The sources' URLs,
+// and those in their errors, are shown without their secrets.
 func Collect(ctx context.Context, store Store, sources []Source, now time.Time) (Report, error) {
 	states, err := store.SourceStates(ctx)
 	if err != nil {
@@ -96,12 +99,12 @@ func Collect(ctx context.Context, store Store, sources []Source, now time.Time) 
 	}
 	for _, src := range sources {
 		st, ok := byURL[src.URL]
-		e := Entry{URL: src.URL, Title: cmp.Or(src.Title, st.Title), Items: counts[src.URL], Outcome: OutcomeNever}
+		e := Entry{URL: config.RedactURL(src.URL), Title: cmp.Or(src.Title, st.Title), Items: counts[src.URL], Outcome: OutcomeNever}
 		if ok {
 			e.LastFetch, e.LastSuccess = st.LastFetch, st.LastSuccess
 			e.Outcome = cmp.Or(st.Outcome, OutcomeNever)
-			e.LastError, e.ConsecutiveFailures = st.LastError, st.ConsecutiveFailures
-			e.NextDue, e.PermanentURL = st.NextDue, st.PermanentURL
+			e.LastError, e.ConsecutiveFailures = config.RedactText(st.LastError), st.ConsecutiveFailures
+			e.NextDue, e.PermanentURL = st.NextDue, config.RedactURL(st.PermanentURL)
 		}
 		e.Hint = hint(e)
 		r.Sources = append(r.Sources, e)

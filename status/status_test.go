@@ -133,3 +133,36 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectRedactsSecrets reads a state stored by an older tributary,
+// whose last error and permanent URL quote the source's credentials.
+func TestCollectRedactsSecrets(t *testing.T) {
+	const feed = "http://alice:s3cretpw@private.example/feed?token=tok123"
+	s, err := storage.Open(filepath.Join(t.TempDir(), "tributary.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.PutSourceState(t.Context(), storage.SourceState{
+		FeedURL: feed, Outcome: "http-error", ConsecutiveFailures: 1,
+		LastError:    "fetch " + feed + ": http status 500 Internal Server Error from " + feed,
+		PermanentURL: "https://alice:s3cretpw@private.example/new?key=tok123",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Collect(t.Context(), s, []Source{{URL: feed}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Entry{
+		URL:                 "http://private.example/feed?token=REDACTED",
+		Outcome:             "http-error",
+		LastError:           "fetch http://private.example/feed?token=REDACTED: http status 500 Internal Server Error from http://private.example/feed?token=REDACTED",
+		ConsecutiveFailures: 1,
+		PermanentURL:        "https://private.example/new?key=REDACTED",
+		Hint:                "update the config: URL moved to https://private.example/new?key=REDACTED",
+	}
+	if diff := cmp.Diff([]Entry{want}, r.Sources); diff != "" {
+		t.Errorf("Sources (-want +got):\n%s", diff)
+	}
+}

@@ -61,9 +61,9 @@ func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) 
 	fmt.Fprintln(tw, "OUTCOME\tNEW\tUPDATED\tUNCHANGED\tFILTERED\tMERGED\tTIME\tSOURCE")
 	var ok, notModified, failed, added, updated, unchanged, filtered, merged, suppressed int
 	for _, r := range results {
-		source := r.FeedURL
+		source := config.RedactURL(r.FeedURL)
 		if r.Title != "" {
-			source = fmt.Sprintf("%s <%s>", r.Title, r.FeedURL)
+			source = fmt.Sprintf("%s <%s>", r.Title, source)
 		}
 		took := r.Duration.Round(time.Millisecond)
 		if r.Err != nil {

@@ -144,9 +144,12 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // sourceID is the bounded label value naming a source: the first 8 hex
-// digits of the SHA-256 of its URL, stable across restarts and reorders.
-func sourceID(feedURL string) string {
-	sum := sha256.Sum256([]byte(feedURL))
+// digits of the SHA-256 of its published URL (config.Feed.PublishedURL:
+// its URL when that carries no secret), stable across restarts and
+// reorders, distinct per source (config.Load refuses two sources with the
+// same published URL), and no hash of a password or token.
+func sourceID(f config.Feed) string {
+	sum := sha256.Sum256([]byte(f.PublishedURL()))
 	return hex.EncodeToString(sum[:4])
 }
 
@@ -168,7 +171,7 @@ func newStoreCollector(state func() (*storage.Store, *config.Config), log *slog.
 		articles: prometheus.NewDesc("tributary_articles",
 			"Articles stored, by category slug (all: every article).", []string{"category"}, nil),
 		info: prometheus.NewDesc("tributary_source_info",
-			"Maps the source label to the configured feed URL; always 1.", []string{"source", "url"}, nil),
+			"Maps the source label to the configured feed URL, without its secrets; always 1.", []string{"source", "url"}, nil),
 		lastSuccess: prometheus.NewDesc("tributary_source_last_success_timestamp_seconds",
 			"Unix time of the source's last successful fetch (0: never).", []string{"source"}, nil),
 		failures: prometheus.NewDesc("tributary_source_consecutive_failures",
@@ -199,11 +202,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.articles, prometheus.GaugeValue, float64(cat.Count), cat.Slug)
 	}
 	for _, f := range cfg.Feeds {
-		id := sourceID(f.URL)
-		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, id, f.URL)
+		id := sourceID(f)
+		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, id, config.RedactURL(f.URL))
 		st, _, err := store.SourceState(ctx, f.URL)
 		if err != nil {
-			c.log.Warn("metrics: read source state", slog.String("feed_url", f.URL), slog.Any("error", err))
+			c.log.Warn("metrics: read source state", slog.String("feed_url", config.RedactURL(f.URL)), slog.Any("error", err))
 			continue
 		}
 		var last float64

@@ -70,6 +70,7 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 		PageSize:     cfg.Output.PageSize,
 		MaxPerSource: cfg.Output.MaxPerSource,
 		Categories:   configuredCategories(cfg),
+		SourceURLs:   publishedURLs(cfg),
 		Health:       s.healthy,
 		Logger:       s.log,
 	}))

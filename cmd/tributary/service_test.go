@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -179,8 +180,8 @@ func TestMetrics(t *testing.T) {
 		`tributary_http_requests_total{code="404",route="/feeds/{file}"} 1`,
 		`tributary_http_request_duration_seconds_count{route="/feeds/{file}"} 2`,
 		`tributary_articles{category="all"} 3`,
-		fmt.Sprintf(`tributary_source_consecutive_failures{source="%s"} 0`, sourceID(feeds.URL+"/perspectives.rss")),
-		fmt.Sprintf(`tributary_source_info{source="%s",url="%s/perspectives.rss"} 1`, sourceID(feeds.URL+"/perspectives.rss"), feeds.URL),
+		fmt.Sprintf(`tributary_source_consecutive_failures{source="%s"} 0`, sourceID(config.Feed{URL: feeds.URL + "/perspectives.rss"})),
+		fmt.Sprintf(`tributary_source_info{source="%s",url="%s/perspectives.rss"} 1`, sourceID(config.Feed{URL: feeds.URL + "/perspectives.rss"}), feeds.URL),
 		`tributary_store_size_bytes `,
 		`tributary_source_last_success_timestamp_seconds{source="`,
 		`go_goroutines `,

@@ -42,3 +42,13 @@ func configuredCategories(cfg *config.Config) []storage.Category {
 	}
 	return cats
 }
+
+// publishedURLs maps the URL of each source of cfg to the URL published
+// for it (config.Feed.PublishedURL).
+func publishedURLs(cfg *config.Config) map[string]string {
+	urls := make(map[string]string, len(cfg.Feeds))
+	for _, f := range cfg.Feeds {
+		urls[f.URL] = f.PublishedURL()
+	}
+	return urls
+}
