@@ -257,11 +257,14 @@ func (h *handler) storedCategories(ctx context.Context) ([]storage.CategoryInfo,
 	return infos, nil
 }
 
-// serveDocument writes doc (gzipped when r accepts it) with its validators,
-// answering conditional and HEAD requests (see writeBody).
+// serveDocument writes doc (gzipped when r accepts it) with its validators
+// and X-Content-Type-Options: nosniff (a browser must not read a feed that
+// carries a source's HTML as a page), answering conditional and HEAD
+// requests (see writeBody).
 func serveDocument(w http.ResponseWriter, r *http.Request, doc *document, contentType string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", cacheControl)
 	hdr.Add("Vary", "Accept-Encoding")
 	body, etag := doc.plain, doc.plainTag
@@ -442,6 +445,7 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	// A failed write means the client went away: nothing left to tell it.
