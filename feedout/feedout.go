@@ -6,9 +6,10 @@
 //
 // Documents are rendered from a page of the store's time index and cached
 // per (category, format, page) until the category's stored Updated time or
-// article count changes, within a byte budget (Options.CacheSize). Responses carry a strong ETag and Last-Modified,
-// answer conditional requests with 304 and are gzip-compressed (once per
-// change) when the client accepts it.
+// article count changes, within a byte budget (Options.CacheSize).
+// Responses carry a strong ETag and Last-Modified, answer conditional
+// requests with 304 and are gzip-compressed (once per change) when the
+// client accepts it.
 package feedout
 
 import (
@@ -312,7 +313,7 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Cat
 // document returns the document req asks for of cat at version ver, from
 // the cache when it was rendered at that version. An archive page is
 // looked up, and rendered, under the canonical cursor of its real first
-// entry (see canonicalCursor), so that the many cursors that select one
+// entry (see handler.canonical), so that the many cursors that select one
 // page share one document.
 func (h *handler) document(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
 	req, err := h.canonical(ctx, cat.Slug, req)

@@ -147,8 +147,8 @@ func stepCursor(c storage.Cursor, delta int) (storage.Cursor, bool) {
 
 // cacheKey identifies the document p asks for.
 func (p pageRequest) cacheKey() string {
-	if !p.explicit && p.before == nil && p.after == nil {
-		return p.slug + p.format.ext // the newest page, most requests
+	if p.newest() {
+		return p.slug + p.format.ext // most requests
 	}
 	return p.slug + p.format.ext + "?" + p.query(p.before, p.after).Encode()
 }
