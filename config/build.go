@@ -93,6 +93,8 @@ func (v *validator) build(root *yaml.Node) *Config {
 	output, _ := v.mapping(top["output"], "output")
 	cfg.Output.PageSize = v.integer(output["page_size"], "output.page_size", defaultPageSize, 1, maxPageSize)
 	cfg.Output.MaxPerSource = v.integer(output["max_per_source"], "output.max_per_source", 0, 0, maxPageSize)
+	cfg.Output.CacheSize = v.size(output["cache_size"], "output.cache_size", defaultCacheSize)
+	cfg.HTTP = v.httpSettings(top["http"])
 
 	cfg.Log = v.logSettings(top["log"])
 

@@ -42,6 +42,7 @@ const (
 	defaultMaxAge         = 720 * time.Hour
 	defaultMaxPerCategory = 5000
 	defaultPageSize       = 50
+	defaultCacheSize      = 64 * mebibyte
 )
 
 // Config is a loaded, validated configuration. Load fills every default, so
@@ -69,6 +70,8 @@ type Config struct {
 	Retention Retention
 	// Output holds the output.* settings.
 	Output Output
+	// HTTP holds the http.* settings.
+	HTTP HTTP
 	// Log holds the log.* settings.
 	Log Log
 	// Categories are the declared categories (the categories: list), in
@@ -124,6 +127,9 @@ type Output struct {
 	// so that a chatty source cannot swamp a category; 0 (the default)
 	// means no cap.
 	MaxPerSource int
+	// CacheSize bounds the bytes of rendered documents kept in memory,
+	// plain and gzip encodings counted. From 1KB to 1GB, default 64 MB.
+	CacheSize int64
 }
 
 // Category is a configured category.

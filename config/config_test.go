@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,12 +19,15 @@ import (
 
 // compareRegexps makes cmp compare compiled regexps by their source.
 func compareRegexps() cmp.Option {
-	return cmp.Comparer(func(a, b *regexp.Regexp) bool {
-		if a == nil || b == nil {
-			return a == b
-		}
-		return a.String() == b.String()
-	})
+	return cmp.Options{
+		cmp.Comparer(func(a, b *regexp.Regexp) bool {
+			if a == nil || b == nil {
+				return a == b
+			}
+			return a.String() == b.String()
+		}),
+		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+	}
 }
 
 // problems splits a Parse or Load error into its lines.
@@ -62,7 +66,8 @@ func defaults() *config.Config {
 			MaxInterval:  24 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
-		Output:    config.Output{PageSize: 50},
+		Output:    config.Output{PageSize: 50, CacheSize: 64 << 20},
+		HTTP:      config.HTTP{AdminAllow: config.DefaultAdminAllow()},
 		Log:       config.Log{Format: "text"},
 		Feeds:     []config.Feed{{URL: "https://a.example/feed"}},
 	}
@@ -101,6 +106,9 @@ retention:
   max_per_category: 10
 output:
   page_size: 1000
+  cache_size: 16MB
+http:
+  admin_allow: [10.0.0.0/8, "192.0.2.7", "fd00::1/8", "::1"]
 log:
   format: json
   level: DEBUG
@@ -138,8 +146,12 @@ feeds:
 			AllowPrivateRedirects: true,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
-		Output:    config.Output{PageSize: 1000},
-		Log:       config.Log{Format: "json", Level: slog.LevelDebug},
+		Output:    config.Output{PageSize: 1000, CacheSize: 16 << 20},
+		HTTP: config.HTTP{AdminAllow: []netip.Prefix{
+			netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+			netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("::1/128"),
+		}},
+		Log: config.Log{Format: "json", Level: slog.LevelDebug},
 		Categories: []config.Category{
 			{Name: "Café Société", Slug: "cafe-societe", Match: []*regexp.Regexp{
 				regexp.MustCompile(`(?i)\bcoffee\b`), regexp.MustCompile("tea"),
@@ -201,6 +213,16 @@ func TestParsePerHostDefault(t *testing.T) {
 	}
 	if cfg.Fetch.PerHost != 1 {
 		t.Errorf("PerHost = %d, want 1 (the default 2 capped by concurrency)", cfg.Fetch.PerHost)
+	}
+}
+
+func TestParseAdminAllowEmpty(t *testing.T) {
+	cfg, err := parse(t, "http:\n  admin_allow: []\n")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if cfg.HTTP.AdminAllow == nil || len(cfg.HTTP.AdminAllow) != 0 {
+		t.Errorf("AdminAllow = %v, want an empty list (no client allowed)", cfg.HTTP.AdminAllow)
 	}
 }
 
@@ -354,6 +376,14 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:2: retention.max_age: 720 has no unit: use a duration like 30s"}},
 		{"max_per_category zero", "retention:\n  max_per_category: 0\n", []string{
 			"t.yaml:2: retention.max_per_category: must be at least 1, found 0"}},
+		{"cache_size too small", "output:\n  cache_size: 10B\n", []string{
+			"t.yaml:2: output.cache_size: must be from 1KB to 1GB, found 10B"}},
+		{"admin_allow not a list", "http:\n  admin_allow: 127.0.0.1\n", []string{
+			"t.yaml:2: http.admin_allow: must be a list"}},
+		{"admin_allow bad network", "http:\n  admin_allow:\n    - 127.0.0.1\n    - 10.0.0.0/33\n    - localhost\n    - fe80::1%eth0\n", []string{
+			`t.yaml:4: http.admin_allow[1]: invalid network "10.0.0.0/33": use an IP address or a CIDR network such as 192.168.0.0/16`,
+			`t.yaml:5: http.admin_allow[2]: invalid network "localhost": use an IP address or a CIDR network such as 192.168.0.0/16`,
+			`t.yaml:6: http.admin_allow[3]: invalid network "fe80::1%eth0": use an IP address or a CIDR network such as 192.168.0.0/16`}},
 		{"page_size zero", "output:\n  page_size: 0\n", []string{
 			"t.yaml:2: output.page_size: must be from 1 to 1000, found 0"}},
 		{"page_size float", "output:\n  page_size: 2.5\n", []string{
@@ -487,7 +517,8 @@ func TestLoadExample(t *testing.T) {
 			MaxInterval:  24 * time.Hour,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
-		Output:    config.Output{PageSize: 50, MaxPerSource: 10},
+		Output:    config.Output{PageSize: 50, MaxPerSource: 10, CacheSize: 64 << 20},
+		HTTP:      config.HTTP{AdminAllow: config.DefaultAdminAllow()},
 		Log:       config.Log{Format: "text"},
 		Categories: []config.Category{{
 			Name:    "U.S.–Russia Relations",
@@ -603,6 +634,8 @@ func FuzzParse(f *testing.F) {
 		"fetch: {max_body: 99999999999999999999999GB, concurrency: 0x10}\n",
 		"<<: {title: x}\n", "? [a]\n: b\n", "title: a\n---\ntitle: b\n",
 		"schedule: \"TZ=UTC\\n0 * * * *\"\n", "feeds: [{url: https://a.example/, include: \"(\\n\"}]\n",
+		"http: {admin_allow: [10.0.0.0/8, '::1', '::ffff:127.0.0.1', 1.2.3.4/0, [x]]}\n", "http: {admin_allow: []}\n",
+		"output: {cache_size: 1GB}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -641,6 +674,14 @@ func checkInvariants(t *testing.T, cfg *config.Config) {
 	}
 	if p := cfg.Output.PageSize; p < 1 || p > 1000 {
 		t.Errorf("PageSize = %d", p)
+	}
+	if c := cfg.Output.CacheSize; c < 1<<10 || c > 1<<30 {
+		t.Errorf("CacheSize = %d", c)
+	}
+	for _, p := range cfg.HTTP.AdminAllow {
+		if !p.IsValid() || p != p.Masked() {
+			t.Errorf("admin_allow network %v", p)
+		}
 	}
 	slugs := map[string]bool{}
 	for _, c := range cfg.Categories {

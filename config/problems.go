@@ -140,6 +140,7 @@ type schema struct {
 	Fetch      schemaFetch      `yaml:"fetch"`
 	Retention  schemaRetention  `yaml:"retention"`
 	Output     schemaOutput     `yaml:"output"`
+	HTTP       schemaHTTP       `yaml:"http"`
 	Log        schemaLog        `yaml:"log"`
 	Categories []schemaCategory `yaml:"categories"`
 	Feeds      []schemaFeed     `yaml:"feeds"`
@@ -165,6 +166,7 @@ type schemaRetention struct {
 type schemaOutput struct {
 	PageSize     yaml.Node `yaml:"page_size"`
 	MaxPerSource yaml.Node `yaml:"max_per_source"`
+	CacheSize    yaml.Node `yaml:"cache_size"`
 }
 
 type schemaCategory struct {

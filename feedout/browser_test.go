@@ -69,6 +69,14 @@ func liveServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Se
 // profile and no network access but to the URL; it returns stdout.
 func chromium(t *testing.T, args ...string) []byte {
 	t.Helper()
+	out, _ := chromiumLogged(t, args...)
+	return out
+}
+
+// chromiumLogged is chromium that also returns Chromium's log on stderr,
+// where the pages' console messages appear with --enable-logging=stderr.
+func chromiumLogged(t *testing.T, args ...string) (stdout, stderr []byte) {
+	t.Helper()
 	bin := requireTool(t, "chromium")
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -78,13 +86,13 @@ func chromium(t *testing.T, args ...string) []byte {
 		"--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + t.TempDir(),
 	}
 	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var errBuf bytes.Buffer
+	cmd.Stderr = &errBuf
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.Bytes())
+		t.Fatalf("chromium %v: %v\n%s", args, err, errBuf.Bytes())
 	}
-	return out
+	return out, errBuf.Bytes()
 }
 
 // visible is what a person sees of a rendered DOM: the text of every
@@ -129,10 +137,18 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// dumpDOM loads url in Chromium and parses the DOM after rendering.
+// dumpDOM loads url in Chromium and parses the DOM after rendering. Any
+// Content-Security-Policy violation logged to the console fails the test:
+// the page would not look as designed.
 func dumpDOM(t *testing.T, url string) *html.Node {
 	t.Helper()
-	doc, err := html.Parse(bytes.NewReader(chromium(t, "--dump-dom", url)))
+	out, log := chromiumLogged(t, "--enable-logging=stderr", "--v=0", "--dump-dom", url)
+	for line := range strings.Lines(string(log)) {
+		if strings.Contains(line, "CONSOLE") && strings.Contains(line, "Content Security Policy") {
+			t.Errorf("%s: CSP violation: %s", url, line)
+		}
+	}
+	doc, err := html.Parse(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
 	}

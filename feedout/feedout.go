@@ -6,9 +6,10 @@
 //
 // Documents are rendered from a page of the store's time index and cached
 // per (category, format, page) until the category's stored Updated time or
-// article count changes. Responses carry a strong ETag and Last-Modified,
-// answer conditional requests with 304 and are gzip-compressed (once per
-// change) when the client accepts it.
+// article count changes, within a byte budget (Options.CacheSize).
+// Responses carry a strong ETag and Last-Modified, answer conditional
+// requests with 304 and are gzip-compressed (once per change) when the
+// client accepts it.
 package feedout
 
 import (
@@ -70,6 +71,10 @@ type Options struct {
 	// MaxPerSource, when positive, caps the entries of one source in a feed
 	// document (storage.PageQuery.MaxPerSource); otherwise no cap.
 	MaxPerSource int
+	// CacheSize bounds the bytes of the cached documents, plain and gzip
+	// encodings counted; not positive means DefaultCacheSize. The newest
+	// page of every category and format is kept even beyond it.
+	CacheSize int64
 	// Categories are the configured categories: they are served (possibly
 	// empty) even before any article is filed in them, and their Name is
 	// used in feed titles.
@@ -106,9 +111,10 @@ type handler struct {
 
 	indexTmpl, categoryTmpl *template.Template
 
+	cache *docCache // by pageRequest.cacheKey
+
 	mu    sync.Mutex
-	cache map[string]*document // by pageRequest.cacheKey
-	infos *storedInfos         // the last Categories read
+	infos *storedInfos // the last Categories read
 }
 
 // storedInfos is the category listing read at one store version.
@@ -116,11 +122,6 @@ type storedInfos struct {
 	version uint64
 	infos   []storage.CategoryInfo
 }
-
-// maxCachedDocs bounds the document cache: the newest page of every
-// category and format is always worth keeping, while archive pages walked
-// once are not. When full, an archive page is dropped, else any document.
-const maxCachedDocs = 1024
 
 // document is one rendered feed, immutable once built.
 type document struct {
@@ -163,6 +164,10 @@ func NewHandler(store Store, opts Options) http.Handler {
 	if pageSize <= 0 {
 		pageSize = DefaultPageSize
 	}
+	cacheSize := opts.CacheSize
+	if cacheSize <= 0 {
+		cacheSize = DefaultCacheSize
+	}
 	h := &handler{
 		store:      store,
 		title:      cmp.Or(opts.Title, defaultTitle),
@@ -176,7 +181,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		started:    now().UTC(),
 		mux:        http.NewServeMux(),
 		maxLimit:   max(pageSize, maxLimitFloor),
-		cache:      make(map[string]*document),
+		cache:      newDocCache(cacheSize),
 	}
 	for _, c := range opts.Categories {
 		h.configured[c.Slug] = c
@@ -263,11 +268,14 @@ func (h *handler) storedCategories(ctx context.Context) ([]storage.CategoryInfo,
 	return infos, nil
 }
 
-// serveDocument writes doc (gzipped when r accepts it) with its validators,
-// answering conditional and HEAD requests (see writeBody).
+// serveDocument writes doc (gzipped when r accepts it) with its validators
+// and X-Content-Type-Options: nosniff (a browser must not read a feed that
+// carries a source's HTML as a page), answering conditional and HEAD
+// requests (see writeBody).
 func serveDocument(w http.ResponseWriter, r *http.Request, doc *document, contentType string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", cacheControl)
 	hdr.Add("Vary", "Accept-Encoding")
 	body, etag := doc.plain, doc.plainTag
@@ -309,40 +317,25 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Cat
 }
 
 // document returns the document req asks for of cat at version ver, from
-// the cache when it was rendered at that version.
+// the cache when it was rendered at that version. An archive page is
+// looked up, and rendered, under the canonical cursor of its real first
+// entry (see handler.canonical), so that the many cursors that select one
+// page share one document.
 func (h *handler) document(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
+	req, err := h.canonical(ctx, cat.Slug, req)
+	if err != nil {
+		return nil, err
+	}
 	key := req.cacheKey()
-	h.mu.Lock()
-	doc := h.cache[key]
-	h.mu.Unlock()
-	if doc != nil && doc.version.equal(ver) {
+	if doc := h.cache.get(key); doc != nil && doc.version.equal(ver) {
 		return doc, nil
 	}
-
 	doc, err := h.render(ctx, cat, ver, req)
 	if err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	if _, ok := h.cache[key]; !ok && len(h.cache) >= maxCachedDocs {
-		h.evictOne()
-	}
-	h.cache[key] = doc
-	h.mu.Unlock()
+	h.cache.put(key, req.newest(), doc)
 	return doc, nil
-}
-
-// evictOne drops one document from the cache: an archive page (a key with
-// a query) when there is one, else any. The caller holds h.mu.
-func (h *handler) evictOne() {
-	victim := ""
-	for k := range h.cache {
-		victim = k
-		if strings.Contains(k, "?") {
-			break
-		}
-	}
-	delete(h.cache, victim)
 }
 
 // render reads the page req asks for of cat and renders its document in
@@ -448,6 +441,7 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	// A failed write means the client went away: nothing left to tell it.

@@ -204,7 +204,8 @@ func (h *handler) serveCategoryPage(w http.ResponseWriter, r *http.Request) {
 	h.servePage(w, r, h.categoryTmpl, data, infos[i].Updated)
 }
 
-// servePage renders tmpl with data and serves it with a strong ETag.
+// servePage renders tmpl with data and serves it with a strong ETag and
+// the security headers of a page (setPageHeaders).
 func (h *handler) servePage(w http.ResponseWriter, r *http.Request, tmpl *template.Template, data any, modified time.Time) {
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, data); err != nil {
@@ -216,6 +217,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, tmpl *templa
 		h.fail(r.Context(), w, "render page", r.URL.Path, err)
 		return
 	}
+	setPageHeaders(w.Header())
 	serveDocument(w, r, doc, htmlContentType)
 }
 

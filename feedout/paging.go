@@ -1,6 +1,8 @@
 package feedout
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -78,10 +80,75 @@ func decodeCursor(q url.Values, name string) (storage.Cursor, error) {
 // article ID.
 const cursorLen = 40
 
+// newest reports whether p asks for the newest page at the page size, the
+// document readers poll.
+func (p pageRequest) newest() bool {
+	return !p.explicit && p.before == nil && p.after == nil
+}
+
+// canonical returns req with its cursor replaced by the canonical cursor of
+// the page it selects, read from the index of the category slug: for
+// ?before=X the cursor of the oldest entry at or after X (none, the newest
+// page, when X is newer than every entry); for ?after=X the cursor of the
+// newest entry at or before X (the lowest cursor when X is older than every
+// entry). Both select exactly the entries X selects, so every cursor that
+// lands on a page gives the same document, and the paging links already
+// carry canonical cursors. It costs one read of one index entry.
+func (h *handler) canonical(ctx context.Context, slug string, req pageRequest) (pageRequest, error) {
+	switch {
+	case req.before != nil:
+		prev, ok := stepCursor(req.before, -1)
+		if !ok {
+			return req, nil // the lowest cursor: no other selects its page
+		}
+		p, err := h.store.Page(ctx, slug, storage.PageQuery{Limit: 1, After: prev})
+		if err != nil {
+			return req, fmt.Errorf("canonical cursor: %w", err)
+		}
+		req.before = p.Newest
+	case req.after != nil:
+		next, ok := stepCursor(req.after, +1)
+		if !ok {
+			return req, nil // the highest cursor: no other selects its page
+		}
+		p, err := h.store.Page(ctx, slug, storage.PageQuery{Limit: 1, Before: next})
+		if err != nil {
+			return req, fmt.Errorf("canonical cursor: %w", err)
+		}
+		req.after = p.Newest
+		if req.after == nil {
+			req.after = make(storage.Cursor, cursorLen)
+		}
+	}
+	return req, nil
+}
+
+// stepCursor returns the cursor just above (delta +1) or just below (-1) c
+// in byte order among cursors of c's length, or false when there is none.
+// Index keys all have one length, so no key lies between c and the result.
+func stepCursor(c storage.Cursor, delta int) (storage.Cursor, bool) {
+	out := bytes.Clone(c)
+	for i := len(out) - 1; i >= 0; i-- {
+		switch {
+		case delta > 0 && out[i] < 0xff:
+			out[i]++
+			return out, true
+		case delta < 0 && out[i] > 0:
+			out[i]--
+			return out, true
+		case delta > 0:
+			out[i] = 0
+		default:
+			out[i] = 0xff
+		}
+	}
+	return nil, false
+}
+
 // cacheKey identifies the document p asks for.
 func (p pageRequest) cacheKey() string {
-	if !p.explicit && p.before == nil && p.after == nil {
-		return p.slug + p.format.ext // the newest page, most requests
+	if p.newest() {
+		return p.slug + p.format.ext // most requests
 	}
 	return p.slug + p.format.ext + "?" + p.query(p.before, p.after).Encode()
 }

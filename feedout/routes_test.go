@@ -300,22 +300,3 @@ func TestHTMLPages(t *testing.T) {
 		})
 	}
 }
-
-func TestCacheEvictsArchivePagesFirst(t *testing.T) {
-	t.Parallel()
-	h := &handler{cache: map[string]*document{}}
-	for i := range 3 {
-		h.cache["world.atom?before="+strings.Repeat("A", i+1)] = &document{}
-	}
-	h.cache["world.atom"] = &document{}
-	for range 3 {
-		h.evictOne()
-		if h.cache["world.atom"] == nil {
-			t.Fatal("the newest page was evicted before an archive page")
-		}
-	}
-	h.evictOne()
-	if len(h.cache) != 0 {
-		t.Errorf("%d documents left", len(h.cache))
-	}
-}

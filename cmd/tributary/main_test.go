@@ -221,7 +221,13 @@ func (b *syncBuffer) String() string {
 // listens on addr.
 func startServe(t *testing.T, path, addr string) *daemon {
 	t.Helper()
-	cmd := exec.Command(binPath, "serve", "-config", path)
+	return startServeBin(t, binPath, path, addr)
+}
+
+// startServeBin is startServe with the tributary binary bin.
+func startServeBin(t *testing.T, bin, path, addr string) *daemon {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "-config", path)
 	d := &daemon{cmd: cmd, stderr: newSyncBuffer(), done: make(chan error, 1)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -148,12 +149,14 @@ func (s *service) drain(stopScheduling, cancelPasses context.CancelFunc, schedDo
 	}
 }
 
-// routes is the public HTTP handler: /metrics, and the current
-// generation's feed handler (feeds, /healthz) for everything else, all
-// counted and timed by the metrics.
+// routes is the public HTTP handler: /metrics (for clients in
+// http.admin_allow), and the current generation's feed handler (feeds,
+// /healthz, /status) for everything else, all counted and timed by the
+// metrics.
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metrics.handler())
+	adminNets := func() []netip.Prefix { return s.gen.Load().cfg.HTTP.AdminAllow }
+	mux.Handle("GET /metrics", adminOnly(adminNets, s.metrics.handler()))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.gen.Load().feeds.ServeHTTP(w, r)
 	}))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,12 +64,14 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 		return nil, err
 	}
 	h := http.NewServeMux()
-	h.Handle("/status", status.Handler(s.store, statusSources(cfg), s.log, nil))
+	adminNets := func() []netip.Prefix { return cfg.HTTP.AdminAllow }
+	h.Handle("/status", adminOnly(adminNets, status.Handler(s.store, statusSources(cfg), s.log, nil)))
 	h.Handle("/", feedout.NewHandler(s.store, feedout.Options{
 		Title:        cfg.Title,
 		BaseURL:      cfg.BaseURL,
 		PageSize:     cfg.Output.PageSize,
 		MaxPerSource: cfg.Output.MaxPerSource,
+		CacheSize:    cfg.Output.CacheSize,
 		Categories:   configuredCategories(cfg),
 		SourceURLs:   publishedURLs(cfg),
 		Health:       s.healthy,
