@@ -48,6 +48,10 @@ type change struct {
 // near-duplicate of one (SameStory, through the sketch index) lands in that
 // story, as an edit or as a copy that adds its source to Via and unites
 // the categories. The identity indexes are written in the same transaction.
+// The articles of one source in one call are taken as all its feed carries
+// now: within one source an item with another GUID than a stored item is
+// another item, unless the call no longer carries the stored item's GUID
+// and the new one has its link and text (a renamed GUID).
 func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
