@@ -7,8 +7,10 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,17 +32,18 @@ var corpusOneItem = map[string]string{}
 func TestCorpusKeepsDistinctItems(t *testing.T) {
 	needCorpus(t)
 	t.Parallel() // mostly waits for the stores' fsyncs
+	paths := normCorpusFiles(t, normCorpusDir)
 	var files []string
-	want := map[string][]string{} // feed URL → distinct GUIDs
-	for _, path := range normCorpusFiles(t, normCorpusDir) {
-		if guids := corpusGUIDs(t, path); len(guids) >= 2 {
-			files = append(files, path)
-			want[path] = guids
+	want := map[string][]string{} // file → its distinct GUIDs
+	for i, guids := range corpusGUIDs(t, paths) {
+		if len(guids) >= 2 {
+			files = append(files, paths[i])
+			want[paths[i]] = guids
 		}
 	}
 	feeds := corpusFeeds(t, files)
 	cfg := testConfig(feeds...)
-	cfg.Fetch.Concurrency, cfg.Fetch.PerHost = 8, 8
+	cfg.Fetch.Concurrency, cfg.Fetch.PerHost = 32, 32
 	cfg.Fetch.Timeout = 20 * time.Second
 	cfg.Retention.MaxAge = 100 * 365 * 24 * time.Hour // the corpus is old
 	clock := newTestClock()
@@ -92,16 +95,37 @@ func needCorpus(t *testing.T) {
 	}
 }
 
-// corpusGUIDs returns the distinct GUIDs of the items of the corpus file at
-// path, trimmed and in valid UTF-8 as the fetcher keeps them; nil when the
-// file does not parse as a feed.
-func corpusGUIDs(t *testing.T, path string) []string {
+// corpusGUIDs returns the distinct GUIDs of the items of each corpus file
+// of paths, trimmed and in valid UTF-8 as the fetcher keeps them; nil for
+// a file that does not parse as a feed. The files are parsed on every CPU.
+func corpusGUIDs(t *testing.T, paths []string) [][]string {
 	t.Helper()
+	out := make([][]string, len(paths))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			p := gofeed.NewParser()
+			for i := range next {
+				out[i] = fileGUIDs(p, paths[i])
+			}
+		})
+	}
+	for i := range paths {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// fileGUIDs returns the distinct GUIDs of the items of the feed file at
+// path, parsed with p; nil when it cannot be read or parsed.
+func fileGUIDs(p *gofeed.Parser, path string) []string {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatal(err)
+		return nil
 	}
-	p := gofeed.NewParser()
 	feed, err := parseBody(p, data, mime.TypeByExtension(filepath.Ext(path)), nil)
 	if err != nil {
 		return nil
