@@ -16,7 +16,7 @@ import (
 const (
 	bucketURLs       = "urls"       // identityKey(IdentityURL(link)) → story ID
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
-	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns)
+	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns) ‖ hashes; see delete.go
 	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
 )
 
@@ -91,7 +91,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 		target = lookup(tx, bucketURLs, identityKey(IdentityURL(a.Link)))
 	}
 	if target != "" {
-		if tombstoned(tx, target) {
+		if tombstoned(tx, target) && (aliased || !distinctFromDeleted(tx, in, target)) {
 			return plan{kind: kindSuppressed, a: a, story: target}, nil
 		}
 		old, found, err := getArticle(arts, []byte(target))
@@ -145,6 +145,23 @@ func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
 		return true
 	}
 	return !aliased && !bytes.Equal(in.signature(), storedRecord(tx, old)[sigHeaderLen:])
+}
+
+// distinctFromDeleted reports whether in, an item whose link has the URL
+// identity of the deleted story id, is another item of that story's source
+// (distinctItem, told by the story's tombstone): a GUID and a text of its
+// own. The other items of a podcast or a status page that share one link
+// outlive the deletion of one of them.
+func distinctFromDeleted(tx *bolt.Tx, in *incoming, id string) bool {
+	v := lookup(tx, bucketTombstones, []byte(id))
+	if len(v) < tombstoneLen || in.GUID == "" {
+		return false
+	}
+	source := binary.BigEndian.Uint64([]byte(v[8:]))
+	guid := binary.BigEndian.Uint64([]byte(v[16:]))
+	text := binary.BigEndian.Uint64([]byte(v[24:]))
+	return source == sourceHash(in.Source.FeedURL) && guid != 0 && guid != guidHash(in.GUID) &&
+		text != textHash(in.signature())
 }
 
 // updatePlan is the plan for a, an edit of the stored story old (whose ID

@@ -224,3 +224,45 @@ func TestCopiesOfSameHeadlineStories(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedItemKeepsItsSiblings deletes the item that a shared link's
+// URL identity points at (as retention does with the oldest episode): the
+// other items of its source that share the link are still stored, while
+// the deleted item stays deleted under its GUID, a renamed GUID or none.
+func TestDeletedItemKeepsItsSiblings(t *testing.T) {
+	const home = "https://podcast.example/"
+	ep1 := feedItem{"ep-1", home, "Episode 1: Clouds", "We talk about clouds and rain."}
+	ep2 := feedItem{"ep-2", home, "Episode 2: Winds", "We talk about trade winds and sailing."}
+	ep3 := feedItem{"ep-3", home, "Episode 3: Tides", "We talk about tides and the moon."}
+	renamed := ep1
+	renamed.guid = "ep-1-again"
+	noGUID := ep1
+	noGUID.guid = ""
+	s := newTestStore(t)
+	save(t, s, ep1.article(), ep2.article())
+	if n, err := s.Delete(t.Context(), ep1.article().ID); err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v", n, err)
+	}
+	tests := []struct {
+		name  string
+		items []feedItem
+		want  SaveResult
+	}{
+		{"a new item on the shared link", []feedItem{ep3, ep2}, SaveResult{New: 1, Unchanged: 1}},
+		{"the deleted item again", []feedItem{ep3, ep2, ep1}, SaveResult{Unchanged: 2, Suppressed: 1}},
+		{"the deleted item renamed", []feedItem{renamed}, SaveResult{Suppressed: 1}},
+		{"the deleted item without its GUID", []feedItem{noGUID}, SaveResult{Suppressed: 1}},
+	}
+	for _, tt := range tests {
+		var arts []Article
+		for _, it := range tt.items {
+			arts = append(arts, it.article())
+		}
+		if res := save(t, s, arts...); res != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, res, tt.want)
+		}
+	}
+	if diff := cmp.Diff([]string{"ep-2", "ep-3"}, storedGUIDs(t, s)); diff != "" {
+		t.Errorf("stored GUIDs (-want +got):\n%s", diff)
+	}
+}
