@@ -24,7 +24,7 @@ import (
 //
 // Tombstones rather than last-seen times: a source keeps an item in its
 // feed for as long as it likes, so "not seen since" cannot tell a purged
-// story from one still served; a tombstone costs about 50 bytes per
+// story from one still served; a tombstone costs about 75 bytes per
 // deleted story and answers exactly.
 func (s *Store) Delete(ctx context.Context, ids ...string) (int, error) {
 	if err := ctx.Err(); err != nil {
