@@ -2,6 +2,7 @@ package storage
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -265,4 +266,51 @@ func TestDeletedItemKeepsItsSiblings(t *testing.T) {
 	if diff := cmp.Diff([]string{"ep-2", "ep-3"}, storedGUIDs(t, s)); diff != "" {
 		t.Errorf("stored GUIDs (-want +got):\n%s", diff)
 	}
+}
+
+// FuzzOneFetchKeepsEveryGUID saves one fetch of a feed, one item per line
+// of the input ("guid|link|title|text"), into an empty store: every
+// distinct GUID is stored, and the same fetch again changes nothing.
+func FuzzOneFetchKeepsEveryGUID(f *testing.F) {
+	f.Add("incident-1|https://status.example.com/|Elevated API error rates|We are investigating.\n" +
+		"incident-2|https://status.example.com/|Delayed webhooks|Webhooks are late.\n" +
+		"incident-3|https://status.example.com/|Elevated API error rates|We are investigating.")
+	f.Add("http://scriptingnews.userland.com/backissues/2002/09/29#When:6:56:02PM|" +
+		"http://scriptingnews.userland.com/backissues/2002/09/29#When:6:56:02PM||Who loves namespaces?\n" +
+		"http://scriptingnews.userland.com/backissues/2002/09/29#When:10:05:20AM|" +
+		"http://scriptingnews.userland.com/backissues/2002/09/29#When:10:05:20AM||RSS 2.0 is ready.")
+	f.Add("a|https://feedproxy.google.com/~r/f/~3/x/story|T|one two three\n" +
+		"b|https://feeds.feedburner.com/~r/f/~3/y/story|T|one two three\n" +
+		"c|https://amp.example.com/story/amp?utm_source=x|T|one two three")
+	f.Fuzz(func(t *testing.T, input string) {
+		var arts []Article
+		want := map[string]bool{}
+		for line := range strings.Lines(input) {
+			parts := strings.SplitN(strings.TrimSuffix(line, "\n"), "|", 4)
+			if len(parts) < 4 || len(arts) == 30 {
+				continue
+			}
+			for i, p := range parts { // as the fetcher gives them
+				parts[i] = strings.ToValidUTF8(p, "\uFFFD")
+			}
+			it := feedItem{strings.TrimSpace(parts[0]), parts[1], parts[2], parts[3]}
+			if it.guid == "" {
+				return // the property is about items with GUIDs
+			}
+			want[it.guid] = true
+			arts = append(arts, it.article())
+		}
+		s := newTestStore(t)
+		first := save(t, s, arts...)
+		got := map[string]bool{}
+		for _, g := range storedGUIDs(t, s) {
+			got[g] = true
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("stored GUIDs after %+v (-want +got):\n%s", first, diff)
+		}
+		if res := save(t, s, arts...); res != (SaveResult{Unchanged: len(want)}) {
+			t.Errorf("the same fetch again: %+v, want %d unchanged", res, len(want))
+		}
+	})
 }
