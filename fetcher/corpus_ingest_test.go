@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,32 +22,10 @@ import (
 // source may panic, hang or break the store; each is stored or fails with a
 // clear error.
 func TestCorpusIngest(t *testing.T) {
-	if _, err := os.Stat(normCorpusDir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus missing under CI: %v", err)
-		}
-		t.Skipf("no corpus: %v", err)
-	}
-	if testing.Short() {
-		t.Skip("corpus ingest skipped in short mode")
-	}
+	needCorpus(t)
 	t.Parallel() // mostly waits for the store's fsyncs
 	files := normCorpusFiles(t, normCorpusDir)
-	srv := httptest.NewServer(http.StripPrefix("/corpus/", http.FileServer(http.Dir(normCorpusDir))))
-	t.Cleanup(srv.Close)
-	var feeds []config.Feed
-	for _, path := range files {
-		rel, err := filepath.Rel(normCorpusDir, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		segs := strings.Split(filepath.ToSlash(rel), "/")
-		for i, seg := range segs {
-			segs[i] = url.PathEscape(seg)
-		}
-		u := srv.URL + "/corpus/" + strings.Join(segs, "/")
-		feeds = append(feeds, config.Feed{URL: u, Categories: []string{"Corpus"}, SourceCategories: true})
-	}
+	feeds := corpusFeeds(t, files)
 	cfg := testConfig(feeds...)
 	cfg.Fetch.Concurrency, cfg.Fetch.PerHost = 8, 8
 	cfg.Fetch.Timeout = 20 * time.Second
@@ -94,4 +71,27 @@ func TestCorpusIngest(t *testing.T) {
 		t.Errorf("store holds %d articles, the pass reported %d new", all, stored)
 	}
 	t.Logf("corpus ingest: %d files in %v; outcomes %v; %d articles stored", len(files), time.Since(start).Round(time.Millisecond), outcomes, stored)
+}
+
+// corpusFeeds serves the corpus over HTTP (Content-Type from the file name)
+// for the test's lifetime and returns one source per file of files, in
+// order.
+func corpusFeeds(t *testing.T, files []string) []config.Feed {
+	t.Helper()
+	srv := httptest.NewServer(http.StripPrefix("/corpus/", http.FileServer(http.Dir(normCorpusDir))))
+	t.Cleanup(srv.Close)
+	feeds := make([]config.Feed, 0, len(files))
+	for _, path := range files {
+		rel, err := filepath.Rel(normCorpusDir, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		segs := strings.Split(filepath.ToSlash(rel), "/")
+		for i, seg := range segs {
+			segs[i] = url.PathEscape(seg)
+		}
+		u := srv.URL + "/corpus/" + strings.Join(segs, "/")
+		feeds = append(feeds, config.Feed{URL: u, Categories: []string{"Corpus"}, SourceCategories: true})
+	}
+	return feeds
 }

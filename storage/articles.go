@@ -48,6 +48,10 @@ type change struct {
 // near-duplicate of one (SameStory, through the sketch index) lands in that
 // story, as an edit or as a copy that adds its source to Via and unites
 // the categories. The identity indexes are written in the same transaction.
+// The articles of one source in one call are taken as all its feed carries
+// now: within one source an item with another GUID than a stored item is
+// another item, unless the call no longer carries the stored item's GUID
+// and the new one has its link and text (a renamed GUID).
 func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SaveResult{}, err
@@ -74,7 +78,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 			switch {
 			case p.kind == kindNew || p.kind == kindUpdated:
 				toWrite = append(toWrite, in)
-			case p.kind == kindMerged:
+			case p.kind == kindMerged || newAlias(tx, p):
 				pending = true
 			}
 		}
@@ -123,11 +127,20 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	return res, nil
 }
 
+// newAlias reports whether applying p records an alias not yet stored: an
+// unchanged item under a new key, such as a renamed GUID.
+func newAlias(tx *bolt.Tx, p plan) bool {
+	return p.kind != kindSuppressed && p.a.ID != p.story && lookup(tx, bucketAliases, []byte(p.a.ID)) == ""
+}
+
 // incoming is an article given to SaveArticles, with its text signature
 // computed at most once.
 type incoming struct {
 	Article
 	sig []byte
+	// carried holds the GUIDs of every article of the same call from the
+	// same source: what the source's feed carries now.
+	carried map[string]bool
 }
 
 // signature returns textSignature(in.Article).
@@ -155,7 +168,24 @@ func prepare(articles []Article) ([]*incoming, error) {
 		pos[a.ID] = len(out)
 		out = append(out, &incoming{Article: a})
 	}
+	markCarried(out)
 	return out, nil
+}
+
+// markCarried sets the carried GUIDs of every article of arts.
+func markCarried(arts []*incoming) {
+	bySource := make(map[string]map[string]bool)
+	for _, in := range arts {
+		guids := bySource[in.Source.FeedURL]
+		if guids == nil {
+			guids = make(map[string]bool)
+			bySource[in.Source.FeedURL] = guids
+		}
+		if in.GUID != "" {
+			guids[in.GUID] = true
+		}
+		in.carried = guids
+	}
 }
 
 // normalize checks a and returns a copy with times in UTC and categories

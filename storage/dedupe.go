@@ -16,7 +16,7 @@ import (
 const (
 	bucketURLs       = "urls"       // identityKey(IdentityURL(link)) → story ID
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
-	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns)
+	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns) ‖ hashes; see delete.go
 	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
 )
 
@@ -68,8 +68,10 @@ func (r *SaveResult) add(k kind) {
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
 // through the sketch index (SameStory) lands in it as a copy; anything
-// else is new. Without findCopies the near-duplicate lookup is skipped and
-// an article it would have decided about is planned as new. It only reads tx.
+// else is new. A story of a's own source with another GUID is not a's
+// story unless that GUID was renamed (see distinctItem). Without
+// findCopies the near-duplicate lookup is skipped and an article it would
+// have decided about is planned as new. It only reads tx.
 func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (plan, error) {
 	a := in.Article
 	arts := tx.Bucket([]byte(bucketArticles))
@@ -89,15 +91,18 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 		target = lookup(tx, bucketURLs, identityKey(IdentityURL(a.Link)))
 	}
 	if target != "" {
-		if tombstoned(tx, target) {
+		if tombstoned(tx, target) && (aliased || !distinctFromDeleted(tx, in, target)) {
 			return plan{kind: kindSuppressed, a: a, story: target}, nil
 		}
 		old, found, err := getArticle(arts, []byte(target))
 		if err != nil {
 			return plan{}, err
 		}
-		if found {
+		if found && !distinctItem(tx, in, old, aliased) {
 			if old.Source.FeedURL == a.Source.FeedURL && IdentityURL(a.Link) == IdentityURL(old.Link) {
+				if a.GUID != "" && old.GUID != "" {
+					a.GUID = old.GUID // renamed: readers keep the id they know
+				}
 				p := updatePlan(a, old, now)
 				p.a.ID = a.ID // the alias to record
 				return p, nil
@@ -115,11 +120,48 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 		if err != nil {
 			return plan{}, err
 		}
-		if found {
+		if found && !distinctItem(tx, in, copyOf, false) {
 			return mergePlan(a, copyOf), nil
 		}
 	}
 	return plan{kind: kindNew, ch: &change{art: a}, a: a, story: a.ID}, nil
+}
+
+// distinctItem reports whether in and the stored story old are two items
+// of one source: both have a GUID, the GUIDs differ, and old's GUID was not
+// renamed to in's. Within one source a GUID names an item, whatever its
+// link: podcast episodes, status page incidents or "#fragment" GUIDs that
+// share one page are distinct items. A GUID counts as renamed when the
+// call that brings in no longer carries old's GUID and in has old's text
+// (the same text signature), or, for an item aliased to old by an earlier
+// rename, as long as the call does not carry old's GUID: a feed that mints
+// a new GUID on every fetch still gives one story. Without a GUID on
+// either side, links and text decide as for items of different sources.
+func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
+	if in.Source.FeedURL != old.Source.FeedURL || in.GUID == "" || old.GUID == "" || in.GUID == old.GUID {
+		return false
+	}
+	if in.carried[old.GUID] {
+		return true
+	}
+	return !aliased && !bytes.Equal(in.signature(), storedRecord(tx, old)[sigHeaderLen:])
+}
+
+// distinctFromDeleted reports whether in, an item whose link has the URL
+// identity of the deleted story id, is another item of that story's source
+// (distinctItem, told by the story's tombstone): a GUID and a text of its
+// own. The other items of a podcast or a status page that share one link
+// outlive the deletion of one of them.
+func distinctFromDeleted(tx *bolt.Tx, in *incoming, id string) bool {
+	v := lookup(tx, bucketTombstones, []byte(id))
+	if len(v) < tombstoneLen || in.GUID == "" {
+		return false
+	}
+	source := binary.BigEndian.Uint64([]byte(v[8:]))
+	guid := binary.BigEndian.Uint64([]byte(v[16:]))
+	text := binary.BigEndian.Uint64([]byte(v[24:]))
+	return source == sourceHash(in.Source.FeedURL) && guid != 0 && guid != guidHash(in.GUID) &&
+		text != textHash(in.signature())
 }
 
 // updatePlan is the plan for a, an edit of the stored story old (whose ID

@@ -26,7 +26,9 @@
 //	            (created by the first save that needs it)
 //	urls        16-byte hash of IdentityURL(link) → story ID (first one wins)
 //	aliases     ID of an item merged into a story → story ID
-//	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns)
+//	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns), for a
+//	            story that was stored followed by the FNV-64a of its source,
+//	            GUID and text signature (delete.go)
 //	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
 //	signatures  story ID → signature record (signature.go): Published, source,
 //	            sketch keys, title word and text shingle hashes

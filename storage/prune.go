@@ -175,7 +175,7 @@ func expiredTombstones(tx *bolt.Tx, cutoff time.Time) [][]byte {
 	var out [][]byte
 	limit := keyTime(cutoff)
 	_ = b.ForEach(func(k, v []byte) error {
-		if len(v) != 8 || binary.BigEndian.Uint64(v) < limit {
+		if len(v) < 8 || binary.BigEndian.Uint64(v) < limit {
 			out = append(out, slices.Clone(k))
 		}
 		return nil
