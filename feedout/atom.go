@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -31,7 +30,7 @@ const (
 	// generatorName is the atom:generator text.
 	generatorName = "tributary"
 	// derivedIDPrefix prefixes the stored article ID when the article's GUID
-	// is not an absolute URI.
+	// is not an absolute URI or repeats within the document (see storyID).
 	derivedIDPrefix = "urn:tributary:"
 	// linkAlternate and linkSelf are atom:link rel values.
 	linkAlternate = "alternate"
@@ -165,7 +164,7 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 
 	seen := make(map[string]bool, len(sorted))
 	for _, a := range sorted {
-		doc.Entries = append(doc.Entries, newEntry(a, entryID(a, seen), updated))
+		doc.Entries = append(doc.Entries, newEntry(a, storyID(a, seen), updated))
 	}
 
 	if err := feeds.WriteXML(doc, w); err != nil {
@@ -263,22 +262,6 @@ func newSource(s storage.Source) *atomSource {
 		src.Links = append(src.Links, feeds.AtomLink{Href: link, Rel: linkAlternate})
 	}
 	return src
-}
-
-// entryID returns the atom:id of a: its GUID when that is an absolute URI
-// not yet in seen, else the derived "urn:tributary:" + ID, suffixed with
-// "-2", "-3"… until unused. The result is added to seen.
-func entryID(a storage.Article, seen map[string]bool) string {
-	id := xmlText(a.GUID)
-	if !isAbsoluteURI(id) || seen[id] {
-		derived := derivedIDPrefix + xmlText(a.ID)
-		id = derived
-		for n := 2; seen[id]; n++ {
-			id = derived + "-" + strconv.Itoa(n)
-		}
-	}
-	seen[id] = true
-	return id
 }
 
 // isAbsoluteURI reports whether s is an absolute URI usable as an atom:id:

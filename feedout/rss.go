@@ -95,9 +95,10 @@ type rssSource struct {
 
 // WriteRSS writes an RSS 2.0 document to w with the same entries, in the
 // same order, as WriteAtom: every article given, newest Published first.
-// The guid is the article's own GUID when it has one (isPermaLink="true"
-// only when it is an http(s) URL), else the derived "urn:tributary:" id;
-// guids are unique within the document. Content is escaped HTML in
+// The guid is the story's id in all three formats (see storyID): the
+// article's own GUID when it is an absolute URI, else the derived
+// "urn:tributary:" id; isPermaLink="true" only for an http(s) URL; guids
+// are unique within the document. Content is escaped HTML in
 // description (the summary when there is one, else the content) and
 // content:encoded (the full content when there is also a summary). The
 // author is dc:creator; each category an element; enclosures enclosure
@@ -139,12 +140,12 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 // newRSSEntry builds the item of a; seen holds the guids used so far and
 // fallback is the date of an article without any.
 func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rssEntry {
-	guid, permalink := itemGUID(a, seen)
+	guid := storyID(a, seen)
 	e := rssEntry{
 		Title:   xmlText(a.Title),
 		Link:    xmlText(a.Link),
 		Creator: xmlText(a.Author),
-		GUID:    &feeds.RssGuid{Id: guid, IsPermaLink: strconv.FormatBool(permalink)},
+		GUID:    &feeds.RssGuid{Id: guid, IsPermaLink: strconv.FormatBool(isHTTPURL(guid))},
 		PubDate: rssTime(fallback),
 	}
 	if !a.Published.IsZero() {
