@@ -23,9 +23,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/text/language"
 )
 
 // feedparserPython is the interpreter that has python3-feedparser (Debian);
@@ -35,6 +37,7 @@ const feedparserPython = "/usr/bin/python3"
 // Feed is an Atom document as tests read it back.
 type Feed struct {
 	XMLName   xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang      string   `xml:"http://www.w3.org/XML/1998/namespace lang,attr"` // xml:lang
 	ID        string   `xml:"id"`
 	Title     string   `xml:"title"`
 	Updated   string   `xml:"updated"`
@@ -84,9 +87,10 @@ type Text struct {
 
 // Source is an atom:source.
 type Source struct {
-	ID    string `xml:"id"`
-	Title string `xml:"title"`
-	Links []Link `xml:"link"`
+	ID      string `xml:"id"`
+	Title   string `xml:"title"`
+	Updated string `xml:"updated"`
+	Links   []Link `xml:"link"`
 }
 
 // Alternate returns the href of the rel="alternate" (or rel-less) link.
@@ -112,10 +116,14 @@ func Parse(t testing.TB, data []byte) Feed {
 
 // checkSchematron checks the two rules of RFC 4287 Appendix B that jing
 // ignores: the feed has an author or every entry has one, and every entry
-// has an alternate link or a content element. It also checks that no entry
-// id repeats within the document, which readers rely on to deduplicate.
+// has an alternate link or a content element. It also checks what the W3C
+// Feed Validator warns about: an entry id that repeats within the document
+// (readers rely on ids to deduplicate), an atom:source without the id,
+// title and updated of its feed (RFC 4287 4.2.11 asks to preserve them),
+// and an xml:lang that is not a well-formed, known BCP 47 tag.
 func checkSchematron(t *testing.T, name string, f Feed) {
 	t.Helper()
+	checkLanguage(t, name, "xml:lang", f.Lang)
 	ids := make(map[string]bool, len(f.Entries))
 	for i, e := range f.Entries {
 		if ids[e.ID] {
@@ -128,6 +136,24 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 		if Alternate(e.Links) == "" && e.Content == nil {
 			t.Errorf("%s: entry %d (%s) has neither alternate link nor content", name, i, e.ID)
 		}
+		if s := e.Source; s != nil {
+			if _, err := time.Parse(time.RFC3339, s.Updated); s.ID == "" || s.Title == "" || err != nil {
+				t.Errorf("%s: entry %d (%s): source id %q, title %q, updated %q: all required", name, i, e.ID, s.ID, s.Title, s.Updated)
+			}
+		}
+	}
+}
+
+// checkLanguage fails when lang, the value of what, is set but is not a
+// well-formed BCP 47 tag made of registered subtags. An empty lang passes:
+// whether a language is expected is for the test to say.
+func checkLanguage(t *testing.T, name, what, lang string) {
+	t.Helper()
+	if lang == "" {
+		return
+	}
+	if _, err := language.Parse(lang); err != nil {
+		t.Errorf("%s: %s %q: %v", name, what, lang, err)
 	}
 }
 

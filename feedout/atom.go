@@ -116,9 +116,10 @@ type atomCategory struct {
 
 // atomSource is an atom:source element: the metadata of the origin feed.
 type atomSource struct {
-	ID    string           `xml:"id,omitempty"`
-	Title *atomText        `xml:"title"`
-	Links []feeds.AtomLink // self (the feed URL) and alternate (its website)
+	ID      string           `xml:"id"`
+	Title   atomText         `xml:"title"`
+	Updated string           `xml:"updated"`
+	Links   []feeds.AtomLink // self (the feed URL) and alternate (its website)
 }
 
 // WriteAtom writes an Atom 1.0 (RFC 4287) document to w: the feed described
@@ -163,8 +164,13 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	}
 
 	seen := make(map[string]bool, len(sorted))
+	sources := sourcesUpdated(sorted)
 	for _, a := range sorted {
-		doc.Entries = append(doc.Entries, newEntry(a, storyID(a, seen), updated))
+		e := newEntry(a, storyID(a, seen), updated)
+		if e.Source != nil {
+			e.Source.Updated = atomTime(cmp.Or(sources[a.Source], updated))
+		}
+		doc.Entries = append(doc.Entries, e)
 	}
 
 	if err := feeds.WriteXML(doc, w); err != nil {
@@ -239,22 +245,33 @@ func viaLinks(copies []storage.Copy) []atomVia {
 	return out
 }
 
-// newSource builds the atom:source of s, or nil when s names nothing.
-func newSource(s storage.Source) *atomSource {
-	id := xmlText(s.ID)
-	feedURL := xmlText(s.FeedURL)
-	if id == "" {
-		id = feedURL
+// sourcesUpdated returns, per source of articles, the newest updated time
+// of its articles: the source feed had changed by then at the latest, so
+// it is a true atom:updated for its atom:source (RFC 4287 4.2.11), the same
+// for every entry of that source in one document. A source whose articles
+// carry no date is left out.
+func sourcesUpdated(articles []storage.Article) map[storage.Source]time.Time {
+	newest := make(map[storage.Source]time.Time)
+	for _, a := range articles {
+		if u := articleUpdated(a); u.After(newest[a.Source]) {
+			newest[a.Source] = u
+		}
 	}
-	title := xmlText(s.Title)
+	return newest
+}
+
+// newSource builds the atom:source of s, or nil when s names nothing. Its
+// id is the feed's id, else its URL, else its website; its title the
+// feed's title, else its website or id: RFC 4287 4.2.11 asks for both.
+// The caller sets its updated time.
+func newSource(s storage.Source) *atomSource {
+	feedURL := xmlText(s.FeedURL)
 	link := xmlText(s.Link)
-	if id == "" && title == "" && link == "" {
+	id := cmp.Or(xmlText(s.ID), feedURL, link)
+	if id == "" {
 		return nil
 	}
-	src := &atomSource{ID: id}
-	if title != "" {
-		src.Title = &atomText{Type: "text", Value: title}
-	}
+	src := &atomSource{ID: id, Title: atomText{Type: "text", Value: cmp.Or(xmlText(s.Title), link, id)}}
 	if feedURL != "" {
 		src.Links = append(src.Links, feeds.AtomLink{Href: feedURL, Rel: linkSelf})
 	}

@@ -130,6 +130,24 @@ func TestWriteAtomEntries(t *testing.T) {
 			},
 		},
 		{
+			name:    "source updated is the newest entry of that source",
+			fixture: "same-guid-two-sources",
+			check: func(t *testing.T, f feedcheck.Feed) {
+				var got []string
+				for _, e := range f.Entries {
+					got = append(got, e.Source.Title+" "+e.Source.Updated)
+				}
+				want := []string{
+					"Town Hall 2026-02-21T09:00:00Z", // its own edit
+					"Sport Daily 2026-02-19T20:00:00Z",
+					"Town Hall 2026-02-21T09:00:00Z", // the newer story of its source
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("sources (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
 			name:    "html content escaped once",
 			fixture: "html-entities",
 			check: func(t *testing.T, f feedcheck.Feed) {
