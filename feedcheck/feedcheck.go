@@ -145,15 +145,21 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 }
 
 // checkLanguage fails when lang, the value of what, is set but is not a
-// well-formed BCP 47 tag made of registered subtags. An empty lang passes:
-// whether a language is expected is for the test to say.
+// well-formed BCP 47 tag made of registered subtags that names a language
+// (not und, not private use only). An empty lang passes: whether a
+// language is expected is for the test to say.
 func checkLanguage(t *testing.T, name, what, lang string) {
 	t.Helper()
 	if lang == "" {
 		return
 	}
-	if _, err := language.Parse(lang); err != nil {
+	tag, err := language.Parse(lang)
+	if err != nil {
 		t.Errorf("%s: %s %q: %v", name, what, lang, err)
+		return
+	}
+	if _, conf := tag.Base(); conf != language.Exact {
+		t.Errorf("%s: %s %q names no language", name, what, lang)
 	}
 }
 
