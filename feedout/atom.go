@@ -46,6 +46,10 @@ type FeedMeta struct {
 	ID string
 	// Title is the feed title, plain text.
 	Title string
+	// Language is the BCP 47 tag of the articles' language: the Atom
+	// feed's xml:lang, the RSS channel's language and the JSON Feed
+	// language. Omitted when empty.
+	Language string
 	// SelfURL is the absolute URL the document is served at
 	// (link rel="self", type application/atom+xml).
 	SelfURL string
@@ -67,6 +71,7 @@ type FeedMeta struct {
 // atomFeed is the atom:feed element.
 type atomFeed struct {
 	XMLName   xml.Name          `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang      string            `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
 	ID        string            `xml:"id"`
 	Title     atomText          `xml:"title"`
 	Updated   string            `xml:"updated"`
@@ -148,6 +153,7 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	}
 
 	doc := &atomFeed{
+		Lang:      xmlText(feed.Language),
 		ID:        xmlText(feed.ID),
 		Title:     atomText{Type: "text", Value: xmlText(feed.Title)},
 		Updated:   atomTime(updated),

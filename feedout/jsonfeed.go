@@ -69,6 +69,7 @@ func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error
 		JSONFeed: feeds.JSONFeed{
 			Version:     jsonFeedVersion,
 			Title:       xmlText(feed.Title),
+			Language:    feed.Language,
 			HomePageUrl: feed.AlternateURL,
 			FeedUrl:     feed.SelfURL,
 			NextUrl:     feed.NextURL,

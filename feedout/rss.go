@@ -49,6 +49,7 @@ type rssChannel struct {
 	Title         string     `xml:"title"`
 	Link          string     `xml:"link"`
 	Description   string     `xml:"description"`
+	Language      string     `xml:"language,omitempty"`
 	AtomLinks     []rssLink  `xml:"atom:link"`
 	LastBuildDate string     `xml:"lastBuildDate"`
 	Generator     string     `xml:"generator"`
@@ -115,6 +116,7 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		Title:         xmlText(feed.Title),
 		Link:          xmlText(feed.AlternateURL),
 		Description:   xmlText(feed.Title),
+		Language:      xmlText(feed.Language),
 		LastBuildDate: rssTime(updated),
 		Generator:     generatorName,
 		AtomLinks:     []rssLink{{Href: xmlText(feed.SelfURL), Rel: linkSelf, Type: "application/rss+xml"}},
