@@ -118,7 +118,8 @@ func Parse(t testing.TB, data []byte) Feed {
 // ignores: the feed has an author or every entry has one, and every entry
 // has an alternate link or a content element. It also checks what the W3C
 // Feed Validator warns about: an entry id that repeats within the document
-// (readers rely on ids to deduplicate), an atom:source without the id,
+// (readers rely on ids to deduplicate), an entry without textual content
+// (a non-blank content or a summary), an atom:source without the id,
 // title and updated of its feed (RFC 4287 4.2.11 asks to preserve them),
 // and an xml:lang that is not a well-formed, known BCP 47 tag.
 func checkSchematron(t *testing.T, name string, f Feed) {
@@ -135,6 +136,9 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 		}
 		if Alternate(e.Links) == "" && e.Content == nil {
 			t.Errorf("%s: entry %d (%s) has neither alternate link nor content", name, i, e.ID)
+		}
+		if (e.Content == nil || strings.TrimSpace(e.Content.Value) == "") && e.Summary == nil {
+			t.Errorf("%s: entry %d (%s) has no textual content: neither a non-blank content nor a summary", name, i, e.ID)
 		}
 		if s := e.Source; s != nil {
 			if _, err := time.Parse(time.RFC3339, s.Updated); s.ID == "" || s.Title == "" || err != nil {

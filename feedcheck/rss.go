@@ -98,7 +98,7 @@ func ParseRSS(t testing.TB, data []byte) RSSFeed {
 // Feed Validator reports: a guid marked isPermaLink="true" must be an
 // http(s) URL, a guid of fewer than 9 digits is "not sufficiently unique"
 // (two sources' item "1" collide in a merged feed), and the language must
-// be a well-formed BCP 47 tag.
+// be a well-formed BCP 47 tag; an item has at most one enclosure.
 func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 	t.Helper()
 	ch := f.Channel
@@ -124,6 +124,9 @@ func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 		}
 		if it.Source.Title != "" && it.Source.URL == "" {
 			t.Errorf("%s: item %d: source without url", name, i)
+		}
+		if len(it.Enclosures) > 1 {
+			t.Errorf("%s: item %d has %d enclosures: RSS allows one", name, i, len(it.Enclosures))
 		}
 		for _, e := range it.Enclosures {
 			if e.URL == "" || e.Type == "" || e.Length == "" {

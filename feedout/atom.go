@@ -225,10 +225,13 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 		e.Summary = &feeds.AtomSummary{Type: textHTML, Content: summary}
 	case content != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}
-	case summary != "" || link == "":
-		// Without an alternate link an entry needs a content element
-		// (RFC 4287 4.1.1.1), even an empty one.
+	case summary != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: summary}
+	default:
+		// The headline stands in for the text, as content_text does in
+		// JSON Feed: readers and validators expect textual content, and an
+		// entry without alternate link needs content (RFC 4287 4.1.1.1).
+		e.Content = &feeds.AtomContent{Type: "text", Content: e.Title.Value}
 	}
 
 	e.Source = newSource(a.Source)
