@@ -148,6 +148,16 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 	}
 }
 
+// checkCharacters fails when data holds a C1 control character (U+0080 to
+// U+009F): XML 1.0 discourages them and the W3C Feed Validator reports
+// them as Windows-1252 text decoded as Latin-1.
+func checkCharacters(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if i := bytes.IndexFunc(data, func(r rune) bool { return 0x80 <= r && r <= 0x9F }); i >= 0 {
+		t.Errorf("%s: C1 control character at byte %d: %q", name, i, data[i:min(len(data), i+8)])
+	}
+}
+
 // checkLanguage fails when lang, the value of what, is set but is not a
 // well-formed BCP 47 tag made of registered subtags that names a language
 // (not und, not private use only). An empty lang passes: whether a
@@ -218,6 +228,7 @@ func Atom(t *testing.T, docs map[string][]byte) {
 	parsed := make(map[string]Feed, len(docs))
 	for name, data := range docs {
 		f := Parse(t, data)
+		checkCharacters(t, name, data)
 		checkSchematron(t, name, f)
 		parsed[name] = f
 		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".atom")

@@ -163,6 +163,7 @@ func RSS(t *testing.T, docs map[string][]byte) {
 	want := make(map[string]fpDoc, len(docs))
 	for name, data := range docs {
 		f := ParseRSS(t, data)
+		checkCharacters(t, name, data)
 		checkRSSRules(t, name, f)
 		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".rss")
 		if err := os.WriteFile(path, data, 0o644); err != nil {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/feeds"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/tributary/tributary/storage"
 )
@@ -340,6 +341,10 @@ func atomTime(t time.Time) string {
 
 // xmlText returns s without the characters XML 1.0 forbids and without
 // invalid UTF-8 bytes; encoding/xml would otherwise write U+FFFD for them.
+// C1 control characters (U+0080 to U+009F), which XML 1.0 discourages and
+// feed validators report, are Windows-1252 bytes that a source decoded as
+// Latin-1: each becomes the Windows-1252 character of its byte (U+0092 is
+// "’"), or is dropped when Windows-1252 leaves that byte undefined.
 func xmlText(s string) string {
 	if isXMLText(s) {
 		return s
@@ -348,7 +353,12 @@ func xmlText(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if isXMLChar(r) && !(r == utf8.RuneError && size == 1) {
+		switch {
+		case isC1(r):
+			if w := charmap.Windows1252.DecodeByte(byte(r)); w != utf8.RuneError && !isC1(w) {
+				b.WriteRune(w)
+			}
+		case isXMLChar(r) && !(r == utf8.RuneError && size == 1):
 			b.WriteString(s[i : i+size])
 		}
 		i += size
@@ -356,16 +366,22 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-// isXMLText reports whether s is valid UTF-8 made only of XML 1.0 characters.
+// isXMLText reports whether s is valid UTF-8 made only of XML 1.0
+// characters other than C1 controls.
 func isXMLText(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !isXMLChar(r) || r == utf8.RuneError && size == 1 {
+		if !isXMLChar(r) || isC1(r) || r == utf8.RuneError && size == 1 {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// isC1 reports whether r is a C1 control character.
+func isC1(r rune) bool {
+	return 0x80 <= r && r <= 0x9F
 }
 
 // isXMLChar reports whether r is a Char of XML 1.0 (production [2]).

@@ -189,7 +189,7 @@ func TestWriteAtomEntries(t *testing.T) {
 					"https://x.example/a",
 					"Bell and NUL and tab\there\nnewline",
 					"Esc Author",
-					"<p>formfeed backspace</p>",
+					"<p>formfeed backspace, it’s “Windows-1252” read as Latin-1…</p>",
 					"World",
 					"X",
 				}
@@ -313,7 +313,9 @@ func TestXMLText(t *testing.T) {
 		{"plain", "U.S.–Russia", "U.S.–Russia"},
 		{"whitespace kept", "a\tb\nc\rd", "a\tb\nc\rd"},
 		{"c0 controls", "a\x00b\x01c\x1fd\x0be", "abcde"},
-		{"c1 kept", "a\u0085b", "a\u0085b"},
+		// C1 controls are Windows-1252 bytes read as Latin-1: repaired.
+		{"c1 as windows-1252", "it\u0092s \u0093quoted\u0094\u0085", "it’s “quoted”…"},
+		{"c1 undefined in windows-1252", "a\u0081b\u009dc", "abc"},
 		{"nonchars", "a\uFFFEb\uFFFFc", "abc"},
 		{"replacement char kept", "a\uFFFDb", "a\uFFFDb"},
 		{"invalid utf-8", "a\xffb\xc3", "ab"},
