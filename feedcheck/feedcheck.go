@@ -18,6 +18,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,7 +121,8 @@ func Parse(t testing.TB, data []byte) Feed {
 // Feed Validator warns about: an entry id that repeats within the document
 // (readers rely on ids to deduplicate), an entry without textual content
 // (a non-blank content or a summary), an atom:source without the id,
-// title and updated of its feed (RFC 4287 4.2.11 asks to preserve them),
+// title and updated of its feed (RFC 4287 4.2.11 asks to preserve them)
+// or whose id is not an absolute IRI,
 // and an xml:lang that is not a well-formed, known BCP 47 tag.
 func checkSchematron(t *testing.T, name string, f Feed) {
 	t.Helper()
@@ -143,6 +145,9 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 		if s := e.Source; s != nil {
 			if _, err := time.Parse(time.RFC3339, s.Updated); s.ID == "" || s.Title == "" || err != nil {
 				t.Errorf("%s: entry %d (%s): source id %q, title %q, updated %q: all required", name, i, e.ID, s.ID, s.Title, s.Updated)
+			}
+			if u, err := url.Parse(s.ID); err != nil || !u.IsAbs() {
+				t.Errorf("%s: entry %d (%s): source id %q is not an absolute IRI", name, i, e.ID, s.ID)
 			}
 		}
 	}

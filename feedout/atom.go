@@ -271,13 +271,17 @@ func sourcesUpdated(articles []storage.Article) map[storage.Source]time.Time {
 }
 
 // newSource builds the atom:source of s, or nil when s names nothing. Its
-// id is the feed's id, else its URL, else its website; its title the
-// feed's title, else its website or id: RFC 4287 4.2.11 asks for both.
-// The caller sets its updated time.
+// id is the feed's id when that is an absolute URI (feeds give ids such as
+// "3" or "/.rss"), else its URL, else its website; its title the feed's
+// title, else its website or id: RFC 4287 4.2.11 asks for both. The caller
+// sets its updated time.
 func newSource(s storage.Source) *atomSource {
 	feedURL := xmlText(s.FeedURL)
 	link := xmlText(s.Link)
-	id := cmp.Or(xmlText(s.ID), feedURL, link)
+	id := xmlText(s.ID)
+	if !isAbsoluteURI(id) {
+		id = cmp.Or(feedURL, link)
+	}
 	if id == "" {
 		return nil
 	}
