@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
 )
 
 // reservedSlug is the slug of the merge of every source.
@@ -32,6 +33,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 	cfg := &Config{Path: v.file}
 
 	cfg.Title = v.text(top["title"], "title", defaultTitle)
+	cfg.Language = v.language(top["language"])
 	cfg.Listen = defaultListen
 	if s, n, ok := v.scalar(top["listen"], "listen"); ok {
 		if err := checkListen(s); err != nil {
@@ -101,6 +103,25 @@ func (v *validator) build(root *yaml.Node) *Config {
 	cfg.Categories = v.categories(top["categories"])
 	cfg.Feeds = v.feeds(top["feeds"])
 	return cfg
+}
+
+// language reads the language key: a BCP 47 tag naming a language,
+// returned in canonical form, or "" when n is missing.
+func (v *validator) language(n *yaml.Node) string {
+	s, n, ok := v.scalar(n, "language")
+	if !ok {
+		return ""
+	}
+	tag, err := language.Parse(s)
+	if err != nil {
+		v.addf(n, "language", "%q is not a BCP 47 language tag such as en or pt-BR", s)
+		return ""
+	}
+	if _, conf := tag.Base(); conf != language.Exact {
+		v.addf(n, "language", "%q names no language; leave language out when the feeds mix languages", s)
+		return ""
+	}
+	return tag.String()
 }
 
 // categories reads the categories: list.

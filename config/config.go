@@ -52,6 +52,11 @@ type Config struct {
 	Path string
 	// Title names the aggregate. Default "tributary".
 	Title string
+	// Language is the BCP 47 tag of the language of the articles, in its
+	// canonical form (such as "en" or "pt-BR"), published as the feeds'
+	// xml:lang, RSS language and JSON Feed language. Empty (the default)
+	// publishes no language.
+	Language string
 	// Listen is the HTTP listen address. Default "127.0.0.1:8080".
 	Listen string
 	// BaseURL is the public URL used in self links, without trailing slash.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/language"
+
 	"github.com/tributary/tributary/config"
 )
 
@@ -206,6 +208,29 @@ func TestParseBaseURL(t *testing.T) {
 	}
 }
 
+func TestParseLanguage(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"absent", "title: x", ""},
+		{"language only", "language: en", "en"},
+		{"region, canonical case", "language: en-us", "en-US"},
+		{"script", "language: zh-Hant-TW", "zh-Hant-TW"},
+		{"deprecated subtag replaced", "language: iw", "he"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parse(t, tt.src)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if cfg.Language != tt.want {
+				t.Errorf("Language = %q, want %q", cfg.Language, tt.want)
+			}
+		})
+	}
+}
+
 func TestParsePerHostDefault(t *testing.T) {
 	cfg, err := parse(t, "fetch: {concurrency: 1}\n")
 	if err != nil {
@@ -299,6 +324,14 @@ func TestParseErrors(t *testing.T) {
 			`t.yaml:1: listen: invalid address "localhost:http": the port must be a number from 0 to 65535`}},
 		{"listen port too big", "listen: localhost:65536\n", []string{
 			`t.yaml:1: listen: invalid address "localhost:65536": the port must be a number from 0 to 65535`}},
+		{"language ill-formed", "title: x\nlanguage: english_UK\n", []string{
+			`t.yaml:2: language: "english_UK" is not a BCP 47 language tag such as en or pt-BR`}},
+		{"language unknown subtag", "language: xx-YY\n", []string{
+			`t.yaml:1: language: "xx-YY" is not a BCP 47 language tag such as en or pt-BR`}},
+		{"language undetermined", "language: und\n", []string{
+			`t.yaml:1: language: "und" names no language; leave language out when the feeds mix languages`}},
+		{"language not a string", "language: [en]\n", []string{
+			"t.yaml:1: language: must be a single value, not a list or mapping"}},
 		{"base_url relative", "base_url: /feeds\n", []string{
 			`t.yaml:1: base_url: invalid URL "/feeds": want an absolute http or https URL`}},
 		{"base_url ftp", "base_url: ftp://example.org\n", []string{
@@ -636,6 +669,7 @@ func FuzzParse(f *testing.F) {
 		"schedule: \"TZ=UTC\\n0 * * * *\"\n", "feeds: [{url: https://a.example/, include: \"(\\n\"}]\n",
 		"http: {admin_allow: [10.0.0.0/8, '::1', '::ffff:127.0.0.1', 1.2.3.4/0, [x]]}\n", "http: {admin_allow: []}\n",
 		"output: {cache_size: 1GB}\n",
+		"language: en-GB\n", "language: x-klingon\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -671,6 +705,11 @@ func checkInvariants(t *testing.T, cfg *config.Config) {
 	}
 	if r := cfg.Retention; r.MaxAge < time.Hour || r.MaxPerCategory < 1 {
 		t.Errorf("Retention = %+v", r)
+	}
+	if l := cfg.Language; l != "" {
+		if tag, err := language.Parse(l); err != nil || tag.String() != l {
+			t.Errorf("Language = %q, not a canonical BCP 47 tag (%v)", l, err)
+		}
 	}
 	if p := cfg.Output.PageSize; p < 1 || p > 1000 {
 		t.Errorf("PageSize = %d", p)

@@ -133,6 +133,7 @@ func (v *validator) checkKeys(data []byte) {
 // index of every list item.
 type schema struct {
 	Title      yaml.Node        `yaml:"title"`
+	Language   yaml.Node        `yaml:"language"`
 	Listen     yaml.Node        `yaml:"listen"`
 	BaseURL    yaml.Node        `yaml:"base_url"`
 	DataDir    yaml.Node        `yaml:"data_dir"`

@@ -18,14 +18,17 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/text/language"
 )
 
 // feedparserPython is the interpreter that has python3-feedparser (Debian);
@@ -35,6 +38,7 @@ const feedparserPython = "/usr/bin/python3"
 // Feed is an Atom document as tests read it back.
 type Feed struct {
 	XMLName   xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang      string   `xml:"http://www.w3.org/XML/1998/namespace lang,attr"` // xml:lang
 	ID        string   `xml:"id"`
 	Title     string   `xml:"title"`
 	Updated   string   `xml:"updated"`
@@ -84,9 +88,10 @@ type Text struct {
 
 // Source is an atom:source.
 type Source struct {
-	ID    string `xml:"id"`
-	Title string `xml:"title"`
-	Links []Link `xml:"link"`
+	ID      string `xml:"id"`
+	Title   string `xml:"title"`
+	Updated string `xml:"updated"`
+	Links   []Link `xml:"link"`
 }
 
 // Alternate returns the href of the rel="alternate" (or rel-less) link.
@@ -112,10 +117,16 @@ func Parse(t testing.TB, data []byte) Feed {
 
 // checkSchematron checks the two rules of RFC 4287 Appendix B that jing
 // ignores: the feed has an author or every entry has one, and every entry
-// has an alternate link or a content element. It also checks that no entry
-// id repeats within the document, which readers rely on to deduplicate.
+// has an alternate link or a content element. It also checks what the W3C
+// Feed Validator warns about: an entry id that repeats within the document
+// (readers rely on ids to deduplicate), an entry without textual content
+// (a non-blank content or a summary), an atom:source without the id,
+// title and updated of its feed (RFC 4287 4.2.11 asks to preserve them)
+// or whose id is not an absolute IRI,
+// and an xml:lang that is not a well-formed, known BCP 47 tag.
 func checkSchematron(t *testing.T, name string, f Feed) {
 	t.Helper()
+	checkLanguage(t, name, "xml:lang", f.Lang)
 	ids := make(map[string]bool, len(f.Entries))
 	for i, e := range f.Entries {
 		if ids[e.ID] {
@@ -128,6 +139,46 @@ func checkSchematron(t *testing.T, name string, f Feed) {
 		if Alternate(e.Links) == "" && e.Content == nil {
 			t.Errorf("%s: entry %d (%s) has neither alternate link nor content", name, i, e.ID)
 		}
+		if (e.Content == nil || strings.TrimSpace(e.Content.Value) == "") && e.Summary == nil {
+			t.Errorf("%s: entry %d (%s) has no textual content: neither a non-blank content nor a summary", name, i, e.ID)
+		}
+		if s := e.Source; s != nil {
+			if _, err := time.Parse(time.RFC3339, s.Updated); s.ID == "" || s.Title == "" || err != nil {
+				t.Errorf("%s: entry %d (%s): source id %q, title %q, updated %q: all required", name, i, e.ID, s.ID, s.Title, s.Updated)
+			}
+			if u, err := url.Parse(s.ID); err != nil || !u.IsAbs() {
+				t.Errorf("%s: entry %d (%s): source id %q is not an absolute IRI", name, i, e.ID, s.ID)
+			}
+		}
+	}
+}
+
+// checkCharacters fails when data holds a C1 control character (U+0080 to
+// U+009F): XML 1.0 discourages them and the W3C Feed Validator reports
+// them as Windows-1252 text decoded as Latin-1.
+func checkCharacters(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if i := bytes.IndexFunc(data, func(r rune) bool { return 0x80 <= r && r <= 0x9F }); i >= 0 {
+		t.Errorf("%s: C1 control character at byte %d: %q", name, i, data[i:min(len(data), i+8)])
+	}
+}
+
+// checkLanguage fails when lang, the value of what, is set but is not a
+// well-formed BCP 47 tag made of registered subtags that names a language
+// (not und, not private use only). An empty lang passes: whether a
+// language is expected is for the test to say.
+func checkLanguage(t *testing.T, name, what, lang string) {
+	t.Helper()
+	if lang == "" {
+		return
+	}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		t.Errorf("%s: %s %q: %v", name, what, lang, err)
+		return
+	}
+	if _, conf := tag.Base(); conf != language.Exact {
+		t.Errorf("%s: %s %q names no language", name, what, lang)
 	}
 }
 
@@ -182,6 +233,7 @@ func Atom(t *testing.T, docs map[string][]byte) {
 	parsed := make(map[string]Feed, len(docs))
 	for name, data := range docs {
 		f := Parse(t, data)
+		checkCharacters(t, name, data)
 		checkSchematron(t, name, f)
 		parsed[name] = f
 		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".atom")

@@ -19,6 +19,7 @@ type JSONFeedDoc struct {
 	HomePageURL string         `json:"home_page_url"`
 	FeedURL     string         `json:"feed_url"`
 	NextURL     string         `json:"next_url"`
+	Language    string         `json:"language"`
 	Items       []JSONFeedItem `json:"items"`
 }
 
@@ -55,8 +56,8 @@ func ParseJSONFeed(t testing.TB, data []byte) JSONFeedDoc {
 
 // checkJSONFeedRules checks the requirements of JSON Feed 1.1: the version
 // URL, a title, an items array, on every item a unique non-empty id and
-// content_html or content_text, RFC 3339 dates, absolute URLs, and a url and
-// mime_type on every attachment; extension keys start with "_".
+// content_html or content_text, RFC 3339 dates, absolute URLs, a url and
+// mime_type on every attachment, and a well-formed BCP 47 language.
 func checkJSONFeedRules(t *testing.T, name string, data []byte, f JSONFeedDoc) {
 	t.Helper()
 	var raw map[string]json.RawMessage
@@ -69,6 +70,7 @@ func checkJSONFeedRules(t *testing.T, name string, data []byte, f JSONFeedDoc) {
 	if items, ok := raw["items"]; !ok || !strings.HasPrefix(string(items), "[") {
 		t.Errorf("%s: items is not an array: %.40s", name, items)
 	}
+	checkLanguage(t, name, "language", f.Language)
 	for _, u := range []string{f.HomePageURL, f.FeedURL, f.NextURL} {
 		checkAbsolute(t, name, u)
 	}

@@ -3,6 +3,7 @@ package feedcheck
 import (
 	"encoding/xml"
 	"html"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ type RSSChannel struct {
 	AtomLinks     []Link    `xml:"-"`
 	RawLinks      []rawLink `xml:"link"`
 	Description   string    `xml:"description"`
+	Language      string    `xml:"language"`
 	LastBuildDate string    `xml:"lastBuildDate"`
 	Items         []RSSItem `xml:"item"`
 }
@@ -92,10 +94,15 @@ func ParseRSS(t testing.TB, data []byte) RSSFeed {
 // checkRSSRules checks what RSS 2.0 requires and readers rely on: version
 // 2.0, channel title, link and description, a title or description on
 // every item, unique guids, RFC 822 dates, a url on every source and a
-// url, type and length on every enclosure.
+// url, type and length on every enclosure. It also checks what the W3C
+// Feed Validator reports: a guid marked isPermaLink="true" must be an
+// http(s) URL, a guid of fewer than 9 digits is "not sufficiently unique"
+// (two sources' item "1" collide in a merged feed), and the language must
+// be a well-formed BCP 47 tag; an item has at most one enclosure.
 func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 	t.Helper()
 	ch := f.Channel
+	checkLanguage(t, name, "language", ch.Language)
 	if f.Version != "2.0" || ch.Title == "" || ch.Link == "" || ch.Description == "" {
 		t.Errorf("%s: version %q, channel title %q, link %q, description %q: all required", name, f.Version, ch.Title, ch.Link, ch.Description)
 	}
@@ -111,17 +118,37 @@ func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 			t.Errorf("%s: item %d: guid %q empty or repeated", name, i, it.GUID.Value)
 		}
 		guids[it.GUID.Value] = true
+		checkGUID(t, name, i, it.GUID)
 		if _, err := time.Parse(time.RFC1123Z, it.PubDate); err != nil {
 			t.Errorf("%s: item %d: pubDate: %v", name, i, err)
 		}
 		if it.Source.Title != "" && it.Source.URL == "" {
 			t.Errorf("%s: item %d: source without url", name, i)
 		}
+		if len(it.Enclosures) > 1 {
+			t.Errorf("%s: item %d has %d enclosures: RSS allows one", name, i, len(it.Enclosures))
+		}
 		for _, e := range it.Enclosures {
 			if e.URL == "" || e.Type == "" || e.Length == "" {
 				t.Errorf("%s: item %d: enclosure %+v lacks url, type or length", name, i, e)
 			}
 		}
+	}
+}
+
+// checkGUID checks the guid of item i the way the W3C Feed Validator does.
+func checkGUID(t *testing.T, name string, i int, g RSSGUID) {
+	t.Helper()
+	if g.IsPermaLink != "true" && g.IsPermaLink != "false" {
+		t.Errorf("%s: item %d: guid isPermaLink %q: want true or false", name, i, g.IsPermaLink)
+	}
+	if g.IsPermaLink == "true" {
+		if u, err := url.Parse(g.Value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			t.Errorf("%s: item %d: guid %q is a permalink but not an http(s) URL", name, i, g.Value)
+		}
+	}
+	if len(g.Value) < 9 && strings.Trim(g.Value, "0123456789") == "" {
+		t.Errorf("%s: item %d: guid %q is not sufficiently unique", name, i, g.Value)
 	}
 }
 
@@ -136,6 +163,7 @@ func RSS(t *testing.T, docs map[string][]byte) {
 	want := make(map[string]fpDoc, len(docs))
 	for name, data := range docs {
 		f := ParseRSS(t, data)
+		checkCharacters(t, name, data)
 		checkRSSRules(t, name, f)
 		path := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".rss")
 		if err := os.WriteFile(path, data, 0o644); err != nil {

@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/feeds"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/tributary/tributary/storage"
 )
@@ -31,7 +31,7 @@ const (
 	// generatorName is the atom:generator text.
 	generatorName = "tributary"
 	// derivedIDPrefix prefixes the stored article ID when the article's GUID
-	// is not an absolute URI.
+	// is not an absolute URI or repeats within the document (see storyID).
 	derivedIDPrefix = "urn:tributary:"
 	// linkAlternate and linkSelf are atom:link rel values.
 	linkAlternate = "alternate"
@@ -47,6 +47,10 @@ type FeedMeta struct {
 	ID string
 	// Title is the feed title, plain text.
 	Title string
+	// Language is the BCP 47 tag of the articles' language: the Atom
+	// feed's xml:lang, the RSS channel's language and the JSON Feed
+	// language. Omitted when empty.
+	Language string
 	// SelfURL is the absolute URL the document is served at
 	// (link rel="self", type application/atom+xml).
 	SelfURL string
@@ -68,6 +72,7 @@ type FeedMeta struct {
 // atomFeed is the atom:feed element.
 type atomFeed struct {
 	XMLName   xml.Name          `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang      string            `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
 	ID        string            `xml:"id"`
 	Title     atomText          `xml:"title"`
 	Updated   string            `xml:"updated"`
@@ -117,9 +122,10 @@ type atomCategory struct {
 
 // atomSource is an atom:source element: the metadata of the origin feed.
 type atomSource struct {
-	ID    string           `xml:"id,omitempty"`
-	Title *atomText        `xml:"title"`
-	Links []feeds.AtomLink // self (the feed URL) and alternate (its website)
+	ID      string           `xml:"id"`
+	Title   atomText         `xml:"title"`
+	Updated string           `xml:"updated"`
+	Links   []feeds.AtomLink // self (the feed URL) and alternate (its website)
 }
 
 // WriteAtom writes an Atom 1.0 (RFC 4287) document to w: the feed described
@@ -148,6 +154,7 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	}
 
 	doc := &atomFeed{
+		Lang:      xmlText(feed.Language),
 		ID:        xmlText(feed.ID),
 		Title:     atomText{Type: "text", Value: xmlText(feed.Title)},
 		Updated:   atomTime(updated),
@@ -164,8 +171,13 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	}
 
 	seen := make(map[string]bool, len(sorted))
+	sources := sourcesUpdated(sorted)
 	for _, a := range sorted {
-		doc.Entries = append(doc.Entries, newEntry(a, entryID(a, seen), updated))
+		e := newEntry(a, storyID(a, seen), updated)
+		if e.Source != nil {
+			e.Source.Updated = atomTime(cmp.Or(sources[a.Source], updated))
+		}
+		doc.Entries = append(doc.Entries, e)
 	}
 
 	if err := feeds.WriteXML(doc, w); err != nil {
@@ -214,10 +226,13 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 		e.Summary = &feeds.AtomSummary{Type: textHTML, Content: summary}
 	case content != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}
-	case summary != "" || link == "":
-		// Without an alternate link an entry needs a content element
-		// (RFC 4287 4.1.1.1), even an empty one.
+	case summary != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: summary}
+	default:
+		// The headline stands in for the text, as content_text does in
+		// JSON Feed: readers and validators expect textual content, and an
+		// entry without alternate link needs content (RFC 4287 4.1.1.1).
+		e.Content = &feeds.AtomContent{Type: "text", Content: e.Title.Value}
 	}
 
 	e.Source = newSource(a.Source)
@@ -240,22 +255,37 @@ func viaLinks(copies []storage.Copy) []atomVia {
 	return out
 }
 
-// newSource builds the atom:source of s, or nil when s names nothing.
-func newSource(s storage.Source) *atomSource {
-	id := xmlText(s.ID)
-	feedURL := xmlText(s.FeedURL)
-	if id == "" {
-		id = feedURL
+// sourcesUpdated returns, per source of articles, the newest updated time
+// of its articles: the source feed had changed by then at the latest, so
+// it is a true atom:updated for its atom:source (RFC 4287 4.2.11), the same
+// for every entry of that source in one document. A source whose articles
+// carry no date is left out.
+func sourcesUpdated(articles []storage.Article) map[storage.Source]time.Time {
+	newest := make(map[storage.Source]time.Time)
+	for _, a := range articles {
+		if u := articleUpdated(a); u.After(newest[a.Source]) {
+			newest[a.Source] = u
+		}
 	}
-	title := xmlText(s.Title)
+	return newest
+}
+
+// newSource builds the atom:source of s, or nil when s names nothing. Its
+// id is the feed's id when that is an absolute URI (feeds give ids such as
+// "3" or "/.rss"), else its URL, else its website; its title the feed's
+// title, else its website or id: RFC 4287 4.2.11 asks for both. The caller
+// sets its updated time.
+func newSource(s storage.Source) *atomSource {
+	feedURL := xmlText(s.FeedURL)
 	link := xmlText(s.Link)
-	if id == "" && title == "" && link == "" {
+	id := xmlText(s.ID)
+	if !isAbsoluteURI(id) {
+		id = cmp.Or(feedURL, link)
+	}
+	if id == "" {
 		return nil
 	}
-	src := &atomSource{ID: id}
-	if title != "" {
-		src.Title = &atomText{Type: "text", Value: title}
-	}
+	src := &atomSource{ID: id, Title: atomText{Type: "text", Value: cmp.Or(xmlText(s.Title), link, id)}}
 	if feedURL != "" {
 		src.Links = append(src.Links, feeds.AtomLink{Href: feedURL, Rel: linkSelf})
 	}
@@ -263,22 +293,6 @@ func newSource(s storage.Source) *atomSource {
 		src.Links = append(src.Links, feeds.AtomLink{Href: link, Rel: linkAlternate})
 	}
 	return src
-}
-
-// entryID returns the atom:id of a: its GUID when that is an absolute URI
-// not yet in seen, else the derived "urn:tributary:" + ID, suffixed with
-// "-2", "-3"… until unused. The result is added to seen.
-func entryID(a storage.Article, seen map[string]bool) string {
-	id := xmlText(a.GUID)
-	if !isAbsoluteURI(id) || seen[id] {
-		derived := derivedIDPrefix + xmlText(a.ID)
-		id = derived
-		for n := 2; seen[id]; n++ {
-			id = derived + "-" + strconv.Itoa(n)
-		}
-	}
-	seen[id] = true
-	return id
 }
 
 // isAbsoluteURI reports whether s is an absolute URI usable as an atom:id:
@@ -331,6 +345,10 @@ func atomTime(t time.Time) string {
 
 // xmlText returns s without the characters XML 1.0 forbids and without
 // invalid UTF-8 bytes; encoding/xml would otherwise write U+FFFD for them.
+// C1 control characters (U+0080 to U+009F), which XML 1.0 discourages and
+// feed validators report, are Windows-1252 bytes that a source decoded as
+// Latin-1: each becomes the Windows-1252 character of its byte (U+0092 is
+// "’"), or is dropped when Windows-1252 leaves that byte undefined.
 func xmlText(s string) string {
 	if isXMLText(s) {
 		return s
@@ -339,7 +357,12 @@ func xmlText(s string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if isXMLChar(r) && !(r == utf8.RuneError && size == 1) {
+		switch {
+		case isC1(r):
+			if w := charmap.Windows1252.DecodeByte(byte(r)); w != utf8.RuneError && !isC1(w) {
+				b.WriteRune(w)
+			}
+		case isXMLChar(r) && !(r == utf8.RuneError && size == 1):
 			b.WriteString(s[i : i+size])
 		}
 		i += size
@@ -347,16 +370,22 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-// isXMLText reports whether s is valid UTF-8 made only of XML 1.0 characters.
+// isXMLText reports whether s is valid UTF-8 made only of XML 1.0
+// characters other than C1 controls.
 func isXMLText(s string) bool {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if !isXMLChar(r) || r == utf8.RuneError && size == 1 {
+		if !isXMLChar(r) || isC1(r) || r == utf8.RuneError && size == 1 {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// isC1 reports whether r is a C1 control character.
+func isC1(r rune) bool {
+	return 0x80 <= r && r <= 0x9F
 }
 
 // isXMLChar reports whether r is a Char of XML 1.0 (production [2]).

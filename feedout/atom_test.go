@@ -130,6 +130,24 @@ func TestWriteAtomEntries(t *testing.T) {
 			},
 		},
 		{
+			name:    "source updated is the newest entry of that source",
+			fixture: "same-guid-two-sources",
+			check: func(t *testing.T, f feedcheck.Feed) {
+				var got []string
+				for _, e := range f.Entries {
+					got = append(got, e.Source.Title+" "+e.Source.Updated)
+				}
+				want := []string{
+					"Town Hall 2026-02-21T09:00:00Z", // its own edit
+					"Sport Daily 2026-02-19T20:00:00Z",
+					"Town Hall 2026-02-21T09:00:00Z", // the newer story of its source
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("sources (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
 			name:    "html content escaped once",
 			fixture: "html-entities",
 			check: func(t *testing.T, f feedcheck.Feed) {
@@ -171,7 +189,7 @@ func TestWriteAtomEntries(t *testing.T) {
 					"https://x.example/a",
 					"Bell and NUL and tab\there\nnewline",
 					"Esc Author",
-					"<p>formfeed backspace</p>",
+					"<p>formfeed backspace, it’s “Windows-1252” read as Latin-1…</p>",
 					"World",
 					"X",
 				}
@@ -295,7 +313,9 @@ func TestXMLText(t *testing.T) {
 		{"plain", "U.S.–Russia", "U.S.–Russia"},
 		{"whitespace kept", "a\tb\nc\rd", "a\tb\nc\rd"},
 		{"c0 controls", "a\x00b\x01c\x1fd\x0be", "abcde"},
-		{"c1 kept", "a\u0085b", "a\u0085b"},
+		// C1 controls are Windows-1252 bytes read as Latin-1: repaired.
+		{"c1 as windows-1252", "it\u0092s \u0093quoted\u0094\u0085", "it’s “quoted”…"},
+		{"c1 undefined in windows-1252", "a\u0081b\u009dc", "abc"},
 		{"nonchars", "a\uFFFEb\uFFFFc", "abc"},
 		{"replacement char kept", "a\uFFFDb", "a\uFFFDb"},
 		{"invalid utf-8", "a\xffb\xc3", "ab"},

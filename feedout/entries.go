@@ -24,22 +24,24 @@ func newestFirst(articles []storage.Article) []storage.Article {
 	return sorted
 }
 
-// itemGUID returns the RSS guid and JSON Feed id of a: its own GUID when it
-// has one not yet in seen, else the derived "urn:tributary:" + ID (suffixed
-// with "-2", "-3"… until unused). permalink reports whether the guid is the
-// URL of the story (an absolute http(s) URL), which RSS readers may open.
-// The result is added to seen.
-func itemGUID(a storage.Article, seen map[string]bool) (guid string, permalink bool) {
-	guid = strings.TrimSpace(xmlText(a.GUID))
-	if guid == "" || seen[guid] {
+// storyID returns the id of a in every format (Atom id, RSS guid, JSON
+// Feed id), so that one story has one id in all three: its GUID when that
+// is an absolute URI not yet in seen, else the derived "urn:tributary:" +
+// ID, suffixed with "-2", "-3"… until unused. A GUID that is not a URI
+// (such as "1100051") is unique only within its source, and a repeated one
+// would make readers merge two stories of one merged document. The result
+// is added to seen.
+func storyID(a storage.Article, seen map[string]bool) string {
+	id := xmlText(a.GUID)
+	if !isAbsoluteURI(id) || seen[id] {
 		derived := derivedIDPrefix + xmlText(a.ID)
-		guid = derived
-		for n := 2; seen[guid]; n++ {
-			guid = derived + "-" + strconv.Itoa(n)
+		id = derived
+		for n := 2; seen[id]; n++ {
+			id = derived + "-" + strconv.Itoa(n)
 		}
 	}
-	seen[guid] = true
-	return guid, isHTTPURL(guid)
+	seen[id] = true
+	return id
 }
 
 // isHTTPURL reports whether s is an absolute http or https URL.

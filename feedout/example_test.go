@@ -65,6 +65,7 @@ func ExampleWriteAtom() {
 	//     <source>
 	//       <id>https://www.livemint.com/rss/world</id>
 	//       <title type="text">Mint World</title>
+	//       <updated>2026-03-01T07:15:00Z</updated>
 	//       <link href="https://www.livemint.com/rss/world" rel="self"></link>
 	//       <link href="https://www.livemint.com/world" rel="alternate"></link>
 	//     </source>

@@ -62,6 +62,9 @@ var _ Store = (*storage.Store)(nil)
 type Options struct {
 	// Title is the aggregate's title; empty means "tributary".
 	Title string
+	// Language is the BCP 47 tag of the articles' language, published in
+	// every document (see FeedMeta.Language); empty publishes none.
+	Language string
 	// BaseURL is the public absolute URL, without trailing slash, for self
 	// links and feed ids; a trailing slash is removed.
 	BaseURL string
@@ -97,6 +100,7 @@ type Options struct {
 type handler struct {
 	store      Store
 	title      string
+	language   string
 	baseURL    string
 	pageSize   int
 	perSource  int
@@ -171,6 +175,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 	h := &handler{
 		store:      store,
 		title:      cmp.Or(opts.Title, defaultTitle),
+		language:   opts.Language,
 		baseURL:    strings.TrimRight(opts.BaseURL, "/"),
 		pageSize:   pageSize,
 		perSource:  opts.MaxPerSource,
@@ -397,6 +402,7 @@ func (h *handler) feedMeta(cat storage.Category, updated time.Time, req pageRequ
 	meta := FeedMeta{
 		ID:           h.baseURL + "/feeds/" + cat.Slug + atomExt,
 		Title:        h.categoryTitle(cat),
+		Language:     h.language,
 		SelfURL:      req.url(h.baseURL, req.query(req.before, req.after)),
 		AlternateURL: h.baseURL + "/c/" + cat.Slug,
 		Updated:      updated,

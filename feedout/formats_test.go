@@ -4,10 +4,12 @@ import (
 	"github.com/tributary/tributary/feedcheck"
 
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -113,13 +115,19 @@ func TestFormatsCarryTheSameEntries(t *testing.T) {
 				if links[0] != links[1] || links[0] != links[2] {
 					t.Errorf("entry %d links differ: %q", i, links)
 				}
-				if it.GUID.Value != ji.ID {
-					t.Errorf("entry %d: rss guid %q, json id %q", i, it.GUID.Value, ji.ID)
+				// One story, one id: the same in all three formats.
+				if ids := []string{e.ID, it.GUID.Value, ji.ID}; ids[0] != ids[1] || ids[0] != ids[2] {
+					t.Errorf("entry %d ids differ (atom, rss, json): %q", i, ids)
 				}
 				// The HTML read back is the article's, unescaped once.
 				var content string
-				if e.Content != nil {
+				if e.Content != nil && e.Content.Type == textHTML {
 					content = e.Content.Value
+				}
+				// Without content or summary the headline is the text
+				// content of Atom and the content_text of JSON Feed.
+				if e.Content != nil && e.Content.Type == "text" && (e.Content.Value != e.Title || ji.ContentText == nil || *ji.ContentText != e.Title) {
+					t.Errorf("entry %d: atom text content %q, json content_text %v, title %q", i, e.Content.Value, ji.ContentText, e.Title)
 				}
 				rssHTML := it.Description
 				if it.Content != "" {
@@ -148,7 +156,7 @@ func TestWriteRSSPermalinkAndSource(t *testing.T) {
 	rss := feedcheck.ParseRSS(t, writeFormat(t, ".rss", c.Feed, c.Articles))
 	it := rss.Channel.Items[0]
 	got := []string{it.GUID.Value, it.GUID.IsPermaLink, it.Source.URL, it.Source.Title, it.Creator}
-	want := []string{"episode-42", "false", "https://pod.example/feed.xml", "The Pod", "Host"}
+	want := []string{"urn:tributary:c6d7e8f90a1b2c3d4e5f60718293a4b5", "false", "https://pod.example/feed.xml", "The Pod", "Host"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("item (-want +got):\n%s", diff)
 	}
@@ -159,7 +167,49 @@ func TestWriteRSSPermalinkAndSource(t *testing.T) {
 	if diff := cmp.Diff([]string{"self", "first", "previous", "next"}, rels); diff != "" {
 		t.Errorf("atom:link rels (-want +got):\n%s", diff)
 	}
-	if len(it.Enclosures) != 3 || it.Enclosures[0].Length != "12345678" || it.Enclosures[2].Length != "0" {
-		t.Errorf("enclosures = %+v", it.Enclosures)
+	// RSS allows one enclosure: the first (Atom and JSON Feed carry all three).
+	if len(it.Enclosures) != 1 || it.Enclosures[0].Length != "12345678" {
+		t.Errorf("enclosures = %+v, want the first only", it.Enclosures)
 	}
+}
+
+// FuzzStoryIDs renders two stories whose GUIDs come from a source as they
+// are in all three formats: each story must have one id, the same in every
+// format, and the two ids must differ.
+func FuzzStoryIDs(f *testing.F) {
+	for _, name := range []string{"repeated-guid", "same-guid-two-sources", "paged-enclosures"} {
+		c := loadCase(f, name)
+		for i := 1; i < len(c.Articles); i++ {
+			f.Add(c.Articles[i-1].GUID, c.Articles[i].GUID, uint64(i), uint64(i+1))
+		}
+	}
+	f.Add("1", "1", uint64(7), uint64(7))
+	f.Fuzz(func(t *testing.T, guid1, guid2 string, key1, key2 uint64) {
+		// Stored ids are 32 hex digits (storage.ItemKey).
+		id1, id2 := fmt.Sprintf("%032x", key1), fmt.Sprintf("%032x", key2)
+		at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		articles := []storage.Article{
+			{ID: id1, GUID: guid1, Title: "One", Link: "https://a.example/1", Published: at, Updated: at},
+			{ID: id2, GUID: guid2, Title: "Two", Link: "https://b.example/1", Published: at.Add(-time.Hour), Updated: at},
+		}
+		feed := FeedMeta{ID: "https://news.example/feeds/all.atom", Title: "T", SelfURL: "https://news.example/feeds/all.atom", AlternateURL: "https://news.example/"}
+		atom := feedcheck.Parse(t, writeFormat(t, atomExt, feed, articles))
+		rss := feedcheck.ParseRSS(t, writeFormat(t, ".rss", feed, articles))
+		jf := feedcheck.ParseJSONFeed(t, writeFormat(t, ".json", feed, articles))
+		if len(atom.Entries) != 2 || len(rss.Channel.Items) != 2 || len(jf.Items) != 2 {
+			t.Fatalf("entries: atom %d, rss %d, json %d; want 2", len(atom.Entries), len(rss.Channel.Items), len(jf.Items))
+		}
+		for i, e := range atom.Entries {
+			ids := []string{e.ID, rss.Channel.Items[i].GUID.Value, jf.Items[i].ID}
+			if ids[0] == "" || ids[0] != ids[1] || ids[0] != ids[2] {
+				t.Errorf("entry %d ids (atom, rss, json): %q", i, ids)
+			}
+			if !isAbsoluteURI(ids[0]) {
+				t.Errorf("entry %d id %q is not an absolute URI", i, ids[0])
+			}
+		}
+		if atom.Entries[0].ID == atom.Entries[1].ID {
+			t.Errorf("two stories share the id %q", atom.Entries[0].ID)
+		}
+	})
 }

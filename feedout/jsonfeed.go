@@ -53,8 +53,8 @@ type jsonFeedSource struct {
 const jsonSourceAbout = "https://github.com/tributary/tributary#json-feed-source"
 
 // WriteJSONFeed writes a JSON Feed 1.1 document to w with the same entries,
-// in the same order, as WriteAtom. Item ids are the RSS guids (see
-// WriteRSS), url the clean original link, content_html the sanitised
+// in the same order, as WriteAtom. Item ids are the Atom ids and RSS guids
+// (see storyID), url the clean original link, content_html the sanitised
 // content (summary the plain text of the summary), tags the category names,
 // attachments the enclosures and "_source" the origin feed. The next page
 // is next_url. WriteJSONFeed does not modify articles and is safe for
@@ -69,6 +69,7 @@ func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error
 		JSONFeed: feeds.JSONFeed{
 			Version:     jsonFeedVersion,
 			Title:       xmlText(feed.Title),
+			Language:    feed.Language,
 			HomePageUrl: feed.AlternateURL,
 			FeedUrl:     feed.SelfURL,
 			NextUrl:     feed.NextURL,
@@ -94,7 +95,7 @@ func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error
 // newJSONFeedItem builds the item of a; seen holds the ids used so far and
 // fallback is the date of an article without any.
 func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time) jsonFeedItem {
-	id, _ := itemGUID(a, seen)
+	id := storyID(a, seen)
 	published := fallback.UTC()
 	if !a.Published.IsZero() {
 		published = a.Published.UTC()

@@ -16,10 +16,10 @@ import (
 
 // The RSS document is built from our own encoding/xml structs around
 // gorilla's leaf types (RssGuid, RssEnclosure, AtomLink) rather than from
-// feeds.RssFeed/RssItem: RssItem holds one category and one enclosure, its
-// Source is a plain string (RSS requires <source url="…">), it has no
-// dc:creator (RSS <author> must be an e-mail address), and RssFeed has no
-// atom:link, which RSS needs for its self link and the RFC 5005 paging links.
+// feeds.RssFeed/RssItem: RssItem holds one category, its Source is a plain
+// string (RSS requires <source url="…">), it has no dc:creator (RSS
+// <author> must be an e-mail address), and RssFeed has no atom:link, which
+// RSS needs for its self link and the RFC 5005 paging links.
 
 // Namespaces declared on the rss element.
 const (
@@ -49,6 +49,7 @@ type rssChannel struct {
 	Title         string     `xml:"title"`
 	Link          string     `xml:"link"`
 	Description   string     `xml:"description"`
+	Language      string     `xml:"language,omitempty"`
 	AtomLinks     []rssLink  `xml:"atom:link"`
 	LastBuildDate string     `xml:"lastBuildDate"`
 	Generator     string     `xml:"generator"`
@@ -65,13 +66,13 @@ type rssLink struct {
 
 // rssEntry is one item element.
 type rssEntry struct {
-	Title       string                `xml:"title"`
-	Link        string                `xml:"link,omitempty"`
-	Description string                `xml:"description,omitempty"`
-	Content     *rssContent           `xml:"content:encoded"`
-	Creator     string                `xml:"dc:creator,omitempty"`
-	Categories  []rssCategory         `xml:"category"`
-	Enclosures  []*feeds.RssEnclosure // RSS allows one; readers take the first
+	Title       string              `xml:"title"`
+	Link        string              `xml:"link,omitempty"`
+	Description string              `xml:"description,omitempty"`
+	Content     *rssContent         `xml:"content:encoded"`
+	Creator     string              `xml:"dc:creator,omitempty"`
+	Categories  []rssCategory       `xml:"category"`
+	Enclosure   *feeds.RssEnclosure // RSS allows one: the first (Atom and JSON Feed carry all)
 	GUID        *feeds.RssGuid
 	PubDate     string     `xml:"pubDate,omitempty"`
 	Source      *rssSource `xml:"source"`
@@ -95,15 +96,16 @@ type rssSource struct {
 
 // WriteRSS writes an RSS 2.0 document to w with the same entries, in the
 // same order, as WriteAtom: every article given, newest Published first.
-// The guid is the article's own GUID when it has one (isPermaLink="true"
-// only when it is an http(s) URL), else the derived "urn:tributary:" id;
-// guids are unique within the document. Content is escaped HTML in
+// The guid is the story's id in all three formats (see storyID): the
+// article's own GUID when it is an absolute URI, else the derived
+// "urn:tributary:" id; isPermaLink="true" only for an http(s) URL; guids
+// are unique within the document. Content is escaped HTML in
 // description (the summary when there is one, else the content) and
 // content:encoded (the full content when there is also a summary). The
-// author is dc:creator; each category an element; enclosures enclosure
-// elements; the source feed a source element. Text is cleaned of what XML
-// 1.0 forbids. WriteRSS does not modify articles and is safe for concurrent
-// use.
+// author is dc:creator; each category an element; the first enclosure an
+// enclosure element (RSS allows one); the source feed a source element.
+// Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
+// articles and is safe for concurrent use.
 func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	sorted := newestFirst(articles)
 	updated := feedUpdated(feed, sorted)
@@ -114,6 +116,7 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		Title:         xmlText(feed.Title),
 		Link:          xmlText(feed.AlternateURL),
 		Description:   xmlText(feed.Title),
+		Language:      xmlText(feed.Language),
 		LastBuildDate: rssTime(updated),
 		Generator:     generatorName,
 		AtomLinks:     []rssLink{{Href: xmlText(feed.SelfURL), Rel: linkSelf, Type: "application/rss+xml"}},
@@ -139,12 +142,12 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 // newRSSEntry builds the item of a; seen holds the guids used so far and
 // fallback is the date of an article without any.
 func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rssEntry {
-	guid, permalink := itemGUID(a, seen)
+	guid := storyID(a, seen)
 	e := rssEntry{
 		Title:   xmlText(a.Title),
 		Link:    xmlText(a.Link),
 		Creator: xmlText(a.Author),
-		GUID:    &feeds.RssGuid{Id: guid, IsPermaLink: strconv.FormatBool(permalink)},
+		GUID:    &feeds.RssGuid{Id: guid, IsPermaLink: strconv.FormatBool(isHTTPURL(guid))},
 		PubDate: rssTime(fallback),
 	}
 	if !a.Published.IsZero() {
@@ -170,11 +173,12 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 	for _, enc := range a.Enclosures {
 		if u := xmlText(enc.URL); u != "" {
 			// RSS requires type and length; 0 means an unknown length.
-			e.Enclosures = append(e.Enclosures, &feeds.RssEnclosure{
+			e.Enclosure = &feeds.RssEnclosure{
 				Url:    u,
 				Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
 				Length: strconv.FormatInt(enc.Length, 10),
-			})
+			}
+			break
 		}
 	}
 	if u := xmlText(a.Source.FeedURL); u != "" {

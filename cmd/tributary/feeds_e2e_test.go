@@ -41,6 +41,16 @@ func TestServeEveryFormatAndPage(t *testing.T) {
 	}
 	t.Run("rss valid", func(t *testing.T) { feedcheck.RSS(t, rss) })
 	t.Run("json valid", func(t *testing.T) { feedcheck.JSONFeed(t, jsonFeeds) })
+	// The config's language (en-us) is published in its canonical form.
+	_, atom := get(t, base+"/feeds/world.atom")
+	langs := []string{
+		feedcheck.Parse(t, []byte(atom)).Lang,
+		feedcheck.ParseRSS(t, rss["world"]).Channel.Language,
+		feedcheck.ParseJSONFeed(t, jsonFeeds["world"]).Language,
+	}
+	if langs[0] != "en-US" || langs[1] != "en-US" || langs[2] != "en-US" {
+		t.Errorf("languages (atom, rss, json) = %q, want en-US in each", langs)
+	}
 
 	tests := []struct {
 		path       string

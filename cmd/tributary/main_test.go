@@ -169,6 +169,7 @@ func todayNewsConfig(t *testing.T, feedsURL, listen string) string {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tributary.yaml")
 	writeFile(t, path, fmt.Sprintf(`title: Today News
+language: en-us
 listen: %[2]s
 base_url: http://%[2]s
 data_dir: %[3]s

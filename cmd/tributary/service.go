@@ -68,6 +68,7 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 	h.Handle("/status", adminOnly(adminNets, status.Handler(s.store, statusSources(cfg), s.log, nil)))
 	h.Handle("/", feedout.NewHandler(s.store, feedout.Options{
 		Title:        cfg.Title,
+		Language:     cfg.Language,
 		BaseURL:      cfg.BaseURL,
 		PageSize:     cfg.Output.PageSize,
 		MaxPerSource: cfg.Output.MaxPerSource,
