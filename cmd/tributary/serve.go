@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	override := flagSet(fs, "log-level")
 	logger, logLevel := configLogger(stderr, cfg.Log, override, *level)
-	store, err := openStore(cfg)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
