@@ -163,6 +163,7 @@ func TestSalvage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Salvage: %v (report %+v)", err, rep)
 			}
+			t.Logf("recovered %d of %d articles, %d sources; %d problems", rep.Articles, len(want), rep.Sources, rep.LostCount)
 			if (rep.LostCount == 0) != tt.complete || rep.Articles < tt.least {
 				t.Errorf("report %+v: want at least %d articles, complete %v", rep, tt.least, tt.complete)
 			}
