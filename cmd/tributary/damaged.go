@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 
 	"github.com/tributary/tributary/storage"
@@ -130,4 +133,27 @@ func openDB(ctx context.Context, path string) (*storage.Store, error) {
 		return nil, err
 	}
 	return storage.Open(path, storage.Options{})
+}
+
+// recoverFaults serves h with memory faults made panics (a page of a
+// database file damaged under the daemon faults when bbolt reads it,
+// which would otherwise kill the process), and turns a panic into a 500
+// answer and an error log line: the request fails, the daemon goes on.
+func recoverFaults(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.Error("request failed with a panic; if it read the database, check it (tributary check -db)",
+				slog.String("path", r.URL.Path), slog.Any("panic", v))
+			http.Error(w, "internal server error", http.StatusInternalServerError)
+		}()
+		h.ServeHTTP(w, r)
+	})
 }

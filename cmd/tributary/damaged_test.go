@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/tributary/tributary/storage"
@@ -258,4 +259,36 @@ func FuzzVerifyDB(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestServeSurvivesDamageUnderIt truncates the database file under a
+// running daemon, as a failing disk would: requests that read the lost
+// pages fail with 500, and the daemon keeps running.
+func TestServeSurvivesDamageUnderIt(t *testing.T) {
+	cfg, addr, db, raw := storeFixture(t)
+	d := startServe(t, cfg, addr)
+	if err := os.Truncate(db, int64(len(raw)/4)); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, slug := range []string{"all", "world", "tech"} {
+		code, _ := get(t, "http://"+addr+"/feeds/"+slug+".atom?limit=200")
+		if code == http.StatusInternalServerError {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Errorf("no request failed after the file lost three quarters of its pages")
+	}
+	select {
+	case err := <-d.done:
+		t.Fatalf("serve died (%v):\n%s", err, d.stderr.String())
+	default:
+	}
+	if !strings.Contains(d.stderr.String(), "request failed with a panic") {
+		t.Errorf("serve logged no failed request:\n%s", d.stderr.String())
+	}
+	if code, _ := d.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("serve after SIGTERM: exit %d\n%s", code, d.stderr.String())
+	}
 }
