@@ -272,8 +272,12 @@ func TestServeSurvivesDamageUnderIt(t *testing.T) {
 	}
 	failed := 0
 	for _, slug := range []string{"all", "world", "tech"} {
-		code, _ := get(t, "http://"+addr+"/feeds/"+slug+".atom?limit=200")
-		if code == http.StatusInternalServerError {
+		resp, err := http.Get("http://" + addr + "/feeds/" + slug + ".atom?limit=200")
+		if err != nil {
+			t.Fatalf("GET %s.atom: %v\nserve's log:\n%s", slug, err, d.stderr.String())
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusInternalServerError {
 			failed++
 		}
 	}
