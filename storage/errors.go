@@ -10,3 +10,8 @@ var ErrLocked = errors.New("database in use by another process")
 // ErrInvalidCursor is returned (wrapped) by Page when a cursor is not an
 // index key this store could have made. Callers answer it as a bad request.
 var ErrInvalidCursor = errors.New("invalid page cursor")
+
+// ErrDamaged is returned (wrapped) by VerifyFile when the database file is
+// damaged: bbolt's page structure is broken, or a page cannot be read.
+// Callers stop rather than open such a file: bbolt may crash on it.
+var ErrDamaged = errors.New("database damaged")

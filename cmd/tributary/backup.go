@@ -41,7 +41,7 @@ func runBackup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 			return err
 		}
 		via = "file"
-		s, err := storage.Open(filepath.Join(cfg.DataDir, dbFile), storage.Options{})
+		s, err := openDB(ctx, filepath.Join(cfg.DataDir, dbFile))
 		if err != nil {
 			return err
 		}

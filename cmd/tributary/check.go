@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/storage"
 )
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,7 +52,7 @@ func checkDB(ctx context.Context, dir string) error {
 	if !errors.Is(err, errNoDaemon) {
 		return err
 	}
-	s, err := storage.Open(filepath.Join(dir, dbFile), storage.Options{})
+	s, err := openDB(ctx, filepath.Join(dir, dbFile))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-func runCompact(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runCompact(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("compact", "[-config FILE]",
 		"Rewrite the database without its free pages, to give disk space back after\n"+
 			"a large prune. Offline only: it refuses while the daemon runs.", stdout)
@@ -27,6 +27,9 @@ func runCompact(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	path := filepath.Join(cfg.DataDir, dbFile)
+	if err := verifyFromSelf(ctx, path); err != nil {
+		return err
+	}
 	res, err := storage.Compact(path, storage.Options{})
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%w: stop the daemon before compacting", err)

@@ -13,6 +13,7 @@
 //	tributary backup [-config FILE] OUT       consistent copy of the database
 //	tributary stats [-config FILE]            category counts and source health
 //	tributary compact [-config FILE]          offline compaction of the database
+//	tributary salvage [-config FILE] OUT      copy what can be read of a damaged database
 //	tributary test-rules [-config FILE] URL   show what the rules make of a feed
 //
 // Run "tributary CMD -h" for the flags of a command.
@@ -43,8 +44,17 @@ func (e usageError) Error() string { return e.msg }
 // errReported marks a failure whose details were already printed.
 var errReported = errors.New("reported")
 
-// exitCode prints err (unless already reported) and maps it to 0, 1 or 2.
+// exitCode prints err (unless already reported) and maps it to 0, 1 or 2
+// (or the code of an exitStatus). A damaged database is reported in the
+// words of damagedError alone, whatever the command wrapped it in.
 func exitCode(err error, stderr io.Writer) int {
+	if d, ok := errors.AsType[damagedError](err); ok {
+		fmt.Fprintln(stderr, d)
+		return 1
+	}
+	if s, ok := errors.AsType[exitStatus](err); ok {
+		return s.code
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -80,6 +90,7 @@ func commands() []command {
 		{"backup", "[-config FILE] OUT", "write a consistent, verified copy of the database (also while serve runs)", runBackup},
 		{"stats", "[-config FILE]", "per-category counts and per-source health (also while serve runs)", runStats},
 		{"compact", "[-config FILE]", "rewrite the database without free pages (only while serve is stopped)", runCompact},
+		{"salvage", "[-config FILE] OUT", "copy what can be read of a damaged database into a new file OUT; report what was lost", runSalvage},
 		{"test-rules", "[-config FILE] URL", "fetch a feed once and print per item its categories and which rule kept or dropped it", runTestRules},
 	}
 }
@@ -95,6 +106,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "-h", "-help", "--help", "help":
 		printUsage(stdout)
 		return nil
+	}
+	if args[0] == verifyCommand {
+		return runVerifyFile(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

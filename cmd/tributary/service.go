@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,8 +139,11 @@ func (s *service) schedule(ctx, passCtx context.Context, tick time.Duration) {
 }
 
 // pass fetches the due sources of the current generation, feeds the
-// metrics, then prunes by the retention settings.
+// metrics, then prunes by the retention settings. A panic, or a memory
+// fault on a database page damaged under the daemon, ends the pass, not
+// the process.
 func (s *service) pass(ctx context.Context) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("fetch pass panicked", slog.Any("panic", r))

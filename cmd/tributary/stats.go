@@ -11,7 +11,6 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/status"
-	"github.com/tributary/tributary/storage"
 )
 
 func runStats(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -52,7 +51,7 @@ func readStats(ctx context.Context, cfg *config.Config) (status.Report, error) {
 	if !errors.Is(err, errNoDaemon) {
 		return status.Report{}, err
 	}
-	s, err := storage.Open(filepath.Join(cfg.DataDir, dbFile), storage.Options{})
+	s, err := openDB(ctx, filepath.Join(cfg.DataDir, dbFile))
 	if err != nil {
 		return status.Report{}, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,12 +13,13 @@ import (
 // dbFile is the database's file name inside data_dir.
 const dbFile = "tributary.db"
 
-// openStore opens the database in cfg.DataDir, creating the directory.
-func openStore(cfg *config.Config) (*storage.Store, error) {
+// openStore verifies and opens the database in cfg.DataDir (see openDB),
+// creating the directory.
+func openStore(ctx context.Context, cfg *config.Config) (*storage.Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data_dir: %w", err)
 	}
-	return storage.Open(filepath.Join(cfg.DataDir, dbFile), storage.Options{})
+	return openDB(ctx, filepath.Join(cfg.DataDir, dbFile))
 }
 
 // configuredCategories lists every category the config names: the declared
