@@ -56,6 +56,11 @@ type Result struct {
 	Suppressed int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
+	// Items is the number of items in the fetched feed, and OverMax how
+	// many of them were dropped because the feed had more than
+	// fetch.max_items (the oldest ones).
+	Items   int
+	OverMax int
 	// Err is the failure, nil on success (a 304 is a success).
 	Err error
 	// Duration is how long the fetch took, from its start (including any
@@ -112,6 +117,9 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		pass:   make(chan struct{}, 1),
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
+	if f.fetch.MaxItems <= 0 {
+		f.fetch.MaxItems = 1000
+	}
 	if f.fetch.MaxInterval <= 0 {
 		f.fetch.MaxInterval = 24 * time.Hour
 	}
