@@ -149,3 +149,70 @@ func TestSaveBoundedByTimeout(t *testing.T) {
 		t.Errorf("stored state: ETag %q, outcome %q; want no ETag, timeout", st.ETag, st.Outcome)
 	}
 }
+
+// TestItemFieldCaps fetches one hostile item into a real store: 20,000
+// categories (filed under with source_categories), a 5,000-rune title of
+// two-byte letters and 2 MB of content. The article is stored with 32 of
+// its categories, a title cut to 1 KB of whole runes and content cut
+// to 1 MB.
+func TestItemFieldCaps(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>caps</title><item><link>http://caps.test/1</link>`)
+	b.WriteString("<title>" + strings.Repeat("é", 5000) + "</title>")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "<category>topic %d</category>", i)
+	}
+	b.WriteString("<description>" + strings.Repeat("&lt;p&gt;paragraph&lt;/p&gt;", 2<<20/len("<p>paragraph</p>")+1) + "</description>")
+	b.WriteString("</item></channel></rss>")
+	srv := newFeedServer(t)
+	u := srv.set("/caps.rss", route{body: []byte(b.String())})
+	feeds := feedsAt(u)
+	feeds[0].SourceCategories = true
+	clock := newTestClock()
+	store := newTestStore(t, clock.Now)
+	f := newTestFetcher(t, testConfig(feeds...), store, Options{Now: clock.Now})
+	if r := fetchOne(t, f, u); r.New != 1 || r.Err != nil {
+		t.Fatalf("new %d, error %v; want 1, nil", r.New, r.Err)
+	}
+	arts, err := store.Latest(t.Context(), "news", 10)
+	if err != nil || len(arts) != 1 {
+		t.Fatalf("Latest: %d articles, error %v", len(arts), err)
+	}
+	a := arts[0]
+	if len(a.Categories) != 1+maxItemCategories {
+		t.Errorf("%d categories, want %d (News and the item's first %d)", len(a.Categories), 1+maxItemCategories, maxItemCategories)
+	}
+	if a.Title != strings.Repeat("é", 512) {
+		t.Errorf("title of %d bytes (%q…), want 512 é", len(a.Title), a.Title[:min(len(a.Title), 10)])
+	}
+	if n := len(a.Content) + len(a.Summary); n > maxContentBytes || n < maxContentBytes/2 {
+		t.Errorf("content of %d bytes, want at most %d", n, maxContentBytes)
+	}
+	cats, err := store.Categories(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cats) > 2+maxItemCategories {
+		t.Errorf("%d categories in the store, want at most %d", len(cats), 2+maxItemCategories)
+	}
+}
+
+func TestCutUTF8(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abc", 2, "ab"},
+		{"aé", 2, "a"},
+		{"aé", 3, "aé"},
+		{"€€", 4, "€"},
+		{"€", 0, ""},
+	}
+	for _, tc := range tests {
+		if got := cutUTF8(tc.s, tc.n); got != tc.want {
+			t.Errorf("cutUTF8(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
