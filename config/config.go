@@ -88,7 +88,8 @@ type Fetch struct {
 	// Concurrency. Default 2, or Concurrency if that is lower.
 	PerHost int
 	// Timeout bounds one whole download (connect to the last byte of the
-	// body), and again the save of its articles. Default 30s.
+	// body), and again the save of its articles beyond the first 1,024.
+	// Default 30s.
 	Timeout time.Duration
 	// MaxBody is the largest accepted response body in bytes. Default 10 MB
 	// (10 × 1024 × 1024 bytes).

@@ -137,10 +137,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 }
 
 // save stores articles within fetch.timeout, counted from when the save
-// starts (after any wait for the disk). The articles of a save cut short
-// are stored whole or not at all (storage.SaveChunk at a time) and the
-// error wraps context.DeadlineExceeded; the source's validators are then
-// not updated, so the next fetch gets the whole feed again.
+// starts (after any wait for the disk); the store writes its first
+// storage.SaveChunk articles whatever the time, and stops between
+// transactions after that. The articles of a save cut short are stored
+// whole or not at all and the error wraps context.DeadlineExceeded; the
+// source's validators are then not updated, so the next fetch gets the
+// whole feed again.
 func (f *Fetcher) save(ctx context.Context, articles []storage.Article) (storage.SaveResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
 	defer cancel()

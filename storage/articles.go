@@ -42,7 +42,10 @@ type change struct {
 // most SaveChunk articles, each article whole in one of them, so that the
 // cost of a save grows linearly with its articles (within one bbolt
 // transaction, keys put in random order into one page cost time quadratic
-// in their number); ctx is checked before each transaction. On an error the
+// in their number). ctx is checked when the call begins and then between
+// transactions: once begun, a save always writes its first SaveChunk
+// articles, so that a deadline reached under load (waiting for the disk,
+// say) never fails a save of an ordinary feed. On an error the
 // transactions already committed stay, and the SaveResult counts their
 // articles. A call that changes nothing writes nothing. Safe for
 // concurrent use; the articles slice is not retained or modified.
@@ -97,15 +100,12 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	for _, in := range toWrite {
 		in.signature()
 	}
-	if err := ctx.Err(); err != nil {
-		return SaveResult{}, err
-	}
 	// Plan again under the write lock, one article after the other: another
 	// writer may have stored some of the same articles since the read
 	// transaction, and an article may be a copy of an earlier one of arts.
 	res = SaveResult{}
 	for start := 0; start < len(arts); start += SaveChunk {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && start > 0 {
 			return res, fmt.Errorf("save %d articles: %d stored before the save ended: %w", len(arts), start, err)
 		}
 		chunk := arts[start:min(start+SaveChunk, len(arts))]
