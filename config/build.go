@@ -60,6 +60,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 		Concurrency:  v.integer(fetch["concurrency"], "fetch.concurrency", defaultConcurrency, 1, maxConcurrency),
 		Timeout:      v.duration(fetch["timeout"], "fetch.timeout", defaultTimeout),
 		MaxBody:      v.size(fetch["max_body"], "fetch.max_body", defaultMaxBody),
+		MaxItems:     v.integer(fetch["max_items"], "fetch.max_items", defaultMaxItems, 1, maxMaxItems),
 		UserAgent:    v.text(fetch["user_agent"], "fetch.user_agent", DefaultUserAgent),
 		HostInterval: v.duration(fetch["host_interval"], "fetch.host_interval", defaultHostInterval),
 		MaxInterval:  v.duration(fetch["max_interval"], "fetch.max_interval", defaultMaxInterval),

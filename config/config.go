@@ -37,6 +37,7 @@ const (
 	defaultPerHost        = 2
 	defaultTimeout        = 30 * time.Second
 	defaultMaxBody        = 10 * mebibyte
+	defaultMaxItems       = 1000
 	defaultHostInterval   = time.Second
 	defaultMaxInterval    = 24 * time.Hour
 	defaultMaxAge         = 720 * time.Hour
@@ -94,11 +95,17 @@ type Fetch struct {
 	// PerHost is the number of fetches in flight to one host, at most
 	// Concurrency. Default 2, or Concurrency if that is lower.
 	PerHost int
-	// Timeout bounds one whole fetch. Default 30s.
+	// Timeout bounds one whole download (connect to the last byte of the
+	// body), and again the save of its articles beyond the first 1,024.
+	// Default 30s.
 	Timeout time.Duration
 	// MaxBody is the largest accepted response body in bytes. Default 10 MB
 	// (10 × 1024 × 1024 bytes).
 	MaxBody int64
+	// MaxItems is the most items of one feed that a fetch keeps: the
+	// newest by date (an undated item counts as seen now). From 1 to
+	// 1,000,000, default 1000.
+	MaxItems int
 	// UserAgent is sent with every request. Default DefaultUserAgent.
 	UserAgent string
 	// HostInterval is the least time between the starts of two requests to

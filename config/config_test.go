@@ -63,6 +63,7 @@ func defaults() *config.Config {
 			PerHost:      2,
 			Timeout:      30 * time.Second,
 			MaxBody:      10 << 20,
+			MaxItems:     1000,
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
@@ -99,6 +100,7 @@ fetch:
   per_host: 4
   timeout: 1m30s
   max_body: 512 KiB
+  max_items: 100000
   user_agent: test-agent/1
   host_interval: 250ms
   max_interval: 12h
@@ -145,6 +147,7 @@ feeds:
 			UserAgent:             "test-agent/1",
 			HostInterval:          250 * time.Millisecond,
 			MaxInterval:           12 * time.Hour,
+			MaxItems:              100000,
 			AllowPrivateRedirects: true,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
@@ -393,6 +396,10 @@ func TestParseErrors(t *testing.T) {
 			"t.yaml:2: fetch.timeout: must be more than 0s and at most 10m, found -5s"}},
 		{"timeout too long", "fetch:\n  timeout: 11m\n", []string{
 			"t.yaml:2: fetch.timeout: must be more than 0s and at most 10m, found 11m0s"}},
+		{"max_items zero", "fetch:\n  max_items: 0\n", []string{
+			"t.yaml:2: fetch.max_items: must be from 1 to 1000000, found 0"}},
+		{"max_items too big", "fetch:\n  max_items: 1000001\n", []string{
+			"t.yaml:2: fetch.max_items: must be from 1 to 1000000, found 1000001"}},
 		{"max_body unit", "fetch:\n  max_body: 10TB\n", []string{
 			`t.yaml:2: fetch.max_body: invalid size "10TB": use a whole number of bytes, or of KB, MB or GB`}},
 		{"max_body too small", "fetch:\n  max_body: 1000\n", []string{
@@ -545,6 +552,7 @@ func TestLoadExample(t *testing.T) {
 			PerHost:      2,
 			Timeout:      30 * time.Second,
 			MaxBody:      10 << 20,
+			MaxItems:     1000,
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
@@ -700,7 +708,8 @@ func checkInvariants(t *testing.T, cfg *config.Config) {
 		t.Errorf("BaseURL = %q", cfg.BaseURL)
 	}
 	if f := cfg.Fetch; f.Concurrency < 1 || f.Concurrency > 1000 || f.PerHost < 1 || f.PerHost > f.Concurrency ||
-		f.Timeout <= 0 || f.Timeout > 10*time.Minute || f.MaxBody < 1<<10 || f.MaxBody > 1<<30 {
+		f.Timeout <= 0 || f.Timeout > 10*time.Minute || f.MaxBody < 1<<10 || f.MaxBody > 1<<30 ||
+		f.MaxItems < 1 || f.MaxItems > 1_000_000 {
 		t.Errorf("Fetch = %+v", f)
 	}
 	if r := cfg.Retention; r.MaxAge < time.Hour || r.MaxPerCategory < 1 {

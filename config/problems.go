@@ -152,6 +152,7 @@ type schemaFetch struct {
 	PerHost      yaml.Node `yaml:"per_host"`
 	Timeout      yaml.Node `yaml:"timeout"`
 	MaxBody      yaml.Node `yaml:"max_body"`
+	MaxItems     yaml.Node `yaml:"max_items"`
 	UserAgent    yaml.Node `yaml:"user_agent"`
 	HostInterval yaml.Node `yaml:"host_interval"`
 	MaxInterval  yaml.Node `yaml:"max_interval"`

@@ -25,6 +25,7 @@ const (
 	minMaxBody     = kibibyte
 	maxMaxBody     = gibibyte
 	maxConcurrency = 1000
+	maxMaxItems    = 1_000_000
 	maxPageSize    = 1000
 	maxTimeout     = 10 * time.Minute
 	minMaxAge      = time.Hour

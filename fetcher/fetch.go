@@ -86,6 +86,15 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 		case perr != nil:
 			outcome, err = outcomeParseError, perr
 		default:
+			res.Items = len(feed.Items)
+			feed.Items = newestItems(feed.Items, f.fetch.MaxItems, f.now())
+			res.OverMax = res.Items - len(feed.Items)
+			if res.OverMax > 0 {
+				f.log.Warn("feed has more items than fetch.max_items: kept the newest",
+					slog.String("feed_url", src.shown),
+					slog.Int("items", res.Items),
+					slog.Int("kept", len(feed.Items)))
+			}
 			norm = f.norm.normalize(feed, src.feed, base, f.now())
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
@@ -102,9 +111,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	sctx := context.WithoutCancel(ctx)
 	defer toSave(len(dl.body))()
 	if err == nil && len(norm.Articles) > 0 {
-		sr, serr := f.store.SaveArticles(sctx, norm.Articles)
+		sr, serr := f.save(sctx, norm.Articles)
 		if serr != nil {
-			outcome, err = outcomeStoreError, fmt.Errorf("save articles: %w", serr)
+			outcome, err = outcomeStoreError, serr
+			if errors.Is(serr, context.DeadlineExceeded) {
+				outcome = outcomeTimeout
+			}
 		}
 		res.New, res.Updated, res.Unchanged = sr.New, sr.Updated, sr.Unchanged
 		res.Merged, res.Suppressed = sr.Merged, sr.Suppressed
@@ -126,6 +138,26 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	}
 	res.Duration = now.Sub(start)
 	return res
+}
+
+// save stores articles within fetch.timeout, counted from when the save
+// starts (after any wait for the disk); the store writes its first
+// storage.SaveChunk articles whatever the time, and stops between
+// transactions after that. The articles of a save cut short are stored
+// whole or not at all and the error wraps context.DeadlineExceeded; the
+// source's validators are then not updated, so the next fetch gets the
+// whole feed again.
+func (f *Fetcher) save(ctx context.Context, articles []storage.Article) (storage.SaveResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
+	defer cancel()
+	sr, err := f.store.SaveArticles(ctx, articles)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return sr, fmt.Errorf("save articles: not done within %s (fetch.timeout): %w", f.fetch.Timeout, err)
+	case err != nil:
+		return sr, fmt.Errorf("save articles: %w", err)
+	}
+	return sr, nil
 }
 
 // nextState returns the source state after a fetch that ended with outcome

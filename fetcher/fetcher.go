@@ -63,6 +63,11 @@ type Result struct {
 	Suppressed int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
+	// Items is the number of items in the fetched feed, and OverMax how
+	// many of them were dropped because the feed had more than
+	// fetch.max_items (the oldest ones).
+	Items   int
+	OverMax int
 	// Err is the failure, nil on success (a 304 is a success). Its message
 	// names the source's URL without secrets (config.RedactURL).
 	Err error
@@ -124,6 +129,9 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		pass:   make(chan struct{}, 1),
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
+	if f.fetch.MaxItems <= 0 {
+		f.fetch.MaxItems = 1000
+	}
 	if f.fetch.MaxInterval <= 0 {
 		f.fetch.MaxInterval = 24 * time.Hour
 	}

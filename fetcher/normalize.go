@@ -87,9 +87,9 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 // author fallback, and the verdict of the rules on it: not kept when src's
 // include/exclude rules drop the item.
 func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, now time.Time) (storage.Article, Verdict) {
-	title := plainText(item.Title)
-	rawContent := strings.TrimSpace(item.Content)
-	rawSummary := strings.TrimSpace(item.Description)
+	title := cutUTF8(plainText(item.Title), maxTitleBytes)
+	rawContent := cutUTF8(strings.TrimSpace(item.Content), maxContentBytes)
+	rawSummary := cutUTF8(strings.TrimSpace(item.Description), maxContentBytes)
 	// The plain text costs a parse of the item's HTML: it is made only
 	// when a rule, the ID or the title needs it.
 	text := sync.OnceValue(func() string { return itemText(rawContent, rawSummary) })
@@ -100,7 +100,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 	if len(n.categories.rules) > 0 {
 		matchText = title + " " + text()
 	}
-	cats := n.categories.categorize(src, item.Categories, matchText)
+	cats := n.categories.categorize(src, item.Categories[:min(len(item.Categories), maxItemCategories)], matchText)
 	rules := ""
 	if len(n.categories.filters) > 0 || src.Include != nil || src.Exclude != nil {
 		rules = ruleText(title, text(), link, author, cats)

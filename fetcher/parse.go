@@ -25,13 +25,21 @@ var errEmptyBody = errors.New("empty response body")
 // when the XML prolog declares no encoding of its own. A body with invalid
 // UTF-8 is parsed again with the bad bytes replaced by U+FFFD. An HTML page
 // gives an error wrapping ErrNotFeed that lists the feeds the page
-// advertises, resolved against base (the final URL).
+// advertises, resolved against base (the final URL). A feed nested deeper
+// than MaxNesting is not parsed: the error wraps ErrTooDeep.
 func parseBody(p *gofeed.Parser, body []byte, contentType string, base *url.URL) (*gofeed.Feed, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errEmptyBody
 	}
+	body = decodeCharset(body, contentType)
+	// gofeed detects the type from the first 4 KB the same way, and parses
+	// nothing of a document it cannot place (an HTML page, say).
+	typ := gofeed.DetectFeedType(bytes.NewReader(body[:min(len(body), detectSize)]))
+	if err := checkNesting(body, typ); err != nil {
+		return nil, err
+	}
 	r := bytes.NewReader(body)
-	feed, err := safeParse(p, withCharset(r, body, contentType))
+	feed, err := safeParse(p, r)
 	if err != nil && strings.Contains(err.Error(), "invalid UTF-8") {
 		r.Reset(body)
 		feed, err = safeParse(p, transform.NewReader(r, unicode.UTF8.NewDecoder()))
@@ -61,20 +69,28 @@ func safeParse(p *gofeed.Parser, r io.Reader) (feed *gofeed.Feed, err error) {
 	return p.Parse(r)
 }
 
-// withCharset wraps r, which reads body, in a decoder for the charset of
+// detectSize is how much of a body gofeed reads to detect its type.
+const detectSize = 4096
+
+// decodeCharset returns body decoded to UTF-8 from the charset of
 // contentType when that charset is not UTF-8 and the XML prolog of body
-// names no encoding (gofeed honours only the prolog). An unknown charset
-// label leaves r as it is.
-func withCharset(r *bytes.Reader, body []byte, contentType string) io.Reader {
+// names no encoding (gofeed honours only the prolog), so that the nesting
+// check and the parser read the same text. An unknown charset label or a
+// body that does not decode leaves body as it is.
+func decodeCharset(body []byte, contentType string) []byte {
 	cs := contentCharset(contentType)
 	if cs == "" || isUTF8Label(cs) || prologEncoding(body) {
-		return r
+		return body
 	}
-	dec, err := charset.NewReaderLabel(cs, r)
+	dec, err := charset.NewReaderLabel(cs, bytes.NewReader(body))
 	if err != nil {
-		return r
+		return body
 	}
-	return dec
+	decoded, err := io.ReadAll(dec)
+	if err != nil {
+		return body
+	}
+	return decoded
 }
 
 // contentCharset returns the charset parameter of a Content-Type value, or "".

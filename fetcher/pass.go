@@ -241,8 +241,9 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 // logPass writes the one summary line of a pass: at Info, or at Debug when
 // no source was due (Run looks every minute).
 func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration) {
-	var ok, notModified, failed, added, updated int
+	var ok, notModified, failed, added, updated, overMax int
 	for _, r := range results {
+		overMax += r.OverMax
 		switch {
 		case r.Err != nil:
 			failed++
@@ -265,6 +266,7 @@ func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration
 		slog.Int("failed", failed),
 		slog.Int("new", added),
 		slog.Int("updated", updated),
+		slog.Int("items_over_max_items", overMax),
 		slog.Duration("duration", d))
 }
 

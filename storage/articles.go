@@ -38,8 +38,16 @@ type change struct {
 // changed without a later Updated gets Updated = now. Every ID must
 // be 32 lower-case hex digits (see ItemKey) and no category may be empty or
 // AllSlug; otherwise nothing is stored. When an ID appears more than once the
-// last copy wins and is counted once. All writes of one call happen in one
-// transaction; a call that changes nothing writes nothing. Safe for
+// last copy wins and is counted once. The writes go in transactions of at
+// most SaveChunk articles, each article whole in one of them, so that the
+// cost of a save grows linearly with its articles (within one bbolt
+// transaction, keys put in random order into one page cost time quadratic
+// in their number). ctx is checked when the call begins and then between
+// transactions: once begun, a save always writes its first SaveChunk
+// articles, so that a deadline reached under load (waiting for the disk,
+// say) never fails a save of an ordinary feed. On an error the
+// transactions already committed stay, and the SaveResult counts their
+// articles. A call that changes nothing writes nothing. Safe for
 // concurrent use; the articles slice is not retained or modified.
 //
 // Before an article is stored as new, its story identity is looked up (see
@@ -96,16 +104,34 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	for _, in := range toWrite {
 		in.signature()
 	}
-	if err := ctx.Err(); err != nil {
-		return SaveResult{}, err
-	}
 	// Plan again under the write lock, one article after the other: another
 	// writer may have stored some of the same articles since the read
 	// transaction, and an article may be a copy of an earlier one of arts.
-	// The saves of concurrent fetches share transactions (groupCommit); this
-	// function may run again after another caller's failure, which planning
-	// from scratch makes harmless.
-	err = s.writes.update(func(tx *bolt.Tx) error {
+	res = SaveResult{}
+	for start := 0; start < len(arts); start += SaveChunk {
+		if err := ctx.Err(); err != nil && start > 0 {
+			return res, fmt.Errorf("save %d articles: %d stored before the save ended: %w", len(arts), start, err)
+		}
+		chunk := arts[start:min(start+SaveChunk, len(arts))]
+		cr, err := s.writeChunk(chunk)
+		if err != nil {
+			return res, fmt.Errorf("save %d articles: %w", len(arts), err)
+		}
+		res = res.plus(cr)
+	}
+	return res, nil
+}
+
+// SaveChunk is the most articles SaveArticles writes in one transaction.
+const SaveChunk = 1024
+
+// writeChunk plans and writes arts in one write transaction. The saves of
+// concurrent fetches share transactions (groupCommit); the transaction
+// function may run again after another caller's failure, which planning
+// from scratch makes harmless.
+func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
+	var res SaveResult
+	err := s.writes.update(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
 		var cs counters
@@ -121,10 +147,18 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 		}
 		return cs.apply(tx, now)
 	})
-	if err != nil {
-		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
+	return res, err
+}
+
+// plus returns the sum of the counts of r and o.
+func (r SaveResult) plus(o SaveResult) SaveResult {
+	return SaveResult{
+		New:        r.New + o.New,
+		Updated:    r.Updated + o.Updated,
+		Unchanged:  r.Unchanged + o.Unchanged,
+		Merged:     r.Merged + o.Merged,
+		Suppressed: r.Suppressed + o.Suppressed,
 	}
-	return res, nil
 }
 
 // newAlias reports whether applying p records an alias not yet stored: an

@@ -84,6 +84,9 @@ func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) 
 		merged += r.Merged
 		suppressed += r.Suppressed
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t%s\n", r.Outcome, r.New, r.Updated, r.Unchanged, r.Filtered, r.Merged, took, source)
+		if r.OverMax > 0 {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  kept %d of %d items (fetch.max_items)\n", r.Items-r.OverMax, r.Items)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d sources: %d ok, %d not modified, %d failed; articles: %d new, %d updated, %d unchanged, %d filtered, %d merged into stories, %d of deleted stories; %v\n",

@@ -33,7 +33,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(exitCode(err, forTerminal(os.Stderr)))
 }
 
 // usageError marks a command-line mistake: exit code 2.
@@ -96,8 +96,13 @@ func commands() []command {
 }
 
 // run dispatches args to a subcommand. It is main without the process:
-// tests call it directly.
+// tests call it directly. Everything but the document export-opml prints
+// goes through forTerminal.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	stderr = forTerminal(stderr)
+	if len(args) == 0 || args[0] != "export-opml" {
+		stdout = forTerminal(stdout)
+	}
 	if len(args) == 0 {
 		printUsage(stderr)
 		return usageError{"no command given"}
