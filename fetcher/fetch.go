@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,9 +83,11 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 		case perr != nil:
 			outcome, err = outcomeParseError, perr
 		default:
-			norm = f.norm.normalize(feed, src.feed, dl.finalURL, f.now())
+			now := f.now()
+			norm = f.norm.normalize(feed, src.feed, dl.finalURL, now)
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
+			norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
 		}
 	}
 	if outcome == outcomeCanceled {
@@ -122,6 +125,20 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	}
 	res.Duration = now.Sub(start)
 	return res
+}
+
+// unexpired returns the articles published at most maxAge before now (the
+// ones retention keeps; an unknown publication time counts as now) and how
+// many it dropped. A zero maxAge keeps all.
+func unexpired(articles []storage.Article, maxAge time.Duration, now time.Time) ([]storage.Article, int) {
+	if maxAge <= 0 {
+		return articles, 0
+	}
+	cutoff := now.Add(-maxAge)
+	kept := slices.DeleteFunc(articles, func(a storage.Article) bool {
+		return !a.Published.IsZero() && a.Published.Before(cutoff)
+	})
+	return kept, len(articles) - len(kept)
 }
 
 // nextState returns the source state after a fetch that ended with outcome
