@@ -64,7 +64,8 @@ func (r *SaveResult) add(k kind) {
 
 // planArticle decides what storing a means, in this order: a deleted
 // (tombstoned) story is suppressed; a known ID, or an item merged before
-// (aliases), lands in its story; an unknown ID whose link has the URL
+// (aliases), lands in its story (as a copy when an earlier copy of another
+// source has become the story's primary); an unknown ID whose link has the URL
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
 // through the sketch index (SameStory) lands in it as a copy; anything
@@ -81,6 +82,9 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 		return plan{}, err
 	}
 	if found {
+		if demoted(a, old) {
+			return copyPlan(a, old, true), nil
+		}
 		return updatePlan(a, old, now), nil
 	}
 	target := lookup(tx, bucketAliases, []byte(a.ID))
@@ -102,11 +106,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 				p.a.ID = a.ID // the alias to record
 				return p, nil
 			}
-			p := mergePlan(a, old)
-			if aliased && p.ch == nil {
-				p.kind = kindUnchanged // a copy merged before, seen again
-			}
-			return p, nil
+			return copyPlan(a, old, aliased), nil
 		}
 	}
 	a = newTimes(a, now)
@@ -150,13 +150,32 @@ func categoriesOfCopies(old Article) []Category {
 	return old.Categories
 }
 
+// copyPlan is mergePlan for a copy that may have been merged before (seen
+// again): then it is unchanged when it changes nothing.
+func copyPlan(a, old Article, seenBefore bool) plan {
+	p := mergePlan(a, old)
+	if seenBefore && p.ch == nil {
+		p.kind = kindUnchanged
+	}
+	return p
+}
+
 // mergePlan is the plan for a, a copy of the stored story old: old gains
-// a's source in Via (unless it already names it) and a's categories.
+// a's source in Via (unless it already names it) and a's categories. When
+// a was published before old's primary copy (see earlierCopy), a becomes
+// the primary: the story takes a's source, link, title, text and times,
+// keeps its ID and FirstSeen, and old's source moves to Via. So whatever
+// the order copies arrive in, a story is attributed to its earliest copy.
 func mergePlan(a, old Article) plan {
 	merged := old
-	if a.Source.FeedURL != old.Source.FeedURL &&
+	if earlierCopy(a, old) {
+		merged = a
+		merged.ID, merged.FirstSeen = old.ID, old.FirstSeen
+		merged.Updated = laterOf(a.Updated, a.Published)
+		merged.Via = withVia(old.Via, a.Source.FeedURL, Copy{Source: old.Source, Link: old.Link})
+	} else if a.Source.FeedURL != old.Source.FeedURL &&
 		!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
-		merged.Via = append(slices.Clone(old.Via), Copy{Source: a.Source, Link: a.Link})
+		merged.Via = withVia(old.Via, "", Copy{Source: a.Source, Link: a.Link})
 	}
 	merged.Categories = unionCategories(old.Categories, a.Categories)
 	p := plan{kind: kindMerged, a: a, story: old.ID}
@@ -164,6 +183,43 @@ func mergePlan(a, old Article) plan {
 		p.ch = &change{art: merged, old: &old}
 	}
 	return p
+}
+
+// demoted reports whether a, an item under the ID of the stored story old,
+// is no longer its primary copy: an earlier copy from another source took
+// its place (see mergePlan) and a's source is listed in Via.
+func demoted(a, old Article) bool {
+	return old.Source.FeedURL != a.Source.FeedURL &&
+		slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL })
+}
+
+// earlierCopy reports whether the copy a comes before the primary copy of
+// the story old: published earlier, or at the same instant from a feed URL
+// (then a link) that sorts first. A copy without a publication time never
+// does.
+func earlierCopy(a, old Article) bool {
+	if a.Published.IsZero() {
+		return false
+	}
+	if c := a.Published.Compare(old.Published); c != 0 {
+		return c < 0
+	}
+	if c := cmp.Compare(a.Source.FeedURL, old.Source.FeedURL); c != 0 {
+		return c < 0
+	}
+	return a.Link < old.Link
+}
+
+// withVia returns via without the copies of the source drop, plus c
+// unless c is of a source via already names, sorted by feed URL so that
+// the order copies arrive in does not show.
+func withVia(via []Copy, drop string, c Copy) []Copy {
+	out := slices.DeleteFunc(slices.Clone(via), func(v Copy) bool { return v.Source.FeedURL == drop })
+	if !slices.ContainsFunc(out, func(v Copy) bool { return v.Source.FeedURL == c.Source.FeedURL }) {
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(x, y Copy) int { return cmp.Compare(x.Source.FeedURL, y.Source.FeedURL) })
+	return out
 }
 
 // unionCategories returns the categories of a and b sorted by slug without
@@ -175,11 +231,13 @@ func unionCategories(a, b []Category) []Category {
 }
 
 // findCopy looks the sketch keys of rec, the signature record of a, up in
-// the sketch index, within DupWindow of a's Published day, and returns the
-// first stored story that SameStory confirms (for a story of a's own
-// source, only with a title similarity of DupSameSourceMinTitle or more).
-// Candidates are compared through their signature records; only the
-// confirmed one is decoded. The work is bounded: a few cursor seeks and at
+// the sketch index, within DupWindow of a's Published day, and returns,
+// of the stored stories that SameStory confirms (for a story of a's own
+// source, only with a title similarity of DupSameSourceMinTitle or more),
+// the one published first (ties by ID): not the first one found, so that
+// the story a copy joins does not depend on the order stories were stored
+// in. Candidates are compared through their signature records; only the
+// confirmed ones are decoded. The work is bounded: a few cursor seeks and at
 // most maxCandidates candidates per sketch key, whatever the store's size.
 func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
@@ -190,6 +248,8 @@ func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 	span := uint32(DupWindow/(24*time.Hour)) + 1
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
+	var best Article
+	found := false
 	for _, key := range rec.keys() {
 		c := sk.Cursor()
 		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
@@ -223,13 +283,25 @@ func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 			if !sameStory(rec, cand) {
 				continue
 			}
-			story, found, err := getArticle(arts, []byte(id))
-			if err != nil || found {
-				return story, found, err
+			story, ok, err := getArticle(arts, []byte(id))
+			if err != nil {
+				return Article{}, false, err
+			}
+			if ok && (!found || storyBefore(story, best)) {
+				best, found = story, true
 			}
 		}
 	}
-	return Article{}, false, nil
+	return best, found, nil
+}
+
+// storyBefore reports whether the story a was published before b, or at
+// the same instant with a smaller ID.
+func storyBefore(a, b Article) bool {
+	if c := a.Published.Compare(b.Published); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
 }
 
 // dayOf is the day number (Unix days) of t, clamped to the uint32 range.
