@@ -72,25 +72,12 @@ func TestEarliestCopyIsPrimary(t *testing.T) {
 // TestCopyJoinsEarliestMatchingStory stores two distinct stories that a
 // third item matches (the first and the second half of one text, under
 // the same headline, and then the whole text), in both orders: the whole
-// text joins the story published first, not the one the index finds first.
+// text joins the story published first, not the one the index finds
+// first, and the other story is absorbed into it.
 func TestCopyJoinsEarliestMatchingStory(t *testing.T) {
 	full := storyArticle(t, "summit", "base", "", "https://c.example/feed", "https://c.example/full")
 	half := func(feed, link string, first bool, published time.Time) Article {
-		a := storyArticle(t, "summit", "base", "", feed, link)
-		var s labelStory
-		for _, x := range loadLabelStories(t) {
-			if x.group == "summit" && x.name == "base" {
-				s = x
-			}
-		}
-		n := len(s.paras) / 2
-		paras := s.paras[n:]
-		if first {
-			paras = s.paras[:n]
-		}
-		a.Content = labelArticle(labelStory{title: s.title, paras: paras}, nil).Content
-		a.Published = published
-		return a
+		return halfStory(t, feed, link, first, published)
 	}
 	for _, earlyFirstHalf := range []bool{true, false} {
 		a := half("https://a.example/feed", "https://a.example/1", true, hour(11))
@@ -111,14 +98,88 @@ func TestCopyJoinsEarliestMatchingStory(t *testing.T) {
 				if res := save(t, s, full); res.Merged != 1 {
 					t.Fatalf("whole text: %+v, want merged", res)
 				}
-				got, _, err := s.Article(t.Context(), early.ID)
+				stored, err := s.Latest(t.Context(), AllSlug, 10)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(got.Via) != 1 || got.Via[0].Link != full.Link {
-					t.Errorf("the earliest story has copies %+v, want the whole text", got.Via)
+				if len(stored) != 1 || stored[0].ID != early.ID || len(stored[0].Via) != 2 {
+					t.Errorf("stories %+v, want one: %s with two copies", stored, early.ID)
 				}
 			})
 		}
+	}
+}
+
+// halfStory returns the first or the second half of the paragraphs of the
+// labelled story summit.base, under its headline, as an item of feed at
+// link published at published: each half is a copy of the whole story,
+// but the two halves are not copies of each other.
+func halfStory(t *testing.T, feed, link string, first bool, published time.Time) Article {
+	t.Helper()
+	a := storyArticle(t, "summit", "base", "", feed, link)
+	var s labelStory
+	for _, x := range loadLabelStories(t) {
+		if x.group == "summit" && x.name == "base" {
+			s = x
+		}
+	}
+	n := len(s.paras) / 2
+	paras := s.paras[n:]
+	if first {
+		paras = s.paras[:n]
+	}
+	a.Content = labelArticle(labelStory{title: s.title, paras: paras}, nil).Content
+	a.Published = published
+	return a
+}
+
+// TestChainsResolveInEveryOrder saves a chain (the first half of a text,
+// the second half, and the whole text: each half matches the whole, the
+// halves do not match each other) in every order, one item per save: it
+// always ends as one story with the three copies, attributed to the
+// earliest one; a story absorbed on the way leaves an alias, so its
+// items seen again change nothing; deleting the story leaves no record.
+func TestChainsResolveInEveryOrder(t *testing.T) {
+	items := []Article{
+		halfStory(t, "https://a.example/feed", "https://a.example/1", true, hour(11)),
+		halfStory(t, "https://b.example/feed", "https://b.example/2", false, hour(10)),
+		storyArticle(t, "summit", "base", "", "https://c.example/feed", "https://c.example/full", "world"),
+	}
+	items[2].Published = hour(12)
+	for _, order := range permutations(len(items)) {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			s := newTestStore(t)
+			for _, i := range order {
+				save(t, s, items[i])
+			}
+			stored, err := s.Latest(t.Context(), AllSlug, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != 1 {
+				t.Fatalf("%d stories, want 1: %v", len(stored), guids(stored))
+			}
+			got := stored[0]
+			members := []string{got.Source.FeedURL}
+			for _, c := range got.Via {
+				members = append(members, c.Source.FeedURL)
+			}
+			want := []string{"https://b.example/feed", "https://a.example/feed", "https://c.example/feed"}
+			if diff := cmp.Diff(want, members); diff != "" {
+				t.Errorf("primary and copies (-want +got):\n%s", diff)
+			}
+			if n := len(latest(t, s, "world", 10)); n != 1 {
+				t.Errorf("category world holds %d stories, want 1", n)
+			}
+			if res := save(t, s, items...); res != (SaveResult{Unchanged: 3}) {
+				t.Errorf("saved again: %+v, want 3 unchanged", res)
+			}
+			if _, err := s.Delete(t.Context(), got.ID); err != nil {
+				t.Fatal(err)
+			}
+			if res := save(t, s, items...); res.New != 0 {
+				t.Errorf("after delete: %+v, want every item suppressed", res)
+			}
+		})
 	}
 }
