@@ -276,17 +276,18 @@ func unionCategories(a, b []Category) []Category {
 	return slices.CompactFunc(out, func(x, y Category) bool { return x.Slug == y.Slug })
 }
 
-// matchingStories looks the sketch keys of rec, the signature record of a, up
-// in the sketch index, within DupWindow of a's Published day, and returns
-// the stored stories that hold an item SameStory confirms (for an item of
-// a's own source, only with a title similarity of DupSameSourceMinTitle or
-// more), sorted by storyBefore: the first is the one published first, not
-// the one found first, so that the story a copy joins does not depend on
-// the order stories were stored in. The index holds the records of every
-// item of a story, its copies included (see applyPlan), so a copy is found
-// through any of them. Candidates are compared through their signature
-// records; only the confirmed ones' stories are decoded. The work is bounded: a few cursor seeks and at
-// most maxCandidates candidates per sketch key, whatever the store's size.
+// matchingStories looks the sketch keys of rec, the signature record of a,
+// up in the sketch index, within DupWindow of a's Published day, and
+// returns the stored stories that hold an item SameStory confirms (for an
+// item of a's own source, only with a title similarity of
+// DupSameSourceMinTitle or more), sorted by storyBefore: the first is the
+// one published first, not the one found first, so that the story a copy
+// joins does not depend on the order stories were stored in. The index
+// holds the records of every item of a story, its copies included (see
+// applyPlan), so a copy is found through any of them. Candidates are
+// compared through their signature records; only the confirmed ones'
+// stories are decoded. The work is bounded: a few cursor seeks and at most
+// maxCandidates candidates per sketch key, whatever the store's size.
 func matchingStories(tx *bolt.Tx, a Article, rec sigRecord) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
