@@ -116,7 +116,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 				p.a.ID = a.ID // the alias to record
 				return p, nil
 			}
-			return copyPlan(a, old, aliased), nil
+			return copyPlan(newTimes(a, now), old, aliased), nil
 		}
 	}
 	a = newTimes(a, now)
@@ -243,11 +243,12 @@ func demoted(a, old Article) bool {
 
 // earlierCopy reports whether the copy a, from another source than the
 // primary copy of the story old, comes before it: published earlier, or
-// at the same instant from a feed URL that sorts first. A copy without a
-// publication time never does, nor does one of the primary's own source
-// (its items are edits of the story or share it, see planArticle).
+// at the same instant from a feed URL that sorts first (a copy without a
+// publication time counts as published when first seen, see newTimes).
+// A copy of the primary's own source never does: its items are edits of
+// the story or share it (see planArticle).
 func earlierCopy(a, old Article) bool {
-	if a.Published.IsZero() || a.Source.FeedURL == old.Source.FeedURL {
+	if a.Source.FeedURL == old.Source.FeedURL {
 		return false
 	}
 	if c := a.Published.Compare(old.Published); c != 0 {

@@ -183,3 +183,28 @@ func TestChainsResolveInEveryOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestUndatedCopiesByURLInEveryOrder saves two undated items of two
+// sources with the same link, in both orders, at one instant: both count
+// as published when first seen, so the feed URL that sorts first is the
+// primary whichever arrives first.
+func TestUndatedCopiesByURLInEveryOrder(t *testing.T) {
+	items := []Article{testArticle("undated", time.Time{}), testArticle("undated", time.Time{})}
+	items[1].Source = Source{FeedURL: "https://a-first.example/feed", ID: "a", Title: "A"}
+	items[1].ID = ItemKey(items[1].Source.FeedURL, "undated", "", "", "")
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		t.Run(fmt.Sprint(order), func(t *testing.T) {
+			s := newTestStore(t)
+			for _, i := range order {
+				save(t, s, items[i])
+			}
+			stored, err := s.Latest(t.Context(), AllSlug, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != 1 || stored[0].Source.FeedURL != items[1].Source.FeedURL || len(stored[0].Via) != 1 {
+				t.Errorf("stories %+v, want one from %s with one copy", stored, items[1].Source.FeedURL)
+			}
+		})
+	}
+}
