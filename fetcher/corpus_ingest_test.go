@@ -67,10 +67,12 @@ func TestCorpusIngest(t *testing.T) {
 			all = c.Count
 		}
 	}
-	if all != stored {
-		t.Errorf("store holds %d articles, the pass reported %d new", all, stored)
+	// A story stored as new is absorbed into another when a later item
+	// matches both (a chain), so the store may hold fewer than were new.
+	if all > stored {
+		t.Errorf("store holds %d articles, the pass reported only %d new", all, stored)
 	}
-	t.Logf("corpus ingest: %d files in %v; outcomes %v; %d articles stored", len(files), time.Since(start).Round(time.Millisecond), outcomes, stored)
+	t.Logf("corpus ingest: %d files in %v; outcomes %v; %d articles stored as new, %d stories in the end", len(files), time.Since(start).Round(time.Millisecond), outcomes, stored, all)
 }
 
 // corpusFeeds serves the corpus over HTTP (Content-Type from the file name)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,9 +96,11 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 					slog.Int("items", res.Items),
 					slog.Int("kept", len(feed.Items)))
 			}
-			norm = f.norm.normalize(feed, src.feed, base, f.now())
+			now := f.now()
+			norm = f.norm.normalize(feed, src.feed, base, now)
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
+			norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
 		}
 	}
 	if outcome == outcomeCanceled {
@@ -158,6 +161,20 @@ func (f *Fetcher) save(ctx context.Context, articles []storage.Article) (storage
 		return sr, fmt.Errorf("save articles: %w", err)
 	}
 	return sr, nil
+}
+
+// unexpired returns the articles published at most maxAge before now (the
+// ones retention keeps; an unknown publication time counts as now) and how
+// many it dropped. A zero maxAge keeps all.
+func unexpired(articles []storage.Article, maxAge time.Duration, now time.Time) ([]storage.Article, int) {
+	if maxAge <= 0 {
+		return articles, 0
+	}
+	cutoff := now.Add(-maxAge)
+	kept := slices.DeleteFunc(articles, func(a storage.Article) bool {
+		return !a.Published.IsZero() && a.Published.Before(cutoff)
+	})
+	return kept, len(articles) - len(kept)
 }
 
 // nextState returns the source state after a fetch that ended with outcome

@@ -63,6 +63,9 @@ type Result struct {
 	Suppressed int
 	// Filtered counts items dropped by include/exclude rules.
 	Filtered int
+	// Expired counts items published longer than retention.max_age ago:
+	// not stored, as the next prune would delete them.
+	Expired int
 	// Items is the number of items in the fetched feed, and OverMax how
 	// many of them were dropped because the feed had more than
 	// fetch.max_items (the oldest ones).
@@ -88,6 +91,7 @@ type Fetcher struct {
 	parser  *gofeed.Parser
 	norm    *normalizer
 	fetch   config.Fetch
+	maxAge  time.Duration // retention.max_age: older items are not stored
 	sources []*source
 	byURL   map[string]*source
 	hosts   *hostLimiter
@@ -124,6 +128,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		parser: newParser(),
 		norm:   newNormalizer(cfg.Categories),
 		fetch:  cfg.Fetch,
+		maxAge: cfg.Retention.MaxAge,
 		byURL:  make(map[string]*source, len(cfg.Feeds)),
 		hosts:  newHostLimiter(max(cfg.Fetch.PerHost, 1), cfg.Fetch.HostInterval),
 		pass:   make(chan struct{}, 1),

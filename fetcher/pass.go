@@ -233,6 +233,7 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 			slog.Int("new", res.New),
 			slog.Int("updated", res.Updated),
 			slog.Int("filtered", res.Filtered),
+			slog.Int("expired", res.Expired),
 			slog.Duration("duration", res.Duration))
 	}
 	return res
@@ -241,7 +242,7 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 // logPass writes the one summary line of a pass: at Info, or at Debug when
 // no source was due (Run looks every minute).
 func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration) {
-	var ok, notModified, failed, added, updated, overMax int
+	var ok, notModified, failed, added, updated, overMax, expired int
 	for _, r := range results {
 		overMax += r.OverMax
 		switch {
@@ -254,6 +255,7 @@ func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration
 		}
 		added += r.New
 		updated += r.Updated
+		expired += r.Expired
 	}
 	level := slog.LevelInfo
 	if len(results) == 0 {
@@ -267,6 +269,7 @@ func (f *Fetcher) logPass(ctx context.Context, results []Result, d time.Duration
 		slog.Int("new", added),
 		slog.Int("updated", updated),
 		slog.Int("items_over_max_items", overMax),
+		slog.Int("expired", expired),
 		slog.Duration("duration", d))
 }
 

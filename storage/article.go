@@ -36,11 +36,12 @@ type Article struct {
 	// article is in it.
 	Categories []Category `json:"categories,omitempty"`
 	// Source names the feed the article came from: for a story carried by
-	// several sources, the first one seen.
+	// several sources, the one of its earliest-published copy (ties by
+	// feed URL), whatever the order the copies arrived in.
 	Source Source `json:"source"`
 	// Via lists the other sources that carried the same story (syndicated
-	// copies merged into it), one per source in the order they were seen,
-	// never Source itself.
+	// copies merged into it), one per source sorted by feed URL, never
+	// Source itself.
 	Via []Copy `json:"via,omitempty"`
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`

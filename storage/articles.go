@@ -55,7 +55,9 @@ type change struct {
 // has the URL identity of a stored story (IdentityURL) or that is a
 // near-duplicate of one (SameStory, through the sketch index) lands in that
 // story, as an edit or as a copy that adds its source to Via and unites
-// the categories. The identity indexes are written in the same transaction.
+// the categories (the earliest-published copy becomes the story's primary,
+// and an item that matches several stories unites them; see unitePlan).
+// The identity indexes are written in the same transaction.
 // The articles of one source in one call are taken as all its feed carries
 // now: within one source an item with another GUID than a stored item is
 // another item, unless the call no longer carries the stored item's GUID

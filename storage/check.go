@@ -21,8 +21,8 @@ const maxProblems = 100
 // every article must be indexed under AllSlug and each of its categories
 // exactly once; each category's count must equal the size of its index;
 // every signature record must be well-formed, belong to a stored article
-// and have its sketch entries, and every sketch entry must name a stored
-// article.
+// (or to an item merged into one) and have its sketch entries, and every
+// sketch entry must name a stored article (or such an item).
 // It returns nil or an errors.Join of the problems found (at most about a
 // hundred listed). Check is safe for concurrent use, but it reads the
 // whole file while holding the write lock, so writers wait for it: it is
@@ -224,7 +224,7 @@ func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
 			switch {
 			case !r.valid():
 				p.add("signature %s: malformed record (%d bytes)", k, len(v))
-			case arts.Get(k) == nil:
+			case arts.Get([]byte(resolveStory(tx, string(k)))) == nil:
 				p.add("signature %s: no such article", k)
 			default:
 				for _, e := range r.entries(string(k)) {
@@ -243,7 +243,7 @@ func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
 		return nil
 	}
 	return sk.ForEach(func(k, _ []byte) error {
-		if len(k) < idLen || arts.Get(k[len(k)-idLen:]) == nil {
+		if len(k) < idLen || arts.Get([]byte(resolveStory(tx, string(k[len(k)-idLen:])))) == nil {
 			p.add("sketch entry %x: no such article", k)
 		}
 		return ctx.Err()

@@ -18,7 +18,13 @@ const (
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
 	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns) ‖ hashes; see delete.go
 	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
+	bucketMembers    = "members"    // story ID → IDs of the items merged into it that have a signature record
 )
+
+// maxAliasHops bounds how many aliases resolveStory follows: a story
+// absorbed into another (see unitePlan) becomes an alias itself, so an
+// item may reach its story through a few of them.
+const maxAliasHops = 16
 
 // dayLen is the length of the day field of a sketch entry.
 const dayLen = 4
@@ -44,6 +50,9 @@ type plan struct {
 	a Article
 	// story is the ID of the stored story a lands in.
 	story string
+	// absorb are stored stories that a joins to story: a matches them
+	// all, so they become one (see unitePlan).
+	absorb []Article
 }
 
 // add counts k into r.
@@ -64,7 +73,8 @@ func (r *SaveResult) add(k kind) {
 
 // planArticle decides what storing a means, in this order: a deleted
 // (tombstoned) story is suppressed; a known ID, or an item merged before
-// (aliases), lands in its story; an unknown ID whose link has the URL
+// (aliases), lands in its story (as a copy when an earlier copy of another
+// source has become the story's primary); an unknown ID whose link has the URL
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
 // through the sketch index (SameStory) lands in it as a copy; anything
@@ -83,6 +93,9 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 		return plan{}, err
 	}
 	if found {
+		if demoted(a, old) {
+			return copyPlan(a, old, true), nil
+		}
 		return updatePlan(a, old, now), nil
 	}
 	target := lookup(tx, bucketAliases, []byte(a.ID))
@@ -90,6 +103,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 	if target == "" && a.Link != "" {
 		target = lookup(tx, bucketURLs, identityKey(IdentityURL(a.Link)))
 	}
+	target = resolveStory(tx, target)
 	if target != "" {
 		if tombstoned(tx, target) && (aliased || !distinctFromDeleted(tx, in, target)) {
 			return plan{kind: kindSuppressed, a: a, story: target}, nil
@@ -107,21 +121,18 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 				p.a.ID = a.ID // the alias to record
 				return p, nil
 			}
-			p := mergePlan(a, old)
-			if aliased && p.ch == nil {
-				p.kind = kindUnchanged // a copy merged before, seen again
-			}
-			return p, nil
+			return copyPlan(newTimes(a, now), old, aliased), nil
 		}
 	}
 	a = newTimes(a, now)
 	if findCopies {
-		copyOf, found, err := findCopy(tx, a, newRecord(a.Published, a.Source.FeedURL, in.signature()))
+		stories, err := matchingStories(tx, a, newRecord(a.Published, a.Source.FeedURL, in.signature()))
 		if err != nil {
 			return plan{}, err
 		}
-		if found && !distinctItem(tx, in, copyOf, false) {
-			return mergePlan(a, copyOf), nil
+		stories = slices.DeleteFunc(stories, func(s Article) bool { return distinctItem(tx, in, s, false) })
+		if len(stories) > 0 {
+			return unitePlan(a, stories), nil
 		}
 	}
 	return plan{kind: kindNew, ch: &change{art: a}, a: a, story: a.ID}, nil
@@ -192,13 +203,70 @@ func categoriesOfCopies(old Article) []Category {
 	return old.Categories
 }
 
+// unitePlan is the plan for a, a copy of every story of stories (sorted by
+// storyBefore, at least one): a joins the first, and when it also matches
+// the others they are one story after all (a chain: A matches B and B
+// matches C, A not C), so the others are absorbed into the first: their
+// copies join it and their IDs become aliases of it. Stories are thus the
+// connected groups of matching items, whatever the order items arrive in.
+func unitePlan(a Article, stories []Article) plan {
+	story := stories[0]
+	for _, o := range stories[1:] {
+		story = absorbed(story, o)
+	}
+	p := mergePlan(a, story)
+	p.absorb = stories[1:]
+	if p.ch == nil && len(p.absorb) > 0 {
+		p.ch = &change{art: story}
+	}
+	if p.ch != nil {
+		p.ch.old = &stories[0]
+	}
+	return p
+}
+
+// absorbed returns the story s after the story o joined it: o's primary
+// copy and every copy of o are copies of s.
+func absorbed(s, o Article) Article {
+	primary := o
+	primary.Via = nil
+	if p := mergePlan(primary, s); p.ch != nil {
+		s = p.ch.art
+	}
+	for _, c := range o.Via {
+		if c.Source.FeedURL != s.Source.FeedURL {
+			s.Via = withVia(s.Via, "", c)
+		}
+	}
+	return s
+}
+
+// copyPlan is mergePlan for a copy that may have been merged before (seen
+// again): then it is unchanged when it changes nothing.
+func copyPlan(a, old Article, seenBefore bool) plan {
+	p := mergePlan(a, old)
+	if seenBefore && p.ch == nil {
+		p.kind = kindUnchanged
+	}
+	return p
+}
+
 // mergePlan is the plan for a, a copy of the stored story old: old gains
-// a's source in Via (unless it already names it) and a's categories.
+// a's source in Via (unless it already names it) and a's categories. When
+// a was published before old's primary copy (see earlierCopy), a becomes
+// the primary: the story takes a's source, link, title, text and times,
+// keeps its ID and FirstSeen, and old's source moves to Via. So whatever
+// the order copies arrive in, a story is attributed to its earliest copy.
 func mergePlan(a, old Article) plan {
 	merged := old
-	if a.Source.FeedURL != old.Source.FeedURL &&
+	if earlierCopy(a, old) {
+		merged = a
+		merged.ID, merged.FirstSeen = old.ID, old.FirstSeen
+		merged.Updated = laterOf(a.Updated, a.Published)
+		merged.Via = withVia(old.Via, a.Source.FeedURL, Copy{Source: old.Source, Link: old.Link})
+	} else if a.Source.FeedURL != old.Source.FeedURL &&
 		!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
-		merged.Via = append(slices.Clone(old.Via), Copy{Source: a.Source, Link: a.Link})
+		merged.Via = withVia(old.Via, "", Copy{Source: a.Source, Link: a.Link})
 	}
 	merged.Categories = unionCategories(old.Categories, a.Categories)
 	p := plan{kind: kindMerged, a: a, story: old.ID}
@@ -206,6 +274,42 @@ func mergePlan(a, old Article) plan {
 		p.ch = &change{art: merged, old: &old}
 	}
 	return p
+}
+
+// demoted reports whether a, an item under the ID of the stored story old,
+// is no longer its primary copy: an earlier copy from another source took
+// its place (see mergePlan) and a's source is listed in Via.
+func demoted(a, old Article) bool {
+	return old.Source.FeedURL != a.Source.FeedURL &&
+		slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL })
+}
+
+// earlierCopy reports whether the copy a, from another source than the
+// primary copy of the story old, comes before it: published earlier, or
+// at the same instant from a feed URL that sorts first (a copy without a
+// publication time counts as published when first seen, see newTimes).
+// A copy of the primary's own source never does: its items are edits of
+// the story or share it (see planArticle).
+func earlierCopy(a, old Article) bool {
+	if a.Source.FeedURL == old.Source.FeedURL {
+		return false
+	}
+	if c := a.Published.Compare(old.Published); c != 0 {
+		return c < 0
+	}
+	return a.Source.FeedURL < old.Source.FeedURL
+}
+
+// withVia returns via without the copies of the source drop, plus c
+// unless c is of a source via already names, sorted by feed URL so that
+// the order copies arrive in does not show.
+func withVia(via []Copy, drop string, c Copy) []Copy {
+	out := slices.DeleteFunc(slices.Clone(via), func(v Copy) bool { return v.Source.FeedURL == drop })
+	if !slices.ContainsFunc(out, func(v Copy) bool { return v.Source.FeedURL == c.Source.FeedURL }) {
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(x, y Copy) int { return cmp.Compare(x.Source.FeedURL, y.Source.FeedURL) })
+	return out
 }
 
 // unionCategories returns the categories of a and b sorted by slug without
@@ -216,22 +320,28 @@ func unionCategories(a, b []Category) []Category {
 	return slices.CompactFunc(out, func(x, y Category) bool { return x.Slug == y.Slug })
 }
 
-// findCopy looks the sketch keys of rec, the signature record of a, up in
-// the sketch index, within DupWindow of a's Published day, and returns the
-// first stored story that SameStory confirms (for a story of a's own
-// source, only with a title similarity of DupSameSourceMinTitle or more).
-// Candidates are compared through their signature records; only the
-// confirmed one is decoded. The work is bounded: a few cursor seeks and at
-// most maxCandidates candidates per sketch key, whatever the store's size.
-func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
+// matchingStories looks the sketch keys of rec, the signature record of a,
+// up in the sketch index, within DupWindow of a's Published day, and
+// returns the stored stories that hold an item SameStory confirms (for an
+// item of a's own source, only with a title similarity of
+// DupSameSourceMinTitle or more), sorted by storyBefore: the first is the
+// one published first, not the one found first, so that the story a copy
+// joins does not depend on the order stories were stored in. The index
+// holds the records of every item of a story, its copies included (see
+// applyPlan), so a copy is found through any of them. Candidates are
+// compared through their signature records; only the confirmed ones'
+// stories are decoded. The work is bounded: a few cursor seeks and at most
+// maxCandidates candidates per sketch key, whatever the store's size.
+func matchingStories(tx *bolt.Tx, a Article, rec sigRecord) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
-		return Article{}, false, nil
+		return nil, nil
 	}
 	day := dayOf(a.Published)
 	span := uint32(DupWindow/(24*time.Hour)) + 1
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
+	var stories []Article
 	for _, key := range rec.keys() {
 		c := sk.Cursor()
 		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
@@ -250,7 +360,7 @@ func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 			if !ok {
 				old, found, err := getArticle(arts, []byte(id))
 				if err != nil {
-					return Article{}, false, err
+					return nil, err
 				}
 				if !found {
 					continue
@@ -265,13 +375,52 @@ func findCopy(tx *bolt.Tx, a Article, rec sigRecord) (Article, bool, error) {
 			if !sameStory(rec, cand) {
 				continue
 			}
-			story, found, err := getArticle(arts, []byte(id))
-			if err != nil || found {
-				return story, found, err
+			sid := resolveStory(tx, id)
+			if slices.ContainsFunc(stories, func(s Article) bool { return s.ID == sid }) {
+				continue
+			}
+			story, ok, err := getArticle(arts, []byte(sid))
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				stories = append(stories, story)
 			}
 		}
 	}
-	return Article{}, false, nil
+	slices.SortFunc(stories, func(x, y Article) int {
+		if storyBefore(x, y) {
+			return -1
+		}
+		return 1
+	})
+	return stories, nil
+}
+
+// resolveStory returns the ID of the story id stands for: id itself when
+// it is a stored story or has no alias, else where its aliases lead.
+func resolveStory(tx *bolt.Tx, id string) string {
+	arts := tx.Bucket([]byte(bucketArticles))
+	for range maxAliasHops {
+		if id == "" || arts.Get([]byte(id)) != nil {
+			return id
+		}
+		next := lookup(tx, bucketAliases, []byte(id))
+		if next == "" {
+			return id
+		}
+		id = next
+	}
+	return id
+}
+
+// storyBefore reports whether the story a was published before b, or at
+// the same instant with a smaller ID.
+func storyBefore(a, b Article) bool {
+	if c := a.Published.Compare(b.Published); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
 }
 
 // dayOf is the day number (Unix days) of t, clamped to the uint32 range.
@@ -282,8 +431,10 @@ func dayOf(t time.Time) uint32 {
 
 // applyPlan writes p, the plan of in: the story change with its index
 // entries (its counter changes go to cs), the story's signature record and
-// sketch entries when its text or date changed, then the identity entries
-// (URL identity, alias).
+// sketch entries when its text or date changed, a new copy's own record
+// and sketch entries (so that later items find the story through any of
+// its copies), the stories p absorbs, then the identity entries (URL
+// identity, alias).
 func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 	if p.kind == kindSuppressed {
 		return nil
@@ -305,6 +456,16 @@ func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 			}
 		}
 	}
+	if p.kind == kindMerged {
+		if err := addMember(tx, p.story, p.a, in); err != nil {
+			return err
+		}
+	}
+	for _, o := range p.absorb {
+		if err := absorbStory(tx, o, p.story, cs); err != nil {
+			return err
+		}
+	}
 	if p.a.ID != p.story {
 		if err := putIfAbsent(tx, bucketAliases, []byte(p.a.ID), p.story); err != nil {
 			return err
@@ -316,6 +477,102 @@ func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 		}
 	}
 	return nil
+}
+
+// addMember writes the signature record and sketch entries of a, a copy
+// merged into the story, under a's own ID, and lists a among the story's
+// members, unless a is the story's own item, has a record already or has
+// no publication time yet (a copy found by URL identity, not compared).
+func addMember(tx *bolt.Tx, story string, a Article, in *incoming) error {
+	if a.ID == story || a.Published.IsZero() {
+		return nil
+	}
+	if _, ok := lookupRecord(tx, a.ID); ok {
+		return nil
+	}
+	if err := writeRecord(tx, a.ID, nil, newRecord(a.Published, a.Source.FeedURL, in.signature())); err != nil {
+		return err
+	}
+	return addMembers(tx, story, []byte(a.ID))
+}
+
+// addMembers appends ids, concatenated IDs, to the members of story.
+func addMembers(tx *bolt.Tx, story string, ids []byte) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketMembers))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketMembers, err)
+	}
+	if err := b.Put([]byte(story), slices.Concat(b.Get([]byte(story)), ids)); err != nil {
+		return fmt.Errorf("put members of %s: %w", story, err)
+	}
+	return nil
+}
+
+// absorbStory removes the stored story o, which joined the story into:
+// its article and index entries go (counted in cs and the source
+// counters), its ID becomes an alias of into, and its members, itself
+// included, become into's; their signature records stay, as records of
+// into's copies.
+func absorbStory(tx *bolt.Tx, o Article, into string, cs *counters) error {
+	if cs.categories == nil {
+		cs.categories = make(map[string]*categoryMeta)
+	}
+	index := tx.Bucket([]byte(bucketIndex))
+	key := indexKey(o.Published, o.ID)
+	for _, cat := range filedUnder(o) {
+		if err := unindex(index, cat.Slug, key); err != nil {
+			return err
+		}
+		delta(cs.categories, cat.Slug, "").Count--
+	}
+	if err := tx.Bucket([]byte(bucketArticles)).Delete([]byte(o.ID)); err != nil {
+		return fmt.Errorf("delete absorbed article %s: %w", o.ID, err)
+	}
+	if err := addSourceCounts(tx, map[string]int64{o.Source.FeedURL: -1}); err != nil {
+		return err
+	}
+	aliases, err := tx.CreateBucketIfNotExists([]byte(bucketAliases))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketAliases, err)
+	}
+	if err := aliases.Put([]byte(o.ID), []byte(into)); err != nil {
+		return fmt.Errorf("alias absorbed story %s: %w", o.ID, err)
+	}
+	members := slices.Concat([]byte(o.ID), lookupBytes(tx, bucketMembers, o.ID))
+	if b := tx.Bucket([]byte(bucketMembers)); b != nil {
+		if err := b.Delete([]byte(o.ID)); err != nil {
+			return fmt.Errorf("delete members of %s: %w", o.ID, err)
+		}
+	}
+	return addMembers(tx, into, members)
+}
+
+// dropMembers removes the signature records and sketch entries of the
+// members of the story id, and its members entry.
+func dropMembers(tx *bolt.Tx, id string) error {
+	b := tx.Bucket([]byte(bucketMembers))
+	if b == nil {
+		return nil
+	}
+	ids := slices.Clone(b.Get([]byte(id)))
+	for m := range slices.Chunk(ids, idLen) {
+		if err := dropRecordOf(tx, string(m)); err != nil {
+			return err
+		}
+	}
+	if err := b.Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete members of %s: %w", id, err)
+	}
+	return nil
+}
+
+// lookupBytes returns a copy of the value under key in the bucket name, or nil.
+func lookupBytes(tx *bolt.Tx, name, key string) []byte {
+	b := tx.Bucket([]byte(name))
+	if b == nil {
+		return nil
+	}
+	return slices.Clone(b.Get([]byte(key)))
 }
 
 // lookup returns the story ID stored under key in the bucket name, or "".

@@ -122,7 +122,7 @@ func textHash(text []byte) uint64 {
 }
 
 // deleteStory removes the stored article old, its index and sketch
-// entries and its signature record, and counts its categories down in deltas.
+// entries, its signature record and those of its copies, and counts its categories down in deltas.
 func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
 	key := indexKey(old.Published, old.ID)
 	for _, cat := range filedUnder(old) {
@@ -132,6 +132,9 @@ func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[
 		delta(deltas, cat.Slug, "").Count--
 	}
 	if err := dropRecord(tx, old); err != nil {
+		return err
+	}
+	if err := dropMembers(tx, old.ID); err != nil {
 		return err
 	}
 	if err := arts.Delete([]byte(old.ID)); err != nil {

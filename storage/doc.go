@@ -25,15 +25,18 @@
 //	source_counts feed URL → BigEndian(uint64) articles stored from it
 //	            (created by the first save that needs it)
 //	urls        16-byte hash of IdentityURL(link) → story ID (first one wins)
-//	aliases     ID of an item merged into a story → story ID
+//	aliases     ID of an item merged into a story, or of a story absorbed
+//	            into another, → story ID (follow until a stored article)
 //	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns), for a
 //	            story that was stored followed by the FNV-64a of its source,
 //	            GUID and text signature (delete.go)
 //	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
-//	signatures  story ID → signature record (signature.go): Published, source,
-//	            sketch keys, title word and text shingle hashes
+//	signatures  story or copy ID → signature record (signature.go): Published,
+//	            source, sketch keys, title word and text shingle hashes
+//	members     story ID → the IDs (32 bytes each) of its copies that have
+//	            a signature record, dropped with the story
 //
-// The last five (story identity, see dedupe.go and fingerprint.go) are
+// The last six (story identity, see dedupe.go and fingerprint.go) are
 // created by the first write that needs them, so files written before they
 // existed open unchanged and keep schema version 1. Article IDs never change:
 // the identity indexes map new keys to existing stories instead.

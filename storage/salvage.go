@@ -119,7 +119,7 @@ func (sv *salvager) run(ctx context.Context) error {
 	aliases := map[string][]byte{}
 	sources := map[string]SourceState{}
 	sv.collect(top, bucketTombstones, func(k, v []byte) bool {
-		if validID(string(k)) && len(v) == 8 {
+		if validID(string(k)) && (len(v) == 8 || len(v) == tombstoneLen) {
 			sv.tombs[string(k)] = bytes.Clone(v)
 			return true
 		}
@@ -233,13 +233,13 @@ func (sv *salvager) looseLeaf(p []byte, depth int, arts map[string]Article, sour
 func (sv *salvager) looseRecord(k, v []byte, arts map[string]Article, sources map[string]SourceState, aliases map[string][]byte) {
 	id := string(k)
 	switch {
-	case validID(id) && len(v) == 8:
-		if sv.tombs[id] == nil && !sv.found[id] {
-			sv.tombs[id] = bytes.Clone(v)
-		}
 	case validID(id) && validID(string(v)):
 		if aliases[id] == nil {
 			aliases[id] = bytes.Clone(v)
+		}
+	case validID(id) && (len(v) == 8 || len(v) == tombstoneLen):
+		if sv.tombs[id] == nil && !sv.found[id] {
+			sv.tombs[id] = bytes.Clone(v)
 		}
 	case validID(id):
 		a, ok := decodeArticle(k, v)

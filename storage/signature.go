@@ -259,6 +259,26 @@ func writeRecord(tx *bolt.Tx, id string, old, next sigRecord) error {
 	return nil
 }
 
+// dropRecordOf removes the signature record of the item id and its sketch
+// entries, if it has one.
+func dropRecordOf(tx *bolt.Tx, id string) error {
+	r, ok := lookupRecord(tx, id)
+	if !ok {
+		return nil
+	}
+	if sk := tx.Bucket([]byte(bucketSketch)); sk != nil {
+		for _, k := range r.entries(id) {
+			if err := sk.Delete(k); err != nil {
+				return fmt.Errorf("delete sketch of %s: %w", id, err)
+			}
+		}
+	}
+	if err := tx.Bucket([]byte(bucketSignatures)).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete signature of %s: %w", id, err)
+	}
+	return nil
+}
+
 // dropRecord removes the sketch entries and the signature record of the
 // stored story a.
 func dropRecord(tx *bolt.Tx, a Article) error {

@@ -58,8 +58,8 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 // printSummary writes one line per source and a totals line.
 func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "OUTCOME\tNEW\tUPDATED\tUNCHANGED\tFILTERED\tMERGED\tTIME\tSOURCE")
-	var ok, notModified, failed, added, updated, unchanged, filtered, merged, suppressed int
+	fmt.Fprintln(tw, "OUTCOME\tNEW\tUPDATED\tUNCHANGED\tFILTERED\tEXPIRED\tMERGED\tTIME\tSOURCE")
+	var ok, notModified, failed, added, updated, unchanged, filtered, expired, merged, suppressed int
 	for _, r := range results {
 		source := config.RedactURL(r.FeedURL)
 		if r.Title != "" {
@@ -68,8 +68,8 @@ func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) 
 		took := r.Duration.Round(time.Millisecond)
 		if r.Err != nil {
 			failed++
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t%v\t%s\n", r.Outcome, took, source)
-			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  error: %v\n", r.Err)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t%v\t%s\n", r.Outcome, took, source)
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t\t  error: %v\n", r.Err)
 			continue
 		}
 		if r.Outcome == "not-modified" {
@@ -81,14 +81,15 @@ func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) 
 		updated += r.Updated
 		unchanged += r.Unchanged
 		filtered += r.Filtered
+		expired += r.Expired
 		merged += r.Merged
 		suppressed += r.Suppressed
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t%s\n", r.Outcome, r.New, r.Updated, r.Unchanged, r.Filtered, r.Merged, took, source)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t%s\n", r.Outcome, r.New, r.Updated, r.Unchanged, r.Filtered, r.Expired, r.Merged, took, source)
 		if r.OverMax > 0 {
-			fmt.Fprintf(tw, "\t\t\t\t\t\t\t  kept %d of %d items (fetch.max_items)\n", r.Items-r.OverMax, r.Items)
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t\t  kept %d of %d items (fetch.max_items)\n", r.Items-r.OverMax, r.Items)
 		}
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d sources: %d ok, %d not modified, %d failed; articles: %d new, %d updated, %d unchanged, %d filtered, %d merged into stories, %d of deleted stories; %v\n",
-		len(results), ok, notModified, failed, added, updated, unchanged, filtered, merged, suppressed, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "%d sources: %d ok, %d not modified, %d failed; articles: %d new, %d updated, %d unchanged, %d filtered, %d expired, %d merged into stories, %d of deleted stories; %v\n",
+		len(results), ok, notModified, failed, added, updated, unchanged, filtered, expired, merged, suppressed, elapsed.Round(time.Millisecond))
 }

@@ -49,7 +49,7 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 		}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tributary_items_total",
-			Help: "Fetched items by what storing them did: new, updated, unchanged, filtered, duplicate (merged into a stored story), suppressed (of a deleted story).",
+			Help: "Fetched items by what storing them did: new, updated, unchanged, filtered, expired (older than retention.max_age, not stored), duplicate (merged into a stored story), suppressed (of a deleted story).",
 		}, []string{"result"}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tributary_articles_pruned_total",
@@ -69,7 +69,7 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 10),
 		}, []string{"route"}),
 	}
-	for _, r := range []string{"new", "updated", "unchanged", "filtered", "duplicate", "suppressed"} {
+	for _, r := range []string{"new", "updated", "unchanged", "filtered", "expired", "duplicate", "suppressed"} {
 		m.items.WithLabelValues(r)
 	}
 	m.reg.MustRegister(m.fetches, m.fetchDuration, m.items, m.pruned, m.reloads, m.requests, m.render,
@@ -95,6 +95,7 @@ func itemCounts(r fetcher.Result) map[string]int {
 		"updated":    r.Updated,
 		"unchanged":  r.Unchanged,
 		"filtered":   r.Filtered,
+		"expired":    r.Expired,
 		"duplicate":  r.Merged,
 		"suppressed": r.Suppressed,
 	}
