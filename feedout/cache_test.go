@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,9 +102,30 @@ func bigArticles(n int, cat storage.Category) []storage.Article {
 	out := seqArticles(0, n, cat)
 	para := "<p>" + strings.Repeat("A long paragraph of a long article, ", 30) + "</p>"
 	for i := range out {
-		out[i].Content = fmt.Sprintf("<p>Article %d.</p>%s", i, strings.Repeat(para, 11))
+		// An opening of its own keeps each article a story of its own
+		// (the repeated filler adds few distinct shingles to compare).
+		out[i].Content = fmt.Sprintf("<p>Article %d.</p>%s%s", i, distinctText(i, 120), strings.Repeat(para, 11))
 	}
 	return out
+}
+
+// distinctText returns words words of paragraphs drawn by a generator
+// seeded with seed, so that the texts of two seeds share no sentences.
+func distinctText(seed, words int) string {
+	var b strings.Builder
+	x := uint32(seed)*2654435761 + 1
+	for w := range words {
+		if w%60 == 0 {
+			b.WriteString("<p>")
+		}
+		x = x*1664525 + 1013904223
+		fmt.Fprintf(&b, "w%s ", strconv.FormatUint(uint64(x>>20), 36))
+		if w%60 == 59 {
+			b.WriteString("</p>")
+		}
+	}
+	b.WriteString("</p>")
+	return b.String()
 }
 
 // forged returns a cursor no entry has that selects the page before a,

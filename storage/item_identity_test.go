@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
@@ -207,6 +208,10 @@ func TestCopiesOfSameHeadlineStories(t *testing.T) {
 	copies := []Article{
 		story("europe", aggregator, "agg-9", "https://aggregator.example/r/outlet.example/news/124"),
 		story("base", aggregator, "agg-8", "https://outlet.example/news/123"),
+	}
+	for i := range copies { // republished after the outlet: the outlet stays primary
+		copies[i].Published = copies[i].Published.Add(time.Hour)
+		copies[i].Updated = copies[i].Published
 	}
 	if res := save(t, s, copies...); res != (SaveResult{Merged: 2}) {
 		t.Fatalf("aggregator: %+v, want 2 merged", res)
