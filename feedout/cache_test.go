@@ -181,14 +181,14 @@ func TestForgedCursorsStayWithinCacheSize(t *testing.T) {
 	world := storage.Category{Slug: "world", Name: "World"}
 	arts := bigArticles(320, world)
 	saveAll(t, store, arts)
-	const budget = 8 << 20
-	h := NewHandler(store, Options{BaseURL: "https://news.example.org", PageSize: 50, CacheSize: budget}).(*handler)
+	const budget = 2 << 20
+	h := NewHandler(store, Options{BaseURL: "https://news.example.org", PageSize: 40, CacheSize: budget}).(*handler)
 	newest := serve(h, "GET", "/feeds/world.atom", nil)
 
-	// 300 cursors on 300 distinct pages of up to 200 articles of 12 KB.
+	// 300 cursors on 300 distinct pages of up to 40 articles of 12 KB.
 	peak := int64(0)
 	for i := range 300 {
-		rec := serve(h, "GET", "/feeds/world.atom?limit=200&before="+forged(arts[i+20], 0), nil)
+		rec := serve(h, "GET", "/feeds/world.atom?limit=40&before="+forged(arts[i+20], 0), nil)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("request %d: status %d", i, rec.Code)
 		}
