@@ -176,6 +176,21 @@ func identityPath(p string) string {
 	return strings.TrimRight(p, "/")
 }
 
+// isFeedBurnerLink reports whether rawURL is a FeedBurner redirect link,
+// whose URL identity (IdentityURL) leaves its token out.
+func isFeedBurnerLink(rawURL string) bool {
+	u, err := url.Parse(CleanURL(strings.TrimSpace(rawURL)))
+	if err != nil {
+		return false
+	}
+	host := strings.TrimPrefix(u.Hostname(), "www.")
+	if host != "feedproxy.google.com" && host != "feeds.feedburner.com" {
+		return false
+	}
+	_, ok := feedburnerRest(identityPath(u.EscapedPath()))
+	return ok
+}
+
 // feedburnerRest returns "/FEED/REST" for a FeedBurner redirect path
 // "/~r/FEED/~3/TOKEN/REST".
 func feedburnerRest(p string) (string, bool) {

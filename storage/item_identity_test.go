@@ -319,3 +319,67 @@ func FuzzOneFetchKeepsEveryGUID(f *testing.F) {
 		}
 	})
 }
+
+// TestFeedBurnerSlugSharedByTwoPosts: a blog reuses one slug for a weekly
+// post ("this-week-in-edge-rails") and an aggregator carries its posts as
+// FeedBurner redirect links, whose URL identity drops the token that tells
+// them apart. Each aggregator copy joins its own post, in every order the
+// two feeds and their items arrive.
+func TestFeedBurnerSlugSharedByTwoPosts(t *testing.T) {
+	const blog, planet = "https://weblog.example/feed", "https://planet.example/rss"
+	const headline = "This Week in Edge Rails"
+	post := func(name, feed, guid, link string, hours int) Article {
+		a := storyArticle(t, "summit", name, "", feed, link, "world")
+		a.ID = ItemKey(feed, guid, link, "", "")
+		a.GUID = guid
+		a.Title = headline
+		a.Published = a.Published.Add(time.Duration(hours) * time.Hour)
+		a.Updated = a.Published
+		return a
+	}
+	posts := []Article{
+		post("base", blog, "post-9", "https://weblog.example/2009/1/9/this-week-in-edge-rails", 0),
+		post("europe", blog, "post-16", "https://weblog.example/2009/1/16/this-week-in-edge-rails", 0),
+	}
+	copies := []Article{
+		post("base", planet, "planet-1", "http://feeds.feedburner.com/~r/Weblog/~3/507189729/this-week-in-edge-rails", 1),
+		post("europe", planet, "planet-2", "http://feeds.feedburner.com/~r/Weblog/~3/513992920/this-week-in-edge-rails", 1),
+	}
+	want := [][]string{
+		{copies[0].Link, posts[0].Link},
+		{copies[1].Link, posts[1].Link},
+	}
+	for _, tt := range []struct {
+		name  string
+		calls [][]Article
+	}{
+		{"blog first", [][]Article{posts, copies}},
+		{"blog first, copies reversed", [][]Article{posts, {copies[1], copies[0]}}},
+		{"planet first", [][]Article{copies, posts}},
+		{"planet first, posts reversed", [][]Article{{copies[1], copies[0]}, {posts[1], posts[0]}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestStore(t)
+			for _, call := range tt.calls {
+				save(t, s, call...)
+			}
+			stored, err := s.Latest(t.Context(), "world", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][]string
+			for _, a := range stored {
+				links := []string{a.Link}
+				for _, c := range a.Via {
+					links = append(links, c.Link)
+				}
+				slices.Sort(links)
+				got = append(got, links)
+			}
+			slices.SortFunc(got, func(x, y []string) int { return strings.Compare(x[0], y[0]) })
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("stories by their links (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
