@@ -147,7 +147,7 @@ func IdentityURL(rawURL string) string {
 		host += ":" + port
 	}
 	p := identityPath(u.EscapedPath())
-	if host == "feedproxy.google.com" || host == "feeds.feedburner.com" {
+	if isFeedBurnerHost(host) {
 		if rest, ok := feedburnerRest(p); ok {
 			host, p = "feedburner", rest
 		}
@@ -183,12 +183,16 @@ func isFeedBurnerLink(rawURL string) bool {
 	if err != nil {
 		return false
 	}
-	host := strings.TrimPrefix(u.Hostname(), "www.")
-	if host != "feedproxy.google.com" && host != "feeds.feedburner.com" {
+	if !isFeedBurnerHost(strings.TrimPrefix(u.Hostname(), "www.")) {
 		return false
 	}
 	_, ok := feedburnerRest(identityPath(u.EscapedPath()))
 	return ok
+}
+
+// isFeedBurnerHost reports whether host serves FeedBurner redirect links.
+func isFeedBurnerHost(host string) bool {
+	return host == "feedproxy.google.com" || host == "feeds.feedburner.com"
 }
 
 // feedburnerRest returns "/FEED/REST" for a FeedBurner redirect path
