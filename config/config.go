@@ -121,6 +121,14 @@ type Fetch struct {
 	// refused. A source configured with a private address may always
 	// redirect within private space.
 	AllowPrivateRedirects bool
+	// Proxy is the proxy every request goes through unless its source
+	// names its own (feeds[].proxy). The zero Proxy (the default) takes
+	// the proxy from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).
+	Proxy Proxy
+	// FullTextConcurrency is the number of article pages fetched at once
+	// for the sources with fulltext, all sources together, within the
+	// per-host limits. From 1 to 64, default 4.
+	FullTextConcurrency int
 }
 
 // Retention holds the retention.* settings.
@@ -195,6 +203,17 @@ type Feed struct {
 	// resolved at load (env:NAME, file:PATH); sent, like Auth, only to the
 	// scheme and host of the URL fetched.
 	Headers map[string]Secret
+	// FullText, when enabled, replaces the text of each new item with
+	// what is extracted from its linked page.
+	FullText FullText
+	// Proxy is the source's own proxy; the zero Proxy means fetch.proxy
+	// (see EffectiveProxy).
+	Proxy Proxy
+	// UserAgent, when non-empty, is sent instead of fetch.user_agent.
+	UserAgent string
+	// Timeout, when non-zero, bounds the source's downloads instead of
+	// fetch.timeout (see EffectiveTimeout).
+	Timeout time.Duration
 }
 
 // PublishedURL returns the URL published for the source: PublicURL when

@@ -67,6 +67,8 @@ func defaults() *config.Config {
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
+
+			FullTextConcurrency: 4,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50, CacheSize: 64 << 20},
@@ -105,6 +107,8 @@ fetch:
   host_interval: 250ms
   max_interval: 12h
   allow_private_redirects: true
+  proxy: socks5://127.0.0.1:1080
+  fulltext_concurrency: 2
 retention:
   max_age: 48h
   max_per_category: 10
@@ -128,9 +132,14 @@ feeds:
     schedule: "@every 5m"
     include: '(?i)ukraine|russia'
     exclude: '(?i)sponsored'
+    fulltext: "article .body, #main > p"
+    proxy: http://alice:pw@proxy.example:3128
+    user_agent: feed-agent/2
+    timeout: 45s
   - url: http://a.example/feed
     source_categories: false
     categories: []
+    fulltext: true
 `
 	want := &config.Config{
 		Path:     "t.yaml",
@@ -149,6 +158,8 @@ feeds:
 			MaxInterval:           12 * time.Hour,
 			MaxItems:              100000,
 			AllowPrivateRedirects: true,
+			Proxy:                 mustProxy(t, "socks5://127.0.0.1:1080"),
+			FullTextConcurrency:   2,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
 		Output:    config.Output{PageSize: 1000, CacheSize: 16 << 20},
@@ -172,8 +183,12 @@ feeds:
 				Schedule:         "@every 5m",
 				Include:          regexp.MustCompile("(?i)ukraine|russia"),
 				Exclude:          regexp.MustCompile("(?i)sponsored"),
+				FullText:         config.FullText{Enabled: true, Selector: "article .body, #main > p"},
+				Proxy:            mustProxy(t, "http://alice:pw@proxy.example:3128"),
+				UserAgent:        "feed-agent/2",
+				Timeout:          45 * time.Second,
 			},
-			{URL: "http://a.example/feed"},
+			{URL: "http://a.example/feed", FullText: config.FullText{Enabled: true}},
 		},
 	}
 	got, err := parse(t, src)
@@ -556,6 +571,8 @@ func TestLoadExample(t *testing.T) {
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
+
+			FullTextConcurrency: 4,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50, MaxPerSource: 10, CacheSize: 64 << 20},
@@ -765,4 +782,14 @@ func BenchmarkParseExample(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// mustProxy parses a proxy URL or fails the test.
+func mustProxy(t *testing.T, s string) config.Proxy {
+	t.Helper()
+	p, err := config.ParseProxy(s)
+	if err != nil {
+		t.Fatalf("ParseProxy: %v", err)
+	}
+	return p
 }

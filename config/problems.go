@@ -158,6 +158,8 @@ type schemaFetch struct {
 	MaxInterval  yaml.Node `yaml:"max_interval"`
 	// AllowPrivateRedirects is fetch.allow_private_redirects.
 	AllowPrivateRedirects yaml.Node `yaml:"allow_private_redirects"`
+	Proxy                 yaml.Node `yaml:"proxy"`
+	FullTextConcurrency   yaml.Node `yaml:"fulltext_concurrency"`
 }
 
 type schemaRetention struct {
@@ -190,6 +192,10 @@ type schemaFeed struct {
 	PublicURL        yaml.Node  `yaml:"public_url"`
 	Auth             schemaAuth `yaml:"auth"`
 	Headers          yaml.Node  `yaml:"headers"`
+	FullText         yaml.Node  `yaml:"fulltext"`
+	Proxy            yaml.Node  `yaml:"proxy"`
+	UserAgent        yaml.Node  `yaml:"user_agent"`
+	Timeout          yaml.Node  `yaml:"timeout"`
 }
 
 type schemaAuth struct {
