@@ -261,7 +261,7 @@ func validID(id string) bool {
 func sameContent(a, b Article) bool {
 	return a.ID == b.ID && a.GUID == b.GUID && a.Title == b.Title && a.Link == b.Link &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
-		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
+		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary && a.FullText == b.FullText &&
 		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source &&
 		slices.Equal(a.Via, b.Via) && slices.Equal(a.Enclosures, b.Enclosures)
 }

@@ -197,6 +197,9 @@ func updatePlan(a, old Article, now time.Time) plan {
 	a.Via = old.Via
 	a.Categories = unionCategories(a.Categories, categoriesOfCopies(old))
 	a = inheritTimes(a, old)
+	if a.FullText == "" && a.Source.FeedURL == old.Source.FeedURL {
+		a.FullText = old.FullText // only new items fetch their page
+	}
 	if sameContent(a, old) {
 		return plan{kind: kindUnchanged, a: a, story: old.ID}
 	}
