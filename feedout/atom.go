@@ -219,7 +219,7 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 		e.Categories = append(e.Categories, atomCategory{Term: term, Label: xmlText(c.Name)})
 	}
 
-	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	content, summary := publishedTexts(a)
 	switch {
 	case content != "" && summary != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}

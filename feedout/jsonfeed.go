@@ -100,12 +100,13 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 	if !a.Published.IsZero() {
 		published = a.Published.UTC()
 	}
+	content, summary := publishedTexts(a)
 	it := jsonFeedItem{JSONItem: feeds.JSONItem{
 		Id:            id,
 		Url:           xmlText(a.Link),
 		Title:         xmlText(a.Title),
-		ContentHTML:   xmlText(a.Content),
-		Summary:       excerpt(xmlText(a.Summary), jsonSummaryLen),
+		ContentHTML:   content,
+		Summary:       excerpt(summary, jsonSummaryLen),
 		PublishedDate: &published,
 	}}
 	if u := articleUpdated(a); !u.IsZero() {
@@ -114,7 +115,7 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 	}
 	if it.ContentHTML == "" {
 		// JSON Feed requires content_html or content_text.
-		it.ContentHTML, it.Summary = xmlText(a.Summary), ""
+		it.ContentHTML, it.Summary = summary, ""
 	}
 	if it.ContentHTML == "" {
 		it.ContentText = it.Title

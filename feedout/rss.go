@@ -153,7 +153,7 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 	if !a.Published.IsZero() {
 		e.PubDate = rssTime(a.Published)
 	}
-	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	content, summary := publishedTexts(a)
 	switch {
 	case content != "" && summary != "":
 		e.Description = summary
