@@ -101,6 +101,11 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
 			norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
+			ft := f.addFullTexts(ctx, src, norm.Articles)
+			res.FullText, res.FullTextFailed = ft.ok, ft.failed
+			if ft.lastErr != nil {
+				res.FullTextErr = redactedError{ft.lastErr}
+			}
 		}
 	}
 	if outcome == outcomeCanceled {
@@ -126,6 +131,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	}
 	now := f.now()
 	st := f.nextState(src, prev, dl, norm, outcome, err, now)
+	st = withFullTextCounts(st, res)
 	if st.PermanentURL != prev.PermanentURL {
 		f.log.Warn("source moved permanently: update the config",
 			slog.String("feed_url", src.shown),
@@ -226,6 +232,12 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 // redirected to the same URL before it replaces the configured one.
 const movedConfirmations = 2
 
+// requestContext returns ctx carrying what src's requests need beyond the
+// fetch settings: its credentials and its own proxy.
+func (src *source) requestContext(ctx context.Context) context.Context {
+	return withProxy(withCredentials(ctx, src.feed), src.feed)
+}
+
 // withoutUserinfo returns a copy of u without its user name and password:
 // the base for the feed's relative links, which would otherwise inherit
 // them (url.URL.ResolveReference keeps the base's userinfo).
@@ -280,18 +292,19 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	target := cmp.Or(prev.PermanentURL, src.feed.URL)
 
-	fctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
+	timeout := src.feed.EffectiveTimeout(f.fetch.Timeout)
+	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if prev.PermanentURL != "" {
-		fctx = f.movedOrigin(fctx, src)
+		fctx = f.sourceOrigin(fctx, src)
 	} else {
 		fctx = withOrigin(fctx)
 	}
-	req, err := http.NewRequestWithContext(withCredentials(fctx, src.feed), http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(src.requestContext(fctx), http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}
 	}
-	req.Header.Set("User-Agent", f.fetch.UserAgent)
+	req.Header.Set("User-Agent", cmp.Or(src.feed.UserAgent, f.fetch.UserAgent))
 	req.Header.Set("Accept", acceptHeader)
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
@@ -301,7 +314,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return f.failure(ctx, fctx, err)
+		return f.failure(ctx, fctx, timeout, err)
 	}
 	defer resp.Body.Close()
 
@@ -340,7 +353,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		return download{outcome: outcomeTooLarge, err: err}
 	}
 	if err != nil {
-		return f.failure(ctx, fctx, err)
+		return f.failure(ctx, fctx, timeout, err)
 	}
 	sum := sha256.Sum256(body)
 	dl := download{
@@ -361,8 +374,8 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 }
 
 // failure classifies the error of a request or body read made under fctx,
-// a child of the pass's ctx.
-func (f *Fetcher) failure(ctx, fctx context.Context, err error) download {
+// a child of the pass's ctx bounded by timeout.
+func (f *Fetcher) failure(ctx, fctx context.Context, timeout time.Duration, err error) download {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err // the URL is named by the caller
 	}
@@ -376,7 +389,7 @@ func (f *Fetcher) failure(ctx, fctx context.Context, err error) download {
 	case errors.Is(err, ErrTooManyRedirects):
 		return download{outcome: outcomeHTTPError, err: err}
 	case errors.Is(fctx.Err(), context.DeadlineExceeded):
-		return download{outcome: outcomeTimeout, err: fmt.Errorf("no complete answer within %s: %w", f.fetch.Timeout, err)}
+		return download{outcome: outcomeTimeout, err: fmt.Errorf("no complete answer within %s: %w", timeout, err)}
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return download{outcome: outcomeTimeout, err: err}

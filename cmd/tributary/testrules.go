@@ -89,3 +89,5 @@ func (noStore) SourceState(context.Context, string) (storage.SourceState, bool, 
 }
 
 func (noStore) PutSourceState(context.Context, storage.SourceState) error { return errNoStore }
+
+func (noStore) KnownItems(context.Context, []string) (map[string]bool, error) { return nil, errNoStore }
