@@ -117,11 +117,20 @@ func (v *validator) fullText(n *yaml.Node, path string) FullText {
 		v.addf(n, path, "must be true, false or a CSS selector")
 		return FullText{}
 	}
-	if _, err := cascadia.ParseGroup(s); err != nil {
-		v.addf(n, path, "invalid CSS selector %q: %v", s, err)
-		return FullText{}
+	ft, err := SelectorFullText(s)
+	if err != nil {
+		v.addf(n, path, "%v", err)
 	}
-	return FullText{Enabled: true, Selector: s}
+	return ft
+}
+
+// SelectorFullText returns the FullText that keeps the elements selector
+// matches, or an error naming what is wrong with selector.
+func SelectorFullText(selector string) (FullText, error) {
+	if _, err := cascadia.ParseGroup(selector); err != nil {
+		return FullText{}, fmt.Errorf("invalid CSS selector %q: %w", selector, err)
+	}
+	return FullText{Enabled: true, Selector: selector}, nil
 }
 
 // userAgent reads a feed's user_agent: one line, no control characters.

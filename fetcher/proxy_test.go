@@ -298,7 +298,7 @@ func TestProbeAndExplainThroughProxy(t *testing.T) {
 		t.Fatalf("Probe = %+v, %v; want the feed through fetch.proxy", p, err)
 	}
 	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
-	if v, err := f.Explain(t.Context(), farFeedA); err != nil || len(v) != 1 {
+	if v, err := f.Explain(t.Context(), farFeedA, config.FullText{}); err != nil || len(v) != 1 {
 		t.Fatalf("Explain = %+v, %v", v, err)
 	}
 	if diff := cmp.Diff([]proxyRequest{{farFeedB, "", "tributary-test/1.0"}}, global.requests()); diff != "" {
