@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary/tributary/story"
 )
 
 // benchPerDay is the arrival rate of the generated stores: stories per
@@ -37,7 +39,7 @@ func benchStory(k int, feed string) Article {
 	}
 	link := fmt.Sprintf("https://%s/story/%d", feed, k)
 	return Article{
-		ID:         ItemKey("https://"+feed+"/rss", "", link, "", ""),
+		ID:         story.ItemKey("https://"+feed+"/rss", "", link, "", ""),
 		Title:      strings.Join(title, " "),
 		Link:       link,
 		Published:  hour(0).Add(time.Duration(k) * 24 * time.Hour / benchPerDay),
@@ -116,20 +118,5 @@ func BenchmarkInsertDedupe(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkTextSignature measures what SaveArticles computes of every new
-// or edited article outside the write lock: its text signature.
-func BenchmarkTextSignature(b *testing.B) {
-	stories := loadLabelStories(b)
-	arts := make([]Article, len(stories))
-	for i, s := range stories {
-		arts[i] = labelArticle(s, nil)
-	}
-	i := 0
-	for b.Loop() {
-		textSignature(arts[i%len(arts)])
-		i++
 	}
 }
