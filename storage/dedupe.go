@@ -91,7 +91,7 @@ func (r *SaveResult) add(k kind) {
 // source has become the story's primary); an unknown ID whose link has the URL
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
-// through the sketch index (SameStory) lands in it as a copy; anything
+// through the sketch index (story.SameStory) lands in it as a copy; anything
 // else is new. A story of a's own source with another GUID is not a's
 // story unless that GUID was renamed (see distinctItem). Without
 // findCopies the near-duplicate lookup is skipped and an article it would
@@ -175,7 +175,7 @@ func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
 // weakIdentityMismatch reports whether in, from another source than the
 // stored story old, reached old only through a URL identity that folds
 // away what tells items apart (a FeedBurner redirect link, whose token
-// IdentityURL drops because it changes between fetches) while their texts
+// story.IdentityURL drops because it changes between fetches) while their texts
 // are not the same story (story.Record.SameStory). Two posts of one blog that share a
 // slug ("this-week-in-edge-rails" every week) share such an identity; the
 // copy then goes through the near-duplicate lookup, which finds its own
@@ -351,7 +351,7 @@ func unionCategories(a, b []Category) []Category {
 
 // matchingStories looks the sketch keys of rec, the signature record of a,
 // up in the sketch index, within story.DupWindow of a's Published day, and
-// returns the stored stories that hold an item SameStory confirms (for an
+// returns the stored stories that hold an item story.SameStory confirms (for an
 // item of a's own source, only with a title similarity of
 // story.DupSameSourceMinTitle or more), sorted by storyBefore: the first is the
 // one published first, not the one found first, so that the story a copy

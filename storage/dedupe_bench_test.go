@@ -16,7 +16,7 @@ import (
 
 // benchPerDay is the arrival rate of the generated stores: stories per
 // day of Published time. The sketch lookups of a new story read the stories
-// within DupWindow of it, so a fixed rate makes the stores differ only in
+// within story.DupWindow of it, so a fixed rate makes the stores differ only in
 // how much history they hold, as a real store does as it ages.
 const benchPerDay = 2000
 
