@@ -19,7 +19,9 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// Store is what the fetcher needs from storage. Its methods are called
+// Store is what the fetcher needs from a store, whatever its backend: to
+// save a fetch's articles (deduplicated into stories by the store) and to
+// read and write each source's fetch state. Its methods are called
 // concurrently, from one goroutine per source being fetched.
 type Store interface {
 	SaveArticles(ctx context.Context, articles []storage.Article) (storage.SaveResult, error)
@@ -29,8 +31,6 @@ type Store interface {
 	// deleted: only the others fetch their page for fulltext.
 	KnownItems(ctx context.Context, ids []string) (map[string]bool, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // Options are the Fetcher's injected dependencies.
 type Options struct {
