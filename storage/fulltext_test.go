@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/story"
 )
 
 func TestFullTextKeptWhenTheFeedSendsTheItemAgain(t *testing.T) {
@@ -41,7 +43,7 @@ func TestKnownItems(t *testing.T) {
 	save(t, s, stored, gone)
 	copyOf := stored
 	copyOf.Source = Source{FeedURL: "https://other.example/feed", ID: "other", Title: "Other"}
-	copyOf.ID = ItemKey(copyOf.Source.FeedURL, "copy", "", "", "")
+	copyOf.ID = story.ItemKey(copyOf.Source.FeedURL, "copy", "", "", "")
 	copyOf.GUID = "copy"
 	if res := save(t, s, copyOf); res.Merged != 1 {
 		t.Fatalf("copy: %+v, want merged", res)
@@ -49,7 +51,7 @@ func TestKnownItems(t *testing.T) {
 	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	unknown := ItemKey(testFeed, "unknown", "", "", "")
+	unknown := story.ItemKey(testFeed, "unknown", "", "", "")
 	got, err := s.KnownItems(t.Context(), []string{stored.ID, copyOf.ID, gone.ID, unknown})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +114,7 @@ func TestFullTextDoesNotChangeMerging(t *testing.T) {
 // storyItem returns an article of feed with its own GUID, title and text.
 func storyItem(feed, guid, title, text string, published time.Time) Article {
 	return Article{
-		ID:         ItemKey(feed, guid, "", "", ""),
+		ID:         story.ItemKey(feed, guid, "", "", ""),
 		GUID:       guid,
 		Title:      title,
 		Link:       strings.TrimSuffix(feed, "/feed") + "/" + guid,
