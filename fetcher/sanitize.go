@@ -233,9 +233,9 @@ var lineTags = map[string]bool{
 	"pre": true, "section": true, "table": true, "td": true, "th": true, "tr": true, "ul": true,
 }
 
-// textLines returns the text of an HTML fragment as plainText does, one
-// line per block of text: each block element (lineTags) ends a line.
-// Empty lines are dropped.
+// textLines returns the text of an HTML fragment as plainText does (the
+// same words), one line per block of text: each block element (lineTags)
+// ends a line. Empty lines are dropped.
 func textLines(fragment string) []string {
 	z := html.NewTokenizer(strings.NewReader(fragment))
 	var lines []string
@@ -267,6 +267,8 @@ func textLines(fragment string) []string {
 				}
 			case lineTags[tag]:
 				flush()
+			case !inlineTags[tag]:
+				b.WriteByte(' ') // separates words, as in plainText
 			}
 		}
 	}
