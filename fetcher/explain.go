@@ -66,6 +66,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string, ft config.FullTex
 func (f *Fetcher) explainFullTexts(ctx context.Context, src *source, ft config.FullText, arts []storage.Article, out []Verdict) {
 	tuned := *src
 	tuned.feed.FullText = ft
+	ctx = f.sourceOrigin(ctx, src)
 	var wg sync.WaitGroup
 	for i := range out {
 		if !out[i].Kept || arts[i].Link == "" {

@@ -53,6 +53,7 @@ func (f *Fetcher) addFullTexts(ctx context.Context, src *source, arts []storage.
 			slog.String("feed_url", src.shown), slog.Any("error", err))
 		return fullTextCount{}
 	}
+	ctx = f.sourceOrigin(ctx, src) // one name lookup for all the pages
 	errs := make([]error, len(arts))
 	var wg sync.WaitGroup
 	for i := range arts {
@@ -78,7 +79,8 @@ func (f *Fetcher) addFullTexts(ctx context.Context, src *source, arts []storage.
 }
 
 // fullText fetches a's linked page and sets a.FullText to the sanitised
-// text extracted from it, or returns why not.
+// text extracted from it, or returns why not. ctx carries src's origin
+// (sourceOrigin).
 func (f *Fetcher) fullText(ctx context.Context, src *source, a *storage.Article) error {
 	select {
 	case f.pages <- struct{}{}:
@@ -114,8 +116,8 @@ type page struct {
 // the per-host limit and spacing, a host's request to wait (a deferred
 // host is not asked; a 429 or 503 with Retry-After defers it), the
 // source's timeout, proxy and user agent, fetch.max_body, and the private
-// address guard with the source as origin (a source on a public address
-// cannot have a private page fetched). The source's credentials go only to
+// address guard with the source as the origin ctx carries (sourceOrigin: a
+// source on a public address cannot have a private page fetched). The source's credentials go only to
 // its own scheme and host.
 func (f *Fetcher) getPage(ctx context.Context, src *source, link string) (page, error) {
 	u, err := url.Parse(link)
@@ -134,7 +136,7 @@ func (f *Fetcher) getPage(ctx context.Context, src *source, link string) (page, 
 	timeout := src.feed.EffectiveTimeout(f.fetch.Timeout)
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(src.requestContext(f.sourceOrigin(fctx, src)), http.MethodGet, link, nil)
+	req, err := http.NewRequestWithContext(src.requestContext(fctx), http.MethodGet, link, nil)
 	if err != nil {
 		return page{}, err
 	}
