@@ -36,6 +36,8 @@ const (
 	maxRetryDelay = 2 * time.Hour
 	// maxForm bounds the body of a subscription request.
 	maxForm = 16 << 10
+	// defaultMaxSubscriptions bounds the subscriptions of a hub.
+	defaultMaxSubscriptions = 10000
 	// queueSize bounds the verifications waiting for a worker; a request
 	// beyond it is answered 503.
 	queueSize = 256
@@ -77,6 +79,9 @@ type HubOptions struct {
 	// Tick is how often Run expires leases and retries deliveries;
 	// default 30s.
 	Tick time.Duration
+	// MaxSubscriptions bounds the subscriptions kept: a new one beyond it
+	// is denied; default 10,000.
+	MaxSubscriptions int
 }
 
 // hubSub is one subscription to a topic of the hub, as stored.
@@ -145,6 +150,9 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	}
 	if opts.Tick <= 0 {
 		opts.Tick = defaultHubTick
+	}
+	if opts.MaxSubscriptions <= 0 {
+		opts.MaxSubscriptions = defaultMaxSubscriptions
 	}
 	h := &Hub{
 		opts:     opts,
@@ -278,7 +286,8 @@ func (h *Hub) Run(ctx context.Context) {
 
 // verify checks the intent of req with its callback and, when confirmed,
 // records (subscribe) or removes (unsubscribe) the subscription. A
-// subscription to an unknown topic is denied.
+// subscription to an unknown topic, or a new one beyond MaxSubscriptions,
+// is denied.
 func (h *Hub) verify(ctx context.Context, req hubRequest) {
 	log := h.log.With(slog.String("topic", req.topic), slog.String("callback", req.callback), slog.String("mode", req.mode))
 	var sent string
@@ -290,6 +299,11 @@ func (h *Hub) verify(ctx context.Context, req hubRequest) {
 			return
 		}
 		sent = docHash(doc.Body)
+		if h.full(req) {
+			log.Warn("websub subscription denied: too many subscriptions", slog.Int("max", h.opts.MaxSubscriptions))
+			h.deny(ctx, req, "too many subscriptions")
+			return
+		}
 	}
 	if err := h.confirm(ctx, req); err != nil {
 		log.Info("websub intent not verified", slog.Any("error", err))
@@ -306,6 +320,15 @@ func (h *Hub) verify(ctx context.Context, req hubRequest) {
 		return
 	}
 	log.Info("websub subscribed", slog.Time("expires", s.Expires))
+}
+
+// full reports whether req would be a new subscription beyond
+// MaxSubscriptions.
+func (h *Hub) full(req hubRequest) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, renewal := h.subs[(&hubSub{Topic: req.topic, Callback: req.callback}).key()]
+	return !renewal && len(h.subs) >= h.opts.MaxSubscriptions
 }
 
 // confirm sends the verification of intent for req and checks that the

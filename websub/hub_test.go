@@ -346,6 +346,23 @@ func TestHubDeniesUnknownTopic(t *testing.T) {
 	}
 }
 
+// TestHubBoundsSubscriptions denies a new subscription beyond
+// MaxSubscriptions, but renews an existing one.
+func TestHubBoundsSubscriptions(t *testing.T) {
+	f := newHubFixture(t, newStorePath(t), newClock(), nil)
+	f.hub.opts.MaxSubscriptions = 1
+	first, second := newCallback(t), newCallback(t)
+	f.subscribe(t, subscribeForm(first.url(), "", ""))
+	f.subscribe(t, subscribeForm(second.url(), "", ""))
+	f.subscribe(t, subscribeForm(first.url(), "", "7200"))
+	if got := second.verifies[0].Get("hub.mode"); got != "denied" {
+		t.Errorf("second subscriber got mode %q, want denied", got)
+	}
+	if got := first.verifies[1].Get("hub.lease_seconds"); got != "7200" || f.hub.Stats().Subscriptions != 1 {
+		t.Errorf("renewal: lease %q, %d subscriptions", got, f.hub.Stats().Subscriptions)
+	}
+}
+
 // TestHubRefusesPrivateCallback checks that a callback at a private
 // address is never contacted when private addresses are refused.
 func TestHubRefusesPrivateCallback(t *testing.T) {
