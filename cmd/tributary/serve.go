@@ -79,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := newHTTPServer(s.routes(), logger)
-	admin := newHTTPServer(adminHandler(store, func() []status.Source { return statusSources(s.gen.Load().cfg) }, logger), logger)
+	admin := newHTTPServer(adminHandler(store, func() []status.Source { return statusSources(s.gen.Load().cfg) }, s.websub.stats, logger), logger)
 	admin.WriteTimeout = 0 // a backup of a big file takes as long as it takes
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()

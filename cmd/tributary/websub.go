@@ -15,6 +15,7 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/websub"
 )
 
@@ -234,6 +235,24 @@ func (w *webSub) pingHub(ctx context.Context) error {
 		return fmt.Errorf("ping hub %s: answered %s", w.ping, resp.Status)
 	}
 	return nil
+}
+
+// stats returns the WebSub counters for tributary stats; nil when WebSub
+// is off.
+func (w *webSub) stats() *status.WebSub {
+	if w == nil {
+		return nil
+	}
+	var st status.WebSub
+	if w.hub != nil {
+		hs := w.hub.Stats()
+		st.HubSubscriptions, st.Delivered, st.DeliveryFailures = hs.Subscriptions, hs.Delivered, hs.Failed
+	}
+	if w.sub != nil {
+		ss := w.sub.Stats()
+		st.Subscriptions, st.Pending, st.Pushes, st.PushesDropped = ss.Active, ss.Pending, ss.Pushes, ss.Dropped
+	}
+	return &st
 }
 
 // collectors returns the WebSub metrics, read from the hub's and the

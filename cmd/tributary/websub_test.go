@@ -174,8 +174,20 @@ feeds:
 	case <-time.After(2 * time.Second):
 		t.Fatalf("no push within 2s\nserve log:\n%s", d.stderr.String())
 	}
+	forged, err := http.Post(base+"/websub/callback/0123", "application/atom+xml", strings.NewReader("<feed/>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged.Body.Close()
+	if forged.StatusCode != http.StatusGone {
+		t.Errorf("push to no subscription: status %d, want 410", forged.StatusCode)
+	}
+	r := tributary(t, "stats", "-config", cfg)
+	if want := "websub: hub 1 subscribers, 1 delivered, 0 failed; 1 sources pushed, 0 pending, 1 pushes, 1 dropped"; !strings.Contains(r.stdout, want) {
+		t.Errorf("stats lack %q:\n%s", want, r.stdout)
+	}
 	_, m := get(t, base+"/metrics")
-	for _, want := range []string{"tributary_websub_pushes_total 1", "tributary_websub_subscriptions 1", `tributary_fetches_total{outcome="pushed"} 1`} {
+	for _, want := range []string{"tributary_websub_pushes_total 1", "tributary_websub_pushes_dropped_total 1", "tributary_websub_subscriptions 1", `tributary_fetches_total{outcome="pushed"} 1`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
 		}
