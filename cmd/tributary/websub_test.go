@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -204,4 +206,60 @@ feeds:
 		}
 	}
 	d.stop(t, syscall.SIGTERM)
+}
+
+// TestWebSubPingsExternalHub checks that with an external hub every feed
+// names it, and that a pass that stores articles pings it with every
+// feed's URL.
+func TestWebSubPingsExternalHub(t *testing.T) {
+	pings := make(chan url.Values, 4)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		pings <- r.PostForm
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hub.Close)
+	feeds := todayNewsServer(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	cfg := todayNewsConfig(t, feeds.URL, addr)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = fmt.Fprintf(f, "websub:\n  hub: %s/\n", hub.URL)
+	if cerr := f.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	writeFile(t, cfg, strings.Replace(readFile(t, cfg), "fetch:\n", "fetch:\n  allow_private_redirects: true\n", 1))
+	d := startServe(t, cfg, addr)
+	select {
+	case form := <-pings:
+		if form.Get("hub.mode") != "publish" {
+			t.Errorf("ping mode %q", form.Get("hub.mode"))
+		}
+		for _, want := range []string{base + "/feeds/all.atom", base + "/feeds/world.rss", base + "/feeds/world.json"} {
+			if !slices.Contains(form["hub.url"], want) {
+				t.Errorf("ping lacks hub.url %s: %q", want, form["hub.url"])
+			}
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("hub not pinged\nserve log:\n%s", d.stderr.String())
+	}
+	_, atom := get(t, base+"/feeds/world.atom")
+	if !strings.Contains(atom, `<link href="`+hub.URL+`/" rel="hub">`) {
+		t.Errorf("world.atom names no hub:\n%s", atom)
+	}
+	d.stop(t, syscall.SIGTERM)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
