@@ -21,6 +21,7 @@ type PrivateAddressError struct {
 	Addr netip.Addr
 }
 
+// Error names the address refused and the setting that allows it.
 func (e *PrivateAddressError) Error() string {
 	return fmt.Sprintf("refused to connect to private address %s (fetch.allow_private_redirects is false)", e.Addr)
 }
