@@ -183,7 +183,7 @@ func (s *Subscriber) Observe(ctx context.Context, feedURL, hub, topic string) {
 	case old.Hub != hub || old.Topic != topic:
 		s.mu.Unlock()
 		s.unsubscribe(ctx, *old)
-		s.Observe(ctx, feedURL, hub, topic)
+		s.subscribe(ctx, subRecord{ID: randomToken(16), FeedURL: feedURL, Hub: hub, Topic: topic, Secret: randomToken(32)})
 		return
 	case !s.due(old, now):
 		s.mu.Unlock()

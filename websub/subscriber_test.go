@@ -297,3 +297,25 @@ func TestSubscriberSurvivesRestart(t *testing.T) {
 		t.Errorf("%d pushes ingested after restart, want 1", n)
 	}
 }
+
+// TestSubscriberFollowsANewHub checks that a source that moves to another
+// hub is unsubscribed from the old one and subscribed at the new one.
+func TestSubscriberFollowsANewHub(t *testing.T) {
+	clk := newClock()
+	oldHub := newHubFixture(t, newStorePath(t), clk, nil)
+	newHub := newHubFixture(t, newStorePath(t), clk, nil)
+	f := newSubFixture(t, newStorePath(t), clk, oldHub)
+	f.observe(t)
+	f.sub.Observe(t.Context(), sourceURL, newHub.srv.URL, testTopic)
+	oldHub.hub.verify(t.Context(), <-oldHub.hub.requests)
+	newHub.hub.verify(t.Context(), <-newHub.hub.requests)
+	if got := []int{oldHub.hub.Stats().Subscriptions, newHub.hub.Stats().Subscriptions}; !cmp.Equal(got, []int{0, 1}) {
+		t.Errorf("subscriptions at the old and new hub = %v, want [0 1]", got)
+	}
+	if !f.sub.Pushed(sourceURL) {
+		t.Error("not pushed by the new hub")
+	}
+	if recs, _ := f.sub.opts.Store.WebSubRecords(t.Context(), subKind); len(recs) != 1 {
+		t.Errorf("%d records, want 1", len(recs))
+	}
+}
