@@ -410,7 +410,8 @@ func (h *Hub) Expire(ctx context.Context) {
 
 // Publish delivers the current document of each topic to the subscribers
 // that have not got it, whose retry (if any) is due, under the concurrency
-// bound, and returns when every delivery has ended.
+// bound, and returns when every delivery has ended. The subscriptions to
+// a topic that Render no longer knows are removed.
 func (h *Hub) Publish(ctx context.Context) {
 	now := h.opts.Now()
 	byTopic := map[string][]hubSub{}
@@ -425,6 +426,14 @@ func (h *Hub) Publish(ctx context.Context) {
 	g.SetLimit(h.opts.Concurrency)
 	for topic, subs := range byTopic {
 		doc, err := h.opts.Render(ctx, topic)
+		if errors.Is(err, ErrUnknownTopic) {
+			// The feed is gone (a category left the config).
+			for _, s := range subs {
+				h.remove(ctx, s.key())
+			}
+			h.log.Info("websub topic gone: subscriptions removed", slog.String("topic", topic), slog.Int("subscriptions", len(subs)))
+			continue
+		}
 		if err != nil {
 			h.log.Warn("websub topic not rendered", slog.String("topic", topic), slog.Any("error", err))
 			continue

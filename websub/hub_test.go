@@ -363,6 +363,21 @@ func TestHubBoundsSubscriptions(t *testing.T) {
 	}
 }
 
+// TestHubDropsGoneTopic removes the subscriptions to a feed that is no
+// longer served.
+func TestHubDropsGoneTopic(t *testing.T) {
+	f := newHubFixture(t, newStorePath(t), newClock(), nil)
+	cb := newCallback(t)
+	f.subscribe(t, subscribeForm(cb.url(), "", ""))
+	f.topics.mu.Lock()
+	delete(f.topics.docs, testTopic)
+	f.topics.mu.Unlock()
+	f.hub.Publish(t.Context())
+	if n := f.hub.Stats().Subscriptions; n != 0 {
+		t.Errorf("%d subscriptions to a gone topic, want 0", n)
+	}
+}
+
 // TestHubRefusesPrivateCallback checks that a callback at a private
 // address is never contacted when private addresses are refused.
 func TestHubRefusesPrivateCallback(t *testing.T) {
