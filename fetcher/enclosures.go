@@ -3,6 +3,7 @@ package fetcher
 import (
 	"mime"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -31,7 +32,7 @@ func enclosures(item *gofeed.Item, base *url.URL) []storage.Enclosure {
 		if err != nil || n < 0 {
 			n = 0
 		}
-		out = append(out, storage.Enclosure{URL: u.String(), Type: mediaType(typ), Length: n, Duration: duration})
+		out = append(out, storage.Enclosure{URL: u.String(), Type: mediaType(typ, u), Length: n, Duration: duration})
 	}
 	var duration int64
 	if item.ITunesExt != nil {
@@ -54,13 +55,48 @@ func enclosures(item *gofeed.Item, base *url.URL) []storage.Enclosure {
 	return out
 }
 
-// mediaType returns the media type s (such as "audio/mpeg") in canonical
-// form, or "" when s is not one: a type that feeds carry to readers as an
-// attribute value must not carry markup or quotes.
-func mediaType(s string) string {
+// mediaTypeAliases are the names feeds give the MP3 type besides its
+// registered one; podcast apps (newsboat's podboat among them) download
+// only audio/* and video/* files.
+var mediaTypeAliases = map[string]string{
+	"audio/mp3":    "audio/mpeg",
+	"audio/x-mp3":  "audio/mpeg",
+	"x-audio/mp3":  "audio/mpeg",
+	"audio/mpeg3":  "audio/mpeg",
+	"audio/x-mpeg": "audio/mpeg",
+	"audio/mpg":    "audio/mpeg",
+}
+
+// mediaExtensions are the media types of the file extensions of podcast
+// episodes, for a file whose source gave no type. A fixed table:
+// mime.TypeByExtension reads the host's mime.types, which vary.
+var mediaExtensions = map[string]string{
+	".mp3":  "audio/mpeg",
+	".m4a":  "audio/mp4",
+	".aac":  "audio/aac",
+	".ogg":  "audio/ogg",
+	".oga":  "audio/ogg",
+	".opus": "audio/ogg",
+	".flac": "audio/flac",
+	".wav":  "audio/wav",
+	".mp4":  "video/mp4",
+	".m4v":  "video/mp4",
+	".mov":  "video/quicktime",
+	".webm": "video/webm",
+}
+
+// mediaType returns the media type s (such as "audio/mpeg") of the file at
+// u in canonical form, the registered name for a known alias, else the
+// type of u's extension when s is empty or not a media type (a type that
+// feeds carry to readers as an attribute value must not carry markup or
+// quotes); "" when neither tells.
+func mediaType(s string, u *url.URL) string {
 	t, params, err := mime.ParseMediaType(strings.TrimSpace(s))
 	if err != nil {
-		return ""
+		return mediaExtensions[strings.ToLower(path.Ext(u.Path))]
+	}
+	if alias, ok := mediaTypeAliases[t]; ok {
+		t = alias
 	}
 	return mime.FormatMediaType(t, params)
 }

@@ -2,9 +2,9 @@ package fetcher
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -45,8 +45,8 @@ func TestNormalizePodcast(t *testing.T) {
 			Podcast: &storage.Podcast{Image: "https://show.example/art/3.jpg", Episode: 3, Season: 2, Explicit: "true", EpisodeType: "full"},
 		},
 		"2: Night trains": {
-			// A type with markup in it is no media type.
-			Enclosures: []storage.Enclosure{{URL: "https://show.example/media/2.m4a", Duration: 2730}},
+			// A type with markup in it is no media type: the extension tells.
+			Enclosures: []storage.Enclosure{{URL: "https://show.example/media/2.m4a", Type: "audio/mp4", Duration: 2730}},
 			// javascript: artwork gives way to the show's.
 			Podcast: &storage.Podcast{Image: "https://show.example/art/show.jpg", Season: 2, Explicit: "false", EpisodeType: "bonus"},
 		},
@@ -70,8 +70,9 @@ func TestNormalizePodcast(t *testing.T) {
 }
 
 // TestNormalizePodcastCorpus reads the corpus podcast whose channel
-// itunes:image is broken: every episode keeps its MP3, its duration and
-// the show's RSS image as artwork.
+// itunes:image is broken: every episode keeps its MP3 (typed audio/mpeg,
+// also where the feed says x-audio/mp3 or audio/mp3), its duration and the
+// show's RSS image as artwork.
 func TestNormalizePodcastCorpus(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(normCorpusDir, "rss-parser", "itunes-missing-image.rss"))
 	if err != nil {
@@ -92,8 +93,8 @@ func TestNormalizePodcastCorpus(t *testing.T) {
 	}
 	wantPod := &storage.Podcast{Image: "http://www.taverncast.com/itunes-logo.png", Explicit: "false"}
 	for _, a := range got.Articles {
-		if len(a.Enclosures) != 1 || !strings.Contains(a.Enclosures[0].Type, "audio/") || a.Enclosures[0].Duration <= 0 {
-			t.Errorf("%s: enclosures %+v, want one audio file with a duration", a.Title, a.Enclosures)
+		if len(a.Enclosures) != 1 || a.Enclosures[0].Type != "audio/mpeg" || a.Enclosures[0].Duration <= 0 {
+			t.Errorf("%s: enclosures %+v, want one audio/mpeg file with a duration", a.Title, a.Enclosures)
 		}
 		if diff := cmp.Diff(wantPod, a.Podcast); diff != "" {
 			t.Errorf("%s: podcast (-want +got):\n%s", a.Title, diff)
@@ -108,6 +109,31 @@ func TestNormalizeNotAPodcast(t *testing.T) {
 	got := newNormalizer(nil).normalize(normParse(t, podcastFixture(t, "blog.rss")), config.Feed{URL: feedURL}, normURL(t, feedURL), normNow)
 	if len(got.Articles) != 1 || got.Articles[0].Podcast != nil || len(got.Articles[0].Enclosures) != 1 {
 		t.Errorf("articles %+v, want one with an enclosure and no podcast metadata", got.Articles)
+	}
+}
+
+func TestMediaType(t *testing.T) {
+	tests := []struct {
+		typ, url, want string
+	}{
+		{"audio/mpeg", "https://a.example/1.mp3", "audio/mpeg"},
+		{"Audio/MPEG", "https://a.example/1", "audio/mpeg"},
+		{"x-audio/mp3", "https://a.example/1.mp3", "audio/mpeg"},
+		{"audio/mp3", "https://a.example/1", "audio/mpeg"},
+		{`video/mp4; codecs="avc1"`, "https://a.example/1", `video/mp4; codecs=avc1`},
+		{"", "https://a.example/ep/1.M4A?sig=x", "audio/mp4"},
+		{`audio/x-m4a"><script>`, "https://a.example/1.opus", "audio/ogg"},
+		{"", "https://a.example/page.html", ""},
+		{"image/jpeg", "https://a.example/1.mp3", "image/jpeg"}, // the source's type wins
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mediaType(tt.typ, u); got != tt.want {
+			t.Errorf("mediaType(%q, %s) = %q, want %q", tt.typ, tt.url, got, tt.want)
+		}
 	}
 }
 
