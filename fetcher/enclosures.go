@@ -16,15 +16,16 @@ import (
 // enclosures returns the media files of item: its enclosures (RSS
 // enclosure, Atom link rel="enclosure", JSON Feed attachments), then its
 // Media RSS media:content elements (also inside media:group), resolved
-// against base, kept only when http(s), each URL once. The item's
-// itunes:duration is the playing time of its first enclosure (the one
-// iTunes reads), a media:content's duration attribute that of its file.
+// against base, kept only when http(s) (see mediaURL), each URL once, the
+// first maxItemEnclosures. The item's itunes:duration is the playing time
+// of its first enclosure (the one iTunes reads), a media:content's
+// duration attribute that of its file.
 func enclosures(item *gofeed.Item, base *url.URL) []storage.Enclosure {
 	var out []storage.Enclosure
 	seen := map[string]bool{}
 	add := func(rawURL, typ, length string, duration int64) {
-		u := absoluteHTTP(rawURL, base)
-		if u == nil || seen[u.String()] {
+		u := mediaURL(rawURL, base)
+		if u == nil || seen[u.String()] || len(out) == maxItemEnclosures {
 			return
 		}
 		seen[u.String()] = true
@@ -53,6 +54,16 @@ func enclosures(item *gofeed.Item, base *url.URL) []storage.Enclosure {
 		add(c.Attrs["url"], c.Attrs["type"], c.Attrs["fileSize"], durationSeconds(c.Attrs["duration"]))
 	}
 	return out
+}
+
+// mediaURL returns raw resolved against base when that gives an http(s)
+// URL of at most maxMediaURLBytes, else nil.
+func mediaURL(raw string, base *url.URL) *url.URL {
+	u := absoluteHTTP(raw, base)
+	if u == nil || len(u.String()) > maxMediaURLBytes {
+		return nil
+	}
+	return u
 }
 
 // mediaTypeAliases are the names feeds give the MP3 type besides its

@@ -33,10 +33,10 @@ func newPodcastShow(feed *gofeed.Feed, base *url.URL) podcastShow {
 		return podcastShow{}
 	}
 	show := podcastShow{podcast: true, explicit: explicitFlag(feed.ITunesExt.Explicit)}
-	if u := absoluteHTTP(feed.ITunesExt.Image, base); u != nil {
+	if u := mediaURL(feed.ITunesExt.Image, base); u != nil {
 		show.image = u.String()
 	} else if feed.Image != nil {
-		if u := absoluteHTTP(feed.Image.URL, base); u != nil {
+		if u := mediaURL(feed.Image.URL, base); u != nil {
 			show.image = u.String()
 		}
 	}
@@ -54,7 +54,7 @@ func (show podcastShow) episode(item *gofeed.Item, encs []storage.Enclosure, bas
 	}
 	p := storage.Podcast{Image: show.image, Explicit: show.explicit}
 	if it != nil {
-		if u := absoluteHTTP(it.Image, base); u != nil {
+		if u := mediaURL(it.Image, base); u != nil {
 			p.Image = u.String()
 		}
 		if e := explicitFlag(it.Explicit); e != "" {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -109,6 +110,35 @@ func TestNormalizeNotAPodcast(t *testing.T) {
 	got := newNormalizer(nil).normalize(normParse(t, podcastFixture(t, "blog.rss")), config.Feed{URL: feedURL}, normURL(t, feedURL), normNow)
 	if len(got.Articles) != 1 || got.Articles[0].Podcast != nil || len(got.Articles[0].Enclosures) != 1 {
 		t.Errorf("articles %+v, want one with an enclosure and no podcast metadata", got.Articles)
+	}
+}
+
+// TestNormalizeMediaBounds keeps the first maxItemEnclosures files of an
+// item and drops URLs over maxMediaURLBytes: a feed cannot make one item
+// cost more than that.
+func TestNormalizeMediaBounds(t *testing.T) {
+	const feedURL = "https://show.example/feed.xml"
+	long := "https://show.example/" + strings.Repeat("a", maxMediaURLBytes)
+	var b strings.Builder
+	b.WriteString(`<item><guid>many</guid><itunes:image href="` + long + `"/>`)
+	b.WriteString(`<enclosure url="` + long + `.mp3" type="audio/mpeg" length="1"/>`)
+	for i := range 2 * maxItemEnclosures {
+		fmt.Fprintf(&b, `<media:content url="https://show.example/%d.mp3"/>`, i)
+	}
+	b.WriteString(`</item>`)
+	feed := `<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/">` +
+		`<channel><title>t</title><itunes:image href="/show.jpg"/>` + b.String() + `</channel></rss>`
+	got := newNormalizer(nil).normalize(normParse(t, []byte(feed)), config.Feed{URL: feedURL}, normURL(t, feedURL), normNow)
+	if len(got.Articles) != 1 {
+		t.Fatalf("%d articles, want 1", len(got.Articles))
+	}
+	a := got.Articles[0]
+	if len(a.Enclosures) != maxItemEnclosures || a.Enclosures[0].URL != "https://show.example/0.mp3" {
+		t.Errorf("%d enclosures, the first of %d bytes: want %d, the first media:content",
+			len(a.Enclosures), len(a.Enclosures[0].URL), maxItemEnclosures)
+	}
+	if a.Podcast == nil || a.Podcast.Image != "https://show.example/show.jpg" {
+		t.Errorf("podcast artwork of %d bytes, want the show's in place of the overlong one", len(a.Podcast.Image))
 	}
 }
 
