@@ -27,7 +27,7 @@ func BenchmarkRenderFirstPage(b *testing.B) {
 				ctx := context.Background()
 				b.ReportAllocs()
 				for b.Loop() {
-					doc, err := h.render(ctx, world, version{count: size}, req)
+					doc, err := h.render(ctx, h.categoryDef(world), version{count: size}, req, clock)
 					if err != nil {
 						b.Fatal(err)
 					}
