@@ -87,17 +87,18 @@ func parsePageQuery(rawQuery string, def feedDef) (pageRequest, error) {
 	return p, err
 }
 
-// parseSince reads ?since=: an RFC 3339 time, kept in UTC at whole
-// seconds so that the spellings of one instant share a cache entry.
+// parseSince reads ?since=: an RFC 3339 time from 1970 to 9999 (in UTC),
+// kept in UTC at whole seconds so that the spellings of one instant share
+// a cache entry.
 func parseSince(raw string) (time.Time, error) {
 	if raw == "" {
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339, raw)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: since must be an RFC 3339 time such as 2025-08-17T15:00:00Z", errBadQuery)
+	if t = t.UTC(); err != nil || t.Before(time.Unix(0, 0)) || t.Year() > 9999 {
+		return time.Time{}, fmt.Errorf("%w: since must be an RFC 3339 time from 1970 on, such as 2025-08-17T15:00:00Z", errBadQuery)
 	}
-	return t.UTC().Truncate(time.Second), nil
+	return t.Truncate(time.Second), nil
 }
 
 // parseWords reads ?q= (every value given): its words in lower case,
