@@ -48,8 +48,11 @@ const (
 	cacheControl = "public, max-age=60"
 )
 
-// Store is what feedout needs from storage. Implementations must be safe for
-// concurrent use and must return copies that stay valid after the call.
+// Store is what feedout reads from a store, whatever its backend: pages of
+// a category's articles, newest first, addressed by storage.Cursor values
+// (40 bytes, ordered byte-wise, as Page returns them), the categories with
+// their counts, and a version. Implementations must be safe for concurrent
+// use and must return copies that stay valid after the call.
 type Store interface {
 	// ViewPage returns one page of the union of the categories slugs.
 	ViewPage(ctx context.Context, slugs []string, q storage.PageQuery) (storage.Page, error)
@@ -57,8 +60,6 @@ type Store interface {
 	// Version changes whenever the store's content changes.
 	Version(ctx context.Context) (uint64, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // Options configure the Handler.
 type Options struct {

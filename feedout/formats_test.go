@@ -185,7 +185,7 @@ func FuzzStoryIDs(f *testing.F) {
 	}
 	f.Add("1", "1", uint64(7), uint64(7))
 	f.Fuzz(func(t *testing.T, guid1, guid2 string, key1, key2 uint64) {
-		// Stored ids are 32 hex digits (storage.ItemKey).
+		// Stored ids are 32 hex digits (story.ItemKey).
 		id1, id2 := fmt.Sprintf("%032x", key1), fmt.Sprintf("%032x", key2)
 		at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 		articles := []storage.Article{

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 // TestMaxPerSource serves a category that one chatty source floods.
@@ -31,7 +32,7 @@ func TestMaxPerSource(t *testing.T) {
 		for i := range n {
 			link := fmt.Sprintf("https://%s.example/%d", feed, i)
 			arts = append(arts, storage.Article{
-				ID:         storage.ItemKey(feed, "", link, "", ""),
+				ID:         story.ItemKey(feed, "", link, "", ""),
 				Title:      fmt.Sprintf("%s %d", feed, i),
 				Link:       link,
 				Published:  base.Add(offset - time.Duration(i)*time.Minute),

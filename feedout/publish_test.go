@@ -12,6 +12,7 @@ import (
 
 	"github.com/tributary/tributary/feedcheck"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 // Sources whose configured URLs carry credentials, as the fetcher stores
@@ -29,12 +30,12 @@ func secretArticles() []storage.Article {
 	cats := []storage.Category{{Slug: "world", Name: "World"}}
 	return []storage.Article{
 		{
-			ID: storage.ItemKey(secretFeed, "a", "", "", ""), Title: "One", Link: "https://127.0.0.1:8081/one",
+			ID: story.ItemKey(secretFeed, "a", "", "", ""), Title: "One", Link: "https://127.0.0.1:8081/one",
 			Published: at, Content: "<p>one</p>", Categories: cats,
 			Source: storage.Source{FeedURL: secretFeed, ID: secretFeed, Title: "Private one"},
 		},
 		{
-			ID: storage.ItemKey(secretFeed2, "b", "", "", ""), Title: "Two", Link: "https://private.example/two",
+			ID: story.ItemKey(secretFeed2, "b", "", "", ""), Title: "Two", Link: "https://private.example/two",
 			Published: at.Add(time.Minute), Content: "<p>two</p>", Categories: cats,
 			Source: storage.Source{FeedURL: secretFeed2, ID: "tag:private.example,2026:feed", Title: "Private two",
 				Link: "https://bob:hunter22@private.example/?sig=tok456"},

@@ -1,6 +1,12 @@
 // Package fetcher pulls the configured sources on their schedules, turns their
 // items into storage.Articles and saves them.
 //
+// Items get their IDs and clean links from the story package (ItemKey,
+// CleanURL, IdentityURL). The store is reached only through the Store
+// interface declared here (save a fetch's articles, read and write a
+// source's state), so any backend that implements it will do; which copies
+// are the same story is the store's decision, not the fetcher's.
+//
 // # One fetch
 //
 // Each source is fetched with a plain GET under a per-source timeout

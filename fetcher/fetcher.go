@@ -19,15 +19,15 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// Store is what the fetcher needs from storage. Its methods are called
+// Store is what the fetcher needs from a store, whatever its backend: to
+// save a fetch's articles (deduplicated into stories by the store) and to
+// read and write each source's fetch state. Its methods are called
 // concurrently, from one goroutine per source being fetched.
 type Store interface {
 	SaveArticles(ctx context.Context, articles []storage.Article) (storage.SaveResult, error)
 	SourceState(ctx context.Context, feedURL string) (storage.SourceState, bool, error)
 	PutSourceState(ctx context.Context, st storage.SourceState) error
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // Options are the Fetcher's injected dependencies.
 type Options struct {

@@ -6,11 +6,11 @@ import (
 
 	"github.com/mmcdole/gofeed"
 
-	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 // sharedGUIDs returns the GUIDs that items give to more than one article:
-// the same GUID with links of different URL identity (storage.IdentityURL).
+// the same GUID with links of different URL identity (story.IdentityURL).
 // Feeds that recycle a GUID (a category page's id, a constant "1") would
 // otherwise collapse distinct articles into one.
 func sharedGUIDs(items []*gofeed.Item) map[string]bool {
@@ -24,7 +24,7 @@ func sharedGUIDs(items []*gofeed.Item) map[string]bool {
 		if guid == "" {
 			continue
 		}
-		link := storage.IdentityURL(cmp.Or(feedburnerOrigLink(item), item.Link))
+		link := story.IdentityURL(cmp.Or(feedburnerOrigLink(item), item.Link))
 		if prev, ok := first[guid]; !ok {
 			first[guid] = link
 		} else if prev != link {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 // untitledLen is the length, in runes, of a title made from an item's text.
@@ -68,7 +69,7 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 		if shared[a.GUID] {
 			// The feed gives this GUID to different articles: the GUID
 			// and the link together identify each of them.
-			a.ID = storage.ItemKey(src.URL, a.GUID+"\x00"+storage.IdentityURL(a.Link), a.Link, a.Title, "")
+			a.ID = story.ItemKey(src.URL, a.GUID+"\x00"+story.IdentityURL(a.Link), a.Link, a.Title, "")
 		}
 		if seen[a.ID] {
 			continue
@@ -124,7 +125,7 @@ func (n *normalizer) article(item *gofeed.Item, src config.Feed, base *url.URL, 
 		hashText = text()
 	}
 	a := storage.Article{
-		ID:         storage.ItemKey(src.URL, guid, link, title, hashText),
+		ID:         story.ItemKey(src.URL, guid, link, title, hashText),
 		GUID:       guid,
 		Title:      title,
 		Link:       link,
@@ -175,11 +176,11 @@ func itemLink(item *gofeed.Item, guid string, base *url.URL) (string, *url.URL) 
 	candidates = append(candidates, item.Links...)
 	for _, c := range candidates {
 		if u := absoluteHTTP(c, base); u != nil {
-			return storage.CleanURL(u.String()), u
+			return story.CleanURL(u.String()), u
 		}
 	}
 	if u := absoluteHTTP(guid, nil); u != nil {
-		return storage.CleanURL(u.String()), u
+		return story.CleanURL(u.String()), u
 	}
 	return "", nil
 }
@@ -242,7 +243,7 @@ func feedSource(feed *gofeed.Feed, src config.Feed, base *url.URL) storage.Sourc
 			s.Title = plainText(feed.Title)
 		}
 		if u := absoluteHTTP(feed.Link, base); u != nil {
-			s.Link = storage.CleanURL(u.String())
+			s.Link = story.CleanURL(u.String())
 		}
 	}
 	if s.Title == "" {

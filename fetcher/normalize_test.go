@@ -15,6 +15,7 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 // normFixtureDir is the directory of the today-news fixture feeds.
@@ -93,15 +94,15 @@ func TestNormalizeTodayNews(t *testing.T) {
 			Title:   "Mint World",
 			Link:    "https://www.livemint.com/news/world",
 		}
-		story := "https://www.livemint.com/news/world/us-russia-agreed-on-ukraine-security-pledges-witkoff-says-11755440779394.html"
+		storyLink := "https://www.livemint.com/news/world/us-russia-agreed-on-ukraine-security-pledges-witkoff-says-11755440779394.html"
 		want := normalized{
 			Title: "Mint World",
 			Articles: []storage.Article{
 				{
-					ID:        storage.ItemKey(src.URL, "11755440779394", "", "", ""),
+					ID:        story.ItemKey(src.URL, "11755440779394", "", "", ""),
 					GUID:      "11755440779394",
 					Title:     "US, Russia Agreed on Ukraine Security Pledges, Witkoff Says",
-					Link:      story,
+					Link:      storyLink,
 					Published: time.Date(2025, 8, 17, 14, 26, 19, 0, time.UTC),
 					Updated:   time.Date(2025, 8, 17, 14, 26, 19, 0, time.UTC),
 					Author:    "Bloomberg",
@@ -116,7 +117,7 @@ func TestNormalizeTodayNews(t *testing.T) {
 					FirstSeen: normNow,
 				},
 				{
-					ID:        storage.ItemKey(src.URL, "11755440000001", "", "", ""),
+					ID:        story.ItemKey(src.URL, "11755440000001", "", "", ""),
 					GUID:      "11755440000001",
 					Title:     "Markets steady ahead of Fed minutes",
 					Link:      "https://www.livemint.com/market/markets-steady-ahead-of-fed-minutes-11755440000001.html",
@@ -167,7 +168,7 @@ func TestNormalizeTodayNews(t *testing.T) {
 		want := normalized{
 			Title: "Bloomberg Politics",
 			Articles: []storage.Article{{
-				ID:        storage.ItemKey(src.URL, "tag:bloomberg.com,2025:T18WQ2GOT0JK00", "", "", ""),
+				ID:        story.ItemKey(src.URL, "tag:bloomberg.com,2025:T18WQ2GOT0JK00", "", "", ""),
 				GUID:      "tag:bloomberg.com,2025:T18WQ2GOT0JK00",
 				Title:     "US, Russia Agreed on Ukraine Security Pledges, Witkoff Says",
 				Link:      "https://www.bloomberg.com/news/articles/2025-08-17/us-russia-agreed-on-ukraine-security-pledges-witkoff-says",

@@ -20,7 +20,7 @@ import (
 const syndicationSources = 8
 
 // syndicationCorpus builds syndicationSources RSS feeds from the labelled
-// stories of ../storage/testdata/dupes (distinct stories of one topic side
+// stories of ../story/testdata/dupes (distinct stories of one topic side
 // by side): each story is carried by two to six sources, each with an edit
 // a republisher makes (headline suffix, summary only, two paragraphs, wire
 // boilerplate, truncation, copy edits, a new headline) and its own
@@ -29,7 +29,7 @@ const syndicationSources = 8
 // chains. The random choices come from a fixed seed.
 func syndicationCorpus(t *testing.T) [][]byte {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "storage", "testdata", "dupes", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "story", "testdata", "dupes", "*.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no labelled stories: %v", err)
 	}

@@ -15,15 +15,13 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// Store is what Collect reads. Implementations must be safe for concurrent
-// use.
+// Store is what Collect reads from a store, whatever its backend.
+// Implementations must be safe for concurrent use.
 type Store interface {
 	SourceStates(ctx context.Context) ([]storage.SourceState, error)
 	SourceArticleCounts(ctx context.Context) (map[string]int, error)
 	Categories(ctx context.Context) ([]storage.CategoryInfo, error)
 }
-
-var _ Store = (*storage.Store)(nil)
 
 // Source is one configured source.
 type Source struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 var now = time.Date(2025, 8, 18, 9, 0, 0, 0, time.UTC)
@@ -47,7 +48,7 @@ func newStore(t *testing.T) *storage.Store {
 	var arts []storage.Article
 	for _, g := range []string{"a", "b"} {
 		arts = append(arts, storage.Article{
-			ID: storage.ItemKey("https://ok.example/feed", g, "", "", ""), GUID: g, Title: "Story " + g,
+			ID: story.ItemKey("https://ok.example/feed", g, "", "", ""), GUID: g, Title: "Story " + g,
 			Link: "https://ok.example/" + g, Published: now.Add(-time.Hour),
 			Categories: []storage.Category{{Slug: "world", Name: "World"}},
 			Source:     storage.Source{FeedURL: "https://ok.example/feed", ID: "https://ok.example/feed", Title: "Ok News"},

@@ -6,7 +6,7 @@ import "time"
 // through it. The fetcher builds Articles from parsed items; feedout renders them.
 // An Article is a value: callers own the slices in it.
 type Article struct {
-	// ID is the stable storage key (see ItemKey): 32 lower-case hex digits,
+	// ID is the stable storage key (see story.ItemKey): 32 lower-case hex digits,
 	// the same for the same item across fetches and restarts.
 	ID string `json:"id"`
 	// GUID is the item's own identifier as the source published it

@@ -36,7 +36,7 @@ type change struct {
 // article keeps its stored Published when the new one is zero, and its
 // stored Updated unless the new one is later. An article whose content
 // changed without a later Updated gets Updated = now. Every ID must
-// be 32 lower-case hex digits (see ItemKey) and no category may be empty or
+// be 32 lower-case hex digits (see story.ItemKey) and no category may be empty or
 // AllSlug; otherwise nothing is stored. When an ID appears more than once the
 // last copy wins and is counted once. The writes go in transactions of at
 // most SaveChunk articles, each article whole in one of them, so that the
@@ -52,8 +52,8 @@ type change struct {
 //
 // Before an article is stored as new, its story identity is looked up (see
 // planArticle): a deleted story's items are suppressed, an item whose link
-// has the URL identity of a stored story (IdentityURL) or that is a
-// near-duplicate of one (SameStory, through the sketch index) lands in that
+// has the URL identity of a stored story (story.IdentityURL) or that is a
+// near-duplicate of one (story.SameStory, through the sketch index) lands in that
 // story, as an edit or as a copy that adds its source to Via and unites
 // the categories (the earliest-published copy becomes the story's primary,
 // and an item that matches several stories unites them; see unitePlan).
@@ -244,7 +244,7 @@ func normalize(a Article) (Article, error) {
 	return a, nil
 }
 
-// validID reports whether id has the form ItemKey returns.
+// validID reports whether id has the form story.ItemKey returns.
 func validID(id string) bool {
 	if len(id) != idLen {
 		return false

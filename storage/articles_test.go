@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/story"
 )
 
 func TestSaveAndLatest(t *testing.T) {
@@ -68,7 +70,7 @@ func TestSaveAndLatest(t *testing.T) {
 	if diff := cmp.Diff(in, got); diff != "" {
 		t.Errorf("Article (-want +got):\n%s", diff)
 	}
-	if _, found, err := s.Article(t.Context(), ItemKey(testFeed, "nope", "", "", "")); err != nil || found {
+	if _, found, err := s.Article(t.Context(), story.ItemKey(testFeed, "nope", "", "", "")); err != nil || found {
 		t.Errorf("Article of unknown id = found %t, %v; want false, nil", found, err)
 	}
 }

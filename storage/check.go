@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // maxProblems caps how many problems Check lists one by one.
@@ -262,16 +264,16 @@ func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			r := sigRecord(v)
+			r := story.Record(v)
 			switch {
-			case !r.valid():
+			case !r.Valid():
 				p.add("signature %s: malformed record (%d bytes)", k, len(v))
 			case arts.Get([]byte(resolveStory(tx, string(k)))) == nil:
 				p.add("signature %s: no such article", k)
 			default:
-				for _, e := range r.entries(string(k)) {
+				for _, e := range sketchEntries(r, string(k)) {
 					if sk == nil || sk.Get(e) == nil {
-						p.add("signature %s: sketch entry %x missing", k, e[:sketchKeyLen])
+						p.add("signature %s: sketch entry %x missing", k, e[:story.SketchKeyLen])
 					}
 				}
 			}

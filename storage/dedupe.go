@@ -3,18 +3,21 @@ package storage
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // Buckets of story identity, created by the first write that needs them so
 // that files written before they existed open unchanged; see doc.go.
 const (
-	bucketURLs       = "urls"       // identityKey(IdentityURL(link)) → story ID
+	bucketURLs       = "urls"       // identityKey(story.IdentityURL(link)) → story ID
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
 	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns) ‖ hashes; see delete.go
 	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
@@ -28,6 +31,17 @@ const maxAliasHops = 16
 
 // dayLen is the length of the day field of a sketch entry.
 const dayLen = 4
+
+// maxCandidates is how many candidates matchingStories reads per sketch
+// key.
+const maxCandidates = 32
+
+// identityKey is the index key of a URL identity: the first 16 bytes of
+// its SHA-256.
+func identityKey(identity string) []byte {
+	sum := sha256.Sum256([]byte("tributary-url-v1\x00" + identity))
+	return sum[:16]
+}
 
 // kind is what SaveArticles made of one article.
 type kind int
@@ -77,7 +91,7 @@ func (r *SaveResult) add(k kind) {
 // source has become the story's primary); an unknown ID whose link has the URL
 // identity of a stored story lands in it (as an edit when it is the same
 // source's item under a new key, else as a copy); a near-duplicate found
-// through the sketch index (SameStory) lands in it as a copy; anything
+// through the sketch index (story.SameStory) lands in it as a copy; anything
 // else is new. A story of a's own source with another GUID is not a's
 // story unless that GUID was renamed (see distinctItem). Without
 // findCopies the near-duplicate lookup is skipped and an article it would
@@ -101,7 +115,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 	target := lookup(tx, bucketAliases, []byte(a.ID))
 	aliased := target != ""
 	if target == "" && a.Link != "" {
-		target = lookup(tx, bucketURLs, identityKey(IdentityURL(a.Link)))
+		target = lookup(tx, bucketURLs, identityKey(story.IdentityURL(a.Link)))
 	}
 	target = resolveStory(tx, target)
 	if target != "" {
@@ -113,7 +127,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 			return plan{}, err
 		}
 		if found && !distinctItem(tx, in, old, aliased) && !weakIdentityMismatch(tx, in, old, aliased) {
-			if old.Source.FeedURL == a.Source.FeedURL && IdentityURL(a.Link) == IdentityURL(old.Link) {
+			if old.Source.FeedURL == a.Source.FeedURL && story.IdentityURL(a.Link) == story.IdentityURL(old.Link) {
 				if a.GUID != "" && old.GUID != "" {
 					a.GUID = old.GUID // renamed: readers keep the id they know
 				}
@@ -126,7 +140,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 	}
 	a = newTimes(a, now)
 	if findCopies {
-		stories, err := matchingStories(tx, a, newRecord(a.Published, a.Source.FeedURL, in.signature()))
+		stories, err := matchingStories(tx, a, newRecord(a, in.signature()))
 		if err != nil {
 			return plan{}, err
 		}
@@ -155,22 +169,22 @@ func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
 	if in.carried[old.GUID] {
 		return true
 	}
-	return !aliased && !bytes.Equal(in.signature(), storedRecord(tx, old)[sigHeaderLen:])
+	return !aliased && !bytes.Equal(in.signature(), storedRecord(tx, old).Text())
 }
 
 // weakIdentityMismatch reports whether in, from another source than the
 // stored story old, reached old only through a URL identity that folds
 // away what tells items apart (a FeedBurner redirect link, whose token
-// IdentityURL drops because it changes between fetches) while their texts
-// are not the same story (sameStory). Two posts of one blog that share a
+// story.IdentityURL drops because it changes between fetches) while their texts
+// are not the same story (story.Record.SameStory). Two posts of one blog that share a
 // slug ("this-week-in-edge-rails" every week) share such an identity; the
 // copy then goes through the near-duplicate lookup, which finds its own
 // story whatever the order the items came in.
 func weakIdentityMismatch(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
-	if aliased || in.Source.FeedURL == old.Source.FeedURL || !isFeedBurnerLink(in.Link) && !isFeedBurnerLink(old.Link) {
+	if aliased || in.Source.FeedURL == old.Source.FeedURL || !story.IsFeedBurnerLink(in.Link) && !story.IsFeedBurnerLink(old.Link) {
 		return false
 	}
-	return !sameStory(newRecord(in.Published, in.Source.FeedURL, in.signature()), storedRecord(tx, old))
+	return !newRecord(in.Article, in.signature()).SameStory(storedRecord(tx, old))
 }
 
 // distinctFromDeleted reports whether in, an item whose link has the URL
@@ -186,7 +200,7 @@ func distinctFromDeleted(tx *bolt.Tx, in *incoming, id string) bool {
 	source := binary.BigEndian.Uint64([]byte(v[8:]))
 	guid := binary.BigEndian.Uint64([]byte(v[16:]))
 	text := binary.BigEndian.Uint64([]byte(v[24:]))
-	return source == sourceHash(in.Source.FeedURL) && guid != 0 && guid != guidHash(in.GUID) &&
+	return source == story.SourceHash(in.Source.FeedURL) && guid != 0 && guid != guidHash(in.GUID) &&
 		text != textHash(in.signature())
 }
 
@@ -336,10 +350,10 @@ func unionCategories(a, b []Category) []Category {
 }
 
 // matchingStories looks the sketch keys of rec, the signature record of a,
-// up in the sketch index, within DupWindow of a's Published day, and
-// returns the stored stories that hold an item SameStory confirms (for an
+// up in the sketch index, within story.DupWindow of a's Published day, and
+// returns the stored stories that hold an item story.SameStory confirms (for an
 // item of a's own source, only with a title similarity of
-// DupSameSourceMinTitle or more), sorted by storyBefore: the first is the
+// story.DupSameSourceMinTitle or more), sorted by storyBefore: the first is the
 // one published first, not the one found first, so that the story a copy
 // joins does not depend on the order stories were stored in. The index
 // holds the records of every item of a story, its copies included (see
@@ -347,17 +361,17 @@ func unionCategories(a, b []Category) []Category {
 // compared through their signature records; only the confirmed ones'
 // stories are decoded. The work is bounded: a few cursor seeks and at most
 // maxCandidates candidates per sketch key, whatever the store's size.
-func matchingStories(tx *bolt.Tx, a Article, rec sigRecord) ([]Article, error) {
+func matchingStories(tx *bolt.Tx, a Article, rec story.Record) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
 		return nil, nil
 	}
 	day := dayOf(a.Published)
-	span := uint32(DupWindow/(24*time.Hour)) + 1
+	span := uint32(story.DupWindow/(24*time.Hour)) + 1
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
 	var stories []Article
-	for _, key := range rec.keys() {
+	for _, key := range rec.Keys() {
 		c := sk.Cursor()
 		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
 		n := 0
@@ -380,14 +394,14 @@ func matchingStories(tx *bolt.Tx, a Article, rec sigRecord) ([]Article, error) {
 				if !found {
 					continue
 				}
-				cand = newRecord(old.Published, old.Source.FeedURL, textSignature(old))
+				cand = newRecord(old, textSignature(old))
 			}
-			if cand.source() == rec.source() {
-				if title, _, _ := similarity(rec, cand); title < DupSameSourceMinTitle {
+			if cand.Source() == rec.Source() {
+				if title, _, _ := rec.Similarity(cand); title < story.DupSameSourceMinTitle {
 					continue
 				}
 			}
-			if !sameStory(rec, cand) {
+			if !rec.SameStory(cand) {
 				continue
 			}
 			sid := resolveStory(tx, id)
@@ -461,11 +475,11 @@ func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 		// A merge changes only Via and the categories of the stored
 		// story: its record stays. Otherwise ch.art has in's text.
 		if p.kind != kindMerged {
-			var old sigRecord
+			var old story.Record
 			if ch.old != nil {
 				old = storedRecord(tx, *ch.old)
 			}
-			next := newRecord(ch.art.Published, ch.art.Source.FeedURL, in.signature())
+			next := newRecord(ch.art, in.signature())
 			if err := writeRecord(tx, ch.art.ID, old, next); err != nil {
 				return err
 			}
@@ -487,7 +501,7 @@ func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 		}
 	}
 	if p.a.Link != "" {
-		if err := putIfAbsent(tx, bucketURLs, identityKey(IdentityURL(p.a.Link)), p.story); err != nil {
+		if err := putIfAbsent(tx, bucketURLs, identityKey(story.IdentityURL(p.a.Link)), p.story); err != nil {
 			return err
 		}
 	}
@@ -505,7 +519,7 @@ func addMember(tx *bolt.Tx, story string, a Article, in *incoming) error {
 	if _, ok := lookupRecord(tx, a.ID); ok {
 		return nil
 	}
-	if err := writeRecord(tx, a.ID, nil, newRecord(a.Published, a.Source.FeedURL, in.signature())); err != nil {
+	if err := writeRecord(tx, a.ID, nil, newRecord(a, in.signature())); err != nil {
 		return err
 	}
 	return addMembers(tx, story, []byte(a.ID))

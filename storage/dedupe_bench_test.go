@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary/tributary/story"
 )
 
 // benchPerDay is the arrival rate of the generated stores: stories per
 // day of Published time. The sketch lookups of a new story read the stories
-// within DupWindow of it, so a fixed rate makes the stores differ only in
+// within story.DupWindow of it, so a fixed rate makes the stores differ only in
 // how much history they hold, as a real store does as it ages.
 const benchPerDay = 2000
 
@@ -37,7 +39,7 @@ func benchStory(k int, feed string) Article {
 	}
 	link := fmt.Sprintf("https://%s/story/%d", feed, k)
 	return Article{
-		ID:         ItemKey("https://"+feed+"/rss", "", link, "", ""),
+		ID:         story.ItemKey("https://"+feed+"/rss", "", link, "", ""),
 		Title:      strings.Join(title, " "),
 		Link:       link,
 		Published:  hour(0).Add(time.Duration(k) * 24 * time.Hour / benchPerDay),
@@ -116,20 +118,5 @@ func BenchmarkInsertDedupe(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkTextSignature measures what SaveArticles computes of every new
-// or edited article outside the write lock: its text signature.
-func BenchmarkTextSignature(b *testing.B) {
-	stories := loadLabelStories(b)
-	arts := make([]Article, len(stories))
-	for i, s := range stories {
-		arts[i] = labelArticle(s, nil)
-	}
-	i := 0
-	for b.Loop() {
-		textSignature(arts[i%len(arts)])
-		i++
 	}
 }

@@ -9,20 +9,22 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/story"
 )
 
-// storyArticle returns the labelled story group.name (see testdata/dupes),
+// storyArticle returns the labelled story group.name (see ../story/testdata/dupes),
 // edited by the edit named editName ("" for none), as an item of feed at
 // link, filed in slugs.
 func storyArticle(t *testing.T, group, name, editName, feed, link string, slugs ...string) Article {
 	t.Helper()
-	var story *labelStory
+	var st *labelStory
 	for _, s := range loadLabelStories(t) {
 		if s.group == group && s.name == name {
-			story = &s
+			st = &s
 		}
 	}
-	if story == nil {
+	if st == nil {
 		t.Fatalf("no labelled story %s.%s", group, name)
 	}
 	var e *edit
@@ -31,9 +33,9 @@ func storyArticle(t *testing.T, group, name, editName, feed, link string, slugs 
 			e = &x
 		}
 	}
-	a := labelArticle(*story, e)
-	a.ID = ItemKey(feed, "", link, "", "")
-	a.Link = CleanURL(link)
+	a := labelArticle(*st, e)
+	a.ID = story.ItemKey(feed, "", link, "", "")
+	a.Link = story.CleanURL(link)
 	a.Source = Source{FeedURL: feed, ID: feed, Title: "Feed " + feed}
 	for _, s := range slugs {
 		a.Categories = append(a.Categories, Category{Slug: s, Name: s})
@@ -131,8 +133,8 @@ func TestSaveURLIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := a
-			b.ID = ItemKey(tt.feed, "", tt.link, "", "")
-			b.Link = CleanURL(tt.link)
+			b.ID = story.ItemKey(tt.feed, "", tt.link, "", "")
+			b.Link = story.CleanURL(tt.link)
 			b.Source = Source{FeedURL: tt.feed, ID: tt.feed, Title: "x"}
 			b.Title = "Completely different words here today"
 			b.Content = "<p>Different text entirely so only the URL can match it.</p>"
@@ -195,12 +197,12 @@ func TestDuplicateWindow(t *testing.T) {
 	s := newTestStore(t)
 	a := storyArticle(t, "chips", "base", "", "https://a.example/feed", "https://a.example/1", "tech")
 	late := storyArticle(t, "chips", "base", "suffix-today", "https://b.example/feed", "https://b.example/1", "tech")
-	late.Published = a.Published.Add(DupWindow + time.Hour)
+	late.Published = a.Published.Add(story.DupWindow + time.Hour)
 	if res := save(t, s, a, late); res != (SaveResult{New: 2}) {
-		t.Errorf("copies %v apart: %+v, want two stories", DupWindow+time.Hour, res)
+		t.Errorf("copies %v apart: %+v, want two stories", story.DupWindow+time.Hour, res)
 	}
 	inside := storyArticle(t, "chips", "base", "suffix-bloomberg", "https://c.example/feed", "https://c.example/1", "tech")
-	inside.Published = a.Published.Add(DupWindow - time.Hour)
+	inside.Published = a.Published.Add(story.DupWindow - time.Hour)
 	if res := save(t, s, inside); res != (SaveResult{Merged: 1}) {
 		t.Errorf("copy inside the window: %+v, want merged", res)
 	}
@@ -224,7 +226,7 @@ func TestSyndicationAcrossManySources(t *testing.T) {
 			e := es[(i+j)%len(es)]
 			a := labelArticle(st, &e)
 			a.Link = fmt.Sprintf("https://source%02d.example/%s-%s", i, st.group, st.name)
-			a.ID = ItemKey(feed, "", a.Link, "", "")
+			a.ID = story.ItemKey(feed, "", a.Link, "", "")
 			a.Source = Source{FeedURL: feed, ID: feed, Title: feed}
 			a.Categories = []Category{{Slug: fmt.Sprintf("cat%d", i%5), Name: "Cat"}}
 			batch = append(batch, a)

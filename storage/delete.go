@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // Delete removes the stories ids for good, in one transaction: each
@@ -103,9 +106,9 @@ const tombstoneLen = 32
 // stamp (see tombstoneLen): what tells another item of old's source from
 // old under a new GUID once old is gone.
 func tombstoneOf(tx *bolt.Tx, stamp []byte, old Article) []byte {
-	v := binary.BigEndian.AppendUint64(slices.Clone(stamp), sourceHash(old.Source.FeedURL))
+	v := binary.BigEndian.AppendUint64(slices.Clone(stamp), story.SourceHash(old.Source.FeedURL))
 	v = binary.BigEndian.AppendUint64(v, guidHash(old.GUID))
-	return binary.BigEndian.AppendUint64(v, textHash(storedRecord(tx, old)[sigHeaderLen:]))
+	return binary.BigEndian.AppendUint64(v, textHash(storedRecord(tx, old).Text()))
 }
 
 // guidHash is the FNV-64a hash of a GUID, 0 for none.
@@ -113,12 +116,19 @@ func guidHash(guid string) uint64 {
 	if guid == "" {
 		return 0
 	}
-	return hashWords([]string{guid})
+	return fnv64a([]byte(guid))
 }
 
 // textHash is the FNV-64a hash of a text signature.
 func textHash(text []byte) uint64 {
-	return hashWords([]string{string(text)})
+	return fnv64a(text)
+}
+
+// fnv64a is the FNV-64a hash of b.
+func fnv64a(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b) // a hash.Hash never fails
+	return h.Sum64()
 }
 
 // deleteStory removes the stored article old, its time, coverage and sketch

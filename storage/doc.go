@@ -1,7 +1,10 @@
 // Package storage keeps tributary's articles and per-source fetch state in
-// one bbolt file, and derives the stable identity of items (ItemKey,
-// CleanURL). It imports no other tributary package; its types (Article,
-// SourceState, …) are plain Go values.
+// one bbolt file. It imports only the story package, whose pure functions
+// give the identity of items (story.ItemKey, story.IdentityURL) and the
+// signatures that find copies of a story (story.Record); storage keeps
+// their buckets and applies them in its transactions. Its types (Article,
+// SourceState, …) are plain Go values, the data types every backend and
+// consumer shares.
 //
 // # Concurrency and lifetime
 //
@@ -26,19 +29,19 @@
 //	sources     feed URL → SourceState
 //	source_counts feed URL → BigEndian(uint64) articles stored from it
 //	            (created by the first save that needs it)
-//	urls        16-byte hash of IdentityURL(link) → story ID (first one wins)
+//	urls        16-byte hash of story.IdentityURL(link) → story ID (first one wins)
 //	aliases     ID of an item merged into a story, or of a story absorbed
 //	            into another, → story ID (follow until a stored article)
 //	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns), for a
 //	            story that was stored followed by the FNV-64a of its source,
 //	            GUID and text signature (delete.go)
 //	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
-//	signatures  story or copy ID → signature record (signature.go): Published,
+//	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
 //	            a signature record, dropped with the story
 //
-// The last six (story identity, see dedupe.go and fingerprint.go) are
+// The last six (story identity, see dedupe.go and the story package) are
 // created by the first write that needs them, so files written before they
 // existed open unchanged and keep schema version 1. Article IDs never change:
 // the identity indexes map new keys to existing stories instead.

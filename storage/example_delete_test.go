@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 func ExampleStore_Delete() {
@@ -25,7 +26,7 @@ func ExampleStore_Delete() {
 
 	const feed = "https://example.com/feed"
 	a := storage.Article{
-		ID:        storage.ItemKey(feed, "post-1", "", "", ""),
+		ID:        story.ItemKey(feed, "post-1", "", "", ""),
 		GUID:      "post-1",
 		Title:     "An old post",
 		Link:      "https://example.com/post-1",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/story"
 )
 
 func ExampleStore_SaveArticles() {
@@ -23,9 +24,9 @@ func ExampleStore_SaveArticles() {
 	}
 
 	const feed = "https://www.livemint.com/rss/world"
-	link := storage.CleanURL("https://www.livemint.com/news/world/us-russia-agreed-11755440779394.html?utm_source=rss&utm_medium=feed#comments")
+	link := story.CleanURL("https://www.livemint.com/news/world/us-russia-agreed-11755440779394.html?utm_source=rss&utm_medium=feed#comments")
 	a := storage.Article{
-		ID:         storage.ItemKey(feed, "11755440779394", link, "", ""),
+		ID:         story.ItemKey(feed, "11755440779394", link, "", ""),
 		GUID:       "11755440779394",
 		Title:      "US, Russia agreed on Ukraine security pledges, Witkoff says",
 		Link:       link,

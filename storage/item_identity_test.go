@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // feedItem is an item as one source's feed carries it.
@@ -21,10 +23,10 @@ const itemFeed = "https://status.example.com/history.rss"
 // article is the Article the fetcher makes of it.
 func (it feedItem) article() Article {
 	return Article{
-		ID:        ItemKey(itemFeed, it.guid, it.link, it.title, it.text),
+		ID:        story.ItemKey(itemFeed, it.guid, it.link, it.title, it.text),
 		GUID:      it.guid,
 		Title:     it.title,
-		Link:      CleanURL(it.link),
+		Link:      story.CleanURL(it.link),
 		Published: hour(9),
 		Content:   "<p>" + it.text + "</p>",
 		Source:    Source{FeedURL: itemFeed, ID: itemFeed, Title: "Status"},
@@ -195,7 +197,7 @@ func TestCopiesOfSameHeadlineStories(t *testing.T) {
 	const headline = "Summit talks: what we know so far"
 	story := func(name, feed, guid, link string) Article {
 		a := storyArticle(t, "summit", name, "", feed, link, "world")
-		a.ID = ItemKey(feed, guid, link, "", "")
+		a.ID = story.ItemKey(feed, guid, link, "", "")
 		a.GUID = guid
 		a.Title = headline
 		return a
@@ -330,7 +332,7 @@ func TestFeedBurnerSlugSharedByTwoPosts(t *testing.T) {
 	const headline = "This Week in Edge Rails"
 	post := func(name, feed, guid, link string, hours int) Article {
 		a := storyArticle(t, "summit", name, "", feed, link, "world")
-		a.ID = ItemKey(feed, guid, link, "", "")
+		a.ID = story.ItemKey(feed, guid, link, "", "")
 		a.GUID = guid
 		a.Title = headline
 		a.Published = a.Published.Add(time.Duration(hours) * time.Hour)

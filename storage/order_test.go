@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/story"
 )
 
 // permutations returns every order of the indexes 0..n-1.
@@ -191,7 +193,7 @@ func TestChainsResolveInEveryOrder(t *testing.T) {
 func TestUndatedCopiesByURLInEveryOrder(t *testing.T) {
 	items := []Article{testArticle("undated", time.Time{}), testArticle("undated", time.Time{})}
 	items[1].Source = Source{FeedURL: "https://a-first.example/feed", ID: "a", Title: "A"}
-	items[1].ID = ItemKey(items[1].Source.FeedURL, "undated", "", "", "")
+	items[1].ID = story.ItemKey(items[1].Source.FeedURL, "undated", "", "", "")
 	for _, order := range [][]int{{0, 1}, {1, 0}} {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
 			s := newTestStore(t)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/tributary/tributary/story"
 )
 
 func TestLatestPerSource(t *testing.T) {
@@ -16,7 +18,7 @@ func TestLatestPerSource(t *testing.T) {
 	for i := range 3 {
 		a := testArticle(fmt.Sprint("quiet-", i), hour(6).Add(-time.Duration(i)*time.Minute), "world")
 		a.Source = Source{FeedURL: "https://quiet.example/feed", ID: "quiet", Title: "Quiet"}
-		a.ID = ItemKey(a.Source.FeedURL, a.GUID, "", "", "")
+		a.ID = story.ItemKey(a.Source.FeedURL, a.GUID, "", "", "")
 		arts = append(arts, a)
 	}
 	save(t, s, arts...)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // salvageBatch is how many recovered articles are written per transaction.
@@ -297,11 +299,11 @@ func (sv *salvager) flush(ctx context.Context) error {
 			if err := putChange(tx, change{art: a}, &cs); err != nil {
 				return err
 			}
-			if err := writeRecord(tx, a.ID, nil, newRecord(a.Published, a.Source.FeedURL, textSignature(a))); err != nil {
+			if err := writeRecord(tx, a.ID, nil, newRecord(a, textSignature(a))); err != nil {
 				return err
 			}
 			if a.Link != "" {
-				if err := putIfAbsent(tx, bucketURLs, identityKey(IdentityURL(a.Link)), a.ID); err != nil {
+				if err := putIfAbsent(tx, bucketURLs, identityKey(story.IdentityURL(a.Link)), a.ID); err != nil {
 					return err
 				}
 			}

@@ -38,7 +38,7 @@ func TestSignatureRecordFollowsTheStory(t *testing.T) {
 	if n := countKeys(t, s, bucketSignatures, a.ID); n != 1 {
 		t.Fatalf("signature records of %s: %d, want 1", a.ID, n)
 	}
-	keys := len(sketchKeys(StoryOf(a)))
+	keys := len(newRecord(a, textSignature(a)).Keys())
 	if n := countKeys(t, s, bucketSketch, a.ID); n != keys {
 		t.Fatalf("sketch entries of %s: %d, want %d", a.ID, n, keys)
 	}
@@ -50,7 +50,7 @@ func TestSignatureRecordFollowsTheStory(t *testing.T) {
 	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
 		t.Fatalf("edit: %+v", res)
 	}
-	if n, want := countKeys(t, s, bucketSketch, a.ID), len(sketchKeys(StoryOf(edited))); n != want {
+	if n, want := countKeys(t, s, bucketSketch, a.ID), len(newRecord(edited, textSignature(edited)).Keys()); n != want {
 		t.Errorf("sketch entries after the edit: %d, want %d", n, want)
 	}
 	oldCopy := storyArticle(t, "quake", "base", "suffix-today", "https://b.example/feed", "https://b.example/q", "world")

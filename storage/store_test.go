@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // testFeed is the source feed of the test articles.
@@ -30,7 +32,7 @@ func testArticle(name string, published time.Time, slugs ...string) Article {
 		cats = append(cats, Category{Slug: s, Name: strings.ToUpper(s)})
 	}
 	return Article{
-		ID:         ItemKey(testFeed, name, "", "", ""),
+		ID:         story.ItemKey(testFeed, name, "", "", ""),
 		GUID:       name,
 		Title:      "Story " + name,
 		Link:       "https://news.example/" + name,

@@ -7,7 +7,18 @@ import (
 	"path/filepath"
 
 	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/feedout"
+	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
+)
+
+// The consumers read and write the store through the small interfaces they
+// declare; the bbolt store serves them all, and so must any other backend.
+var (
+	_ fetcher.Store = (*storage.Store)(nil)
+	_ feedout.Store = (*storage.Store)(nil)
+	_ status.Store  = (*storage.Store)(nil)
 )
 
 // dbFile is the database's file name inside data_dir.

@@ -1,4 +1,4 @@
-package storage
+package story
 
 import (
 	"crypto/sha256"
@@ -176,9 +176,10 @@ func identityPath(p string) string {
 	return strings.TrimRight(p, "/")
 }
 
-// isFeedBurnerLink reports whether rawURL is a FeedBurner redirect link,
-// whose URL identity (IdentityURL) leaves its token out.
-func isFeedBurnerLink(rawURL string) bool {
+// IsFeedBurnerLink reports whether rawURL is a FeedBurner redirect link,
+// whose URL identity (IdentityURL) leaves its token out. It is a pure
+// function.
+func IsFeedBurnerLink(rawURL string) bool {
 	u, err := url.Parse(CleanURL(strings.TrimSpace(rawURL)))
 	if err != nil {
 		return false
@@ -212,11 +213,4 @@ func identityQuery(v url.Values) string {
 		v.Del("outputType")
 	}
 	return v.Encode()
-}
-
-// identityKey is the index key of a URL identity: the first 16 bytes of
-// its SHA-256.
-func identityKey(identity string) []byte {
-	sum := sha256.Sum256([]byte("tributary-url-v1\x00" + identity))
-	return sum[:16]
 }

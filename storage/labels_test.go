@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -11,17 +10,21 @@ import (
 	"time"
 )
 
-// labelStory is one story of testdata/dupes.
+// The labelled stories of the story engine's precision and recall test,
+// here to store them: as they are, and as republishers edit them.
+
+// labelStory is one story of the labelled set of the story engine,
+// ../story/testdata/dupes.
 type labelStory struct {
 	group, name string
 	title       string
 	paras       []string
 }
 
-// loadLabelStories reads testdata/dupes/GROUP.NAME.txt.
+// loadLabelStories reads ../story/testdata/dupes/GROUP.NAME.txt.
 func loadLabelStories(t testing.TB) []labelStory {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "dupes", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "story", "testdata", "dupes", "*.txt"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no labelled stories: %v", err)
 	}
@@ -120,123 +123,4 @@ func labelArticle(s labelStory, e *edit) Article {
 		a.Content = body.String()
 	}
 	return a
-}
-
-// labelPair is one labelled comparison.
-type labelPair struct {
-	name string
-	a, b Article
-	same bool
-}
-
-// labelPairs builds the labelled set: copies of every story (same) and
-// pairs of distinct stories of one group, plain and equally edited
-// (different).
-func labelPairs(t *testing.T) []labelPair {
-	stories := loadLabelStories(t)
-	es := edits()
-	var pairs []labelPair
-	for _, s := range stories {
-		base := labelArticle(s, nil)
-		for i := range es {
-			pairs = append(pairs, labelPair{
-				name: fmt.Sprintf("%s.%s/%s", s.group, s.name, es[i].name),
-				a:    base, b: labelArticle(s, &es[i]), same: true,
-			})
-		}
-		for _, ij := range [][2]int{{2, 1}, {3, 7}, {10, 5}, {12, 0}, {4, 8}, {2, 9}, {12, 9}, {11, 9}, {3, 9}} {
-			pairs = append(pairs, labelPair{
-				name: fmt.Sprintf("%s.%s/%s~%s", s.group, s.name, es[ij[0]].name, es[ij[1]].name),
-				a:    labelArticle(s, &es[ij[0]]), b: labelArticle(s, &es[ij[1]]), same: true,
-			})
-		}
-	}
-	for i, s := range stories {
-		for _, o := range stories[i+1:] {
-			if o.group != s.group {
-				continue
-			}
-			pairs = append(pairs, labelPair{
-				name: fmt.Sprintf("%s.%s~%s", s.group, s.name, o.name),
-				a:    labelArticle(s, nil), b: labelArticle(o, nil),
-			})
-			for k := range es {
-				pairs = append(pairs, labelPair{
-					name: fmt.Sprintf("%s.%s~%s/%s", s.group, s.name, o.name, es[k].name),
-					a:    labelArticle(s, &es[k]), b: labelArticle(o, &es[k]),
-				})
-				pairs = append(pairs, labelPair{
-					name: fmt.Sprintf("%s.%s/%s~%s", s.group, s.name, es[k].name, o.name),
-					a:    labelArticle(s, &es[k]), b: labelArticle(o, nil),
-				})
-			}
-		}
-	}
-	return pairs
-}
-
-func TestDuplicatePrecisionRecall(t *testing.T) {
-	pairs := labelPairs(t)
-	var tp, fp, fn, tn int
-	for _, p := range pairs {
-		// A copy is found only when the sketch index offers it as a
-		// candidate and SameStory confirms it.
-		got := shareSketchKey(StoryOf(p.a), StoryOf(p.b)) &&
-			SameStory(StoryOf(p.a), StoryOf(p.b), p.a.Published, p.b.Published)
-		title, cont, short := Similarity(StoryOf(p.a), StoryOf(p.b))
-		switch {
-		case got && p.same:
-			tp++
-		case got && !p.same:
-			fp++
-			t.Errorf("false merge %s: title %.2f containment %.2f (%d shingles)", p.name, title, cont, short)
-		case !got && p.same:
-			fn++
-			t.Logf("missed copy %s: title %.2f containment %.2f (%d shingles)", p.name, title, cont, short)
-		default:
-			tn++
-		}
-	}
-	copies, distinct := tp+fn, fp+tn
-	precision := float64(tp) / float64(max(1, tp+fp))
-	recall := float64(tp) / float64(max(1, copies))
-	t.Logf("labelled pairs: %d copies, %d distinct; precision %.4f, recall %.4f (tp %d, fp %d, fn %d, tn %d)",
-		copies, distinct, precision, recall, tp, fp, fn, tn)
-	if copies < 100 || distinct < 100 {
-		t.Errorf("labelled set too small: %d copies, %d distinct", copies, distinct)
-	}
-	if recall < 0.99 {
-		t.Errorf("recall %.4f, want ≥ 0.99", recall)
-	}
-	if fp != 0 {
-		t.Errorf("%d false merges, want 0", fp)
-	}
-}
-
-// TestDuplicateMargins reports the closest scores on each side of the
-// thresholds, which is how the Dup* constants were chosen.
-func TestDuplicateMargins(t *testing.T) {
-	var maxDistinct, minCopy float64 = 0, 1
-	var maxName, minName string
-	for _, p := range labelPairs(t) {
-		_, cont, _ := Similarity(StoryOf(p.a), StoryOf(p.b))
-		if p.same && cont < minCopy {
-			minCopy, minName = cont, p.name
-		}
-		if !p.same && cont > maxDistinct {
-			maxDistinct, maxName = cont, p.name
-		}
-	}
-	t.Logf("containment: lowest of copies %.2f (%s), highest of distinct stories %.2f (%s)", minCopy, minName, maxDistinct, maxName)
-	if maxDistinct >= DupMinContainment {
-		t.Errorf("a distinct pair reaches DupMinContainment: %.2f (%s)", maxDistinct, maxName)
-	}
-}
-
-// shareSketchKey reports whether a and b have a sketch key in common.
-func shareSketchKey(a, b Story) bool {
-	kb := sketchKeys(b)
-	return slices.ContainsFunc(sketchKeys(a), func(k []byte) bool {
-		return slices.ContainsFunc(kb, func(o []byte) bool { return string(o) == string(k) })
-	})
 }

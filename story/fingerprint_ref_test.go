@@ -1,4 +1,4 @@
-package storage
+package story
 
 import (
 	"encoding/binary"
@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -127,12 +128,12 @@ func checkFingerprint(t *testing.T, title, body string) {
 	if !slices.EqualFunc(got, want, func(a, b []byte) bool { return string(a) == string(b) }) {
 		t.Fatalf("sketchKeys of %q / %q = %x, want %x", title, body, got, want)
 	}
-	sig := newRecord(hour(0), "", encodeText(s))
+	sig := NewRecord(time.Date(2025, 8, 17, 0, 0, 0, 0, time.UTC), "", s.Signature())
 	distinct := map[uint32]bool{}
 	for h := range refShingles(s.TextWords) {
 		distinct[uint32(h)] = true
 	}
-	if !sig.valid() || len(sig.shingleHashes())/hashLen != len(distinct) {
+	if !sig.Valid() || len(sig.shingleHashes())/hashLen != len(distinct) {
 		t.Fatalf("signature of %q holds %d shingles, want %d", body, len(sig.shingleHashes())/hashLen, len(distinct))
 	}
 }

@@ -1,8 +1,13 @@
-package storage
+package story
 
 import (
+	"regexp"
 	"testing"
 )
+
+// isItemKey reports whether s has the form of an ItemKey: 32 lower-case
+// hex digits.
+var isItemKey = regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString
 
 func TestCleanURL(t *testing.T) {
 	tests := []struct {
@@ -113,8 +118,8 @@ func TestItemKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ka := ItemKey(tt.a.feed, tt.a.guid, tt.a.link, tt.a.title, tt.a.content)
 			kb := ItemKey(tt.b.feed, tt.b.guid, tt.b.link, tt.b.title, tt.b.content)
-			if !validID(ka) || !validID(kb) {
-				t.Fatalf("keys %q, %q: want %d lower-case hex digits", ka, kb, idLen)
+			if !isItemKey(ka) || !isItemKey(kb) {
+				t.Fatalf("keys %q, %q: want 32 lower-case hex digits", ka, kb)
 			}
 			if again := ItemKey(tt.a.feed, tt.a.guid, tt.a.link, tt.a.title, tt.a.content); again != ka {
 				t.Errorf("ItemKey not stable: %s then %s", ka, again)

@@ -1,4 +1,4 @@
-package storage
+package story
 
 import (
 	"strings"

@@ -1,4 +1,4 @@
-package storage
+package story
 
 import (
 	"encoding/binary"
@@ -53,14 +53,13 @@ const (
 
 // Sketch parameters: how the candidates of a story are found in the index.
 const (
-	shingleWords  = 3  // words per shingle
-	leadWords     = 50 // words of the text that make the lead sketch
-	openingWords  = 12 // words of the text that make the opening key
-	titleBands    = 6  // LSH bands of the title words' MinHash
-	titleRows     = 4  // MinHash values per title band: one common word is not enough
-	leadBands     = 8  // LSH bands of the lead shingles' MinHash
-	leadRows      = 2  // MinHash values per lead band
-	maxCandidates = 32 // candidates read per band key
+	shingleWords = 3  // words per shingle
+	leadWords    = 50 // words of the text that make the lead sketch
+	openingWords = 12 // words of the text that make the opening key
+	titleBands   = 6  // LSH bands of the title words' MinHash
+	titleRows    = 4  // MinHash values per title band: one common word is not enough
+	leadBands    = 8  // LSH bands of the lead shingles' MinHash
+	leadRows     = 2  // MinHash values per lead band
 )
 
 // Story is the normalised text of an article as near-duplicate detection
@@ -73,14 +72,16 @@ type Story struct {
 	TextWords []string
 }
 
-// StoryOf returns the Story of a. It is a pure function.
-func StoryOf(a Article) Story {
-	body := a.Content
+// Of returns the Story of an article with the given title and sanitised
+// HTML content and summary: the text is the content, else the summary. It
+// is a pure function.
+func Of(title, content, summary string) Story {
+	body := content
 	if body == "" {
-		body = a.Summary
+		body = summary
 	}
 	return Story{
-		TitleWords: words(StripTitleSuffix(a.Title)),
+		TitleWords: words(StripTitleSuffix(title)),
 		TextWords:  words(StripBoilerplate(htmlText(body))),
 	}
 }
@@ -280,13 +281,13 @@ func sortedSet(hs []uint64) []uint64 {
 // word sets and the containment of the shorter text's shingles in the
 // longer's; shorter is the shingle count of the shorter text.
 func Similarity(a, b Story) (title, containment float64, shorter int) {
-	return similarity(newRecord(time.Time{}, "", encodeText(a)), newRecord(time.Time{}, "", encodeText(b)))
+	return NewRecord(time.Time{}, "", a.Signature()).Similarity(NewRecord(time.Time{}, "", b.Signature()))
 }
 
 // SameStory reports whether a and b, published at pa and pb, are copies of
 // one story under the Dup* thresholds. It is a pure function.
 func SameStory(a, b Story, pa, pb time.Time) bool {
-	return sameStory(newRecord(pa, "", encodeText(a)), newRecord(pb, "", encodeText(b)))
+	return NewRecord(pa, "", a.Signature()).SameStory(NewRecord(pb, "", b.Signature()))
 }
 
 // sketchKeys returns the index keys of a story's sketch, each 6 bytes:

@@ -1,0 +1,194 @@
+package story
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+	"time"
+)
+
+// A signature record is, big-endian:
+//
+//	format (1, sigFormat) ‖ Published Unix seconds (8) ‖
+//	Published nanoseconds (4) ‖ FNV-64a of Source.FeedURL (8) ‖
+//	sketch key count (1) ‖ title hash count (2) ‖ sketch keys (SketchKeyLen each) ‖
+//	title word hashes (hashLen each, ascending) ‖
+//	text shingle hashes (hashLen each, ascending)
+//
+// Everything from the key count on depends only on the story's title and
+// text: that part is a text signature (Story.Signature). The word and
+// shingle hashes are the low 32 bits of their 64-bit FNV-1a hashes: two
+// distinct shingles of two texts of a thousand words each collide with a
+// chance of 1 in 4,000, which moves a containment by a thousandth, and the
+// records are half the size.
+const (
+	sigFormat    = 1
+	sigHeaderLen = 21
+	sigCountsLen = 3
+	hashLen      = 4
+)
+
+// SketchKeyLen is the length of a sketch key (Record.Keys): a kind byte
+// ('T' title-words MinHash band, 'L' lead-shingles MinHash band, 'O' the
+// opening words), the band number and a 4-byte band value.
+const SketchKeyLen = 6
+
+// Record is a signature record: what near-duplicate detection compares of
+// a stored story, so that a candidate is checked without normalising its
+// text again. A Record may alias memory owned by its caller (such as a
+// database page, valid only during its transaction); its methods only read
+// it and are safe for concurrent use.
+type Record []byte
+
+// Signature returns the text signature of s: its sketch keys, title word
+// hashes and text shingle hashes, the part of a Record that depends only
+// on the story's title and text. It is a pure function.
+func (s Story) Signature() []byte {
+	words, shingled := titleHashes(s.TitleWords), shingleHashes(s.TextWords)
+	keys := sketchKeysOf(words, shingled, s.TextWords)
+	title := short(words)
+	title = title[:min(len(title), math.MaxUint16)]
+	text := short(shingled)
+	buf := make([]byte, 0, sigCountsLen+len(keys)*SketchKeyLen+hashLen*(len(title)+len(text)))
+	buf = append(buf, byte(len(keys)))
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(title)))
+	for _, k := range keys {
+		buf = append(buf, k...)
+	}
+	for _, h := range title {
+		buf = binary.BigEndian.AppendUint32(buf, h)
+	}
+	for _, h := range text {
+		buf = binary.BigEndian.AppendUint32(buf, h)
+	}
+	return buf
+}
+
+// short returns the low 32 bits of hs, ascending, without repeats.
+func short(hs []uint64) []uint32 {
+	out := make([]uint32, len(hs))
+	for i, h := range hs {
+		out[i] = uint32(h)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// NewRecord returns the signature record of a story published at published
+// by the source feedURL, with the text signature text (Story.Signature).
+func NewRecord(published time.Time, feedURL string, text []byte) Record {
+	buf := make([]byte, 0, sigHeaderLen+len(text))
+	buf = append(buf, sigFormat)
+	buf = binary.BigEndian.AppendUint64(buf, uint64(published.Unix()))
+	buf = binary.BigEndian.AppendUint32(buf, uint32(published.Nanosecond()))
+	buf = binary.BigEndian.AppendUint64(buf, SourceHash(feedURL))
+	return append(buf, text...)
+}
+
+// SourceHash is the FNV-64a hash of a source's feed URL, as a Record holds
+// it. It is a pure function.
+func SourceHash(feedURL string) uint64 {
+	return hashWords([]string{feedURL})
+}
+
+// Valid reports whether r is a well-formed record; the other methods
+// require one.
+func (r Record) Valid() bool {
+	if len(r) < sigHeaderLen+sigCountsLen || r[0] != sigFormat {
+		return false
+	}
+	rest := len(r) - sigHeaderLen - sigCountsLen - r.keyCount()*SketchKeyLen - r.titleCount()*hashLen
+	return rest >= 0 && rest%hashLen == 0
+}
+
+// keyCount is the number of sketch keys in r.
+func (r Record) keyCount() int { return int(r[sigHeaderLen]) }
+
+// titleCount is the number of title word hashes in r.
+func (r Record) titleCount() int { return int(binary.BigEndian.Uint16(r[sigHeaderLen+1:])) }
+
+// Published is the story's Published time, in UTC.
+func (r Record) Published() time.Time {
+	return time.Unix(int64(binary.BigEndian.Uint64(r[1:])), int64(binary.BigEndian.Uint32(r[9:]))).UTC()
+}
+
+// Source is the hash of the story's source (SourceHash).
+func (r Record) Source() uint64 { return binary.BigEndian.Uint64(r[13:]) }
+
+// Keys returns the story's sketch keys, SketchKeyLen bytes each,
+// sub-slices of r: stories that are copies share at least one key with
+// high probability.
+func (r Record) Keys() [][]byte {
+	at := sigHeaderLen + sigCountsLen
+	keys := make([][]byte, r.keyCount())
+	for i := range keys {
+		keys[i] = r[at : at+SketchKeyLen : at+SketchKeyLen]
+		at += SketchKeyLen
+	}
+	return keys
+}
+
+// Text returns the story's text signature (Story.Signature), a sub-slice
+// of r.
+func (r Record) Text() []byte { return r[sigHeaderLen:] }
+
+// titleHashes returns the packed title word hashes.
+func (r Record) titleHashes() []byte {
+	at := sigHeaderLen + sigCountsLen + r.keyCount()*SketchKeyLen
+	return r[at : at+r.titleCount()*hashLen]
+}
+
+// shingleHashes returns the packed text shingle hashes.
+func (r Record) shingleHashes() []byte {
+	return r[sigHeaderLen+sigCountsLen+r.keyCount()*SketchKeyLen+r.titleCount()*hashLen:]
+}
+
+// Similarity is the package's Similarity on the records r and o.
+func (r Record) Similarity(o Record) (title, containment float64, shorter int) {
+	ta, tb := r.titleHashes(), o.titleHashes()
+	if inter := commonHashes(ta, tb); len(ta)+len(tb) > 0 {
+		title = float64(inter) / float64(len(ta)/hashLen+len(tb)/hashLen-inter)
+	}
+	sa, sb := r.shingleHashes(), o.shingleHashes()
+	if len(sa) > len(sb) {
+		sa, sb = sb, sa
+	}
+	if len(sa) == 0 {
+		return title, 0, 0
+	}
+	return title, float64(commonHashes(sa, sb)) / float64(len(sa)/hashLen), len(sa) / hashLen
+}
+
+// commonHashes counts the values two ascending packed hash lists share.
+func commonHashes(a, b []byte) int {
+	n := 0
+	for len(a) > 0 && len(b) > 0 {
+		x, y := binary.BigEndian.Uint32(a), binary.BigEndian.Uint32(b)
+		switch {
+		case x < y:
+			a = a[hashLen:]
+		case x > y:
+			b = b[hashLen:]
+		default:
+			n++
+			a, b = a[hashLen:], b[hashLen:]
+		}
+	}
+	return n
+}
+
+// SameStory is the package's SameStory on the records r and o, with their
+// Published times.
+func (r Record) SameStory(o Record) bool {
+	if d := r.Published().Sub(o.Published()); d > DupWindow || d < -DupWindow {
+		return false
+	}
+	title, containment, shorter := r.Similarity(o)
+	switch {
+	case shorter < DupMinShingles || containment < DupMinContainment:
+		return false
+	case title >= DupMinTitleSimilarity:
+		return true
+	}
+	return containment >= DupStrongContainment && shorter >= DupStrongMinShingles
+}
