@@ -9,12 +9,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/story"
 )
 
 // copyOf returns a's copy as another source carried it: same link, so the
 // URL identity merges it into a's story.
 func copyOf(a Article, feed string) Article {
-	a.ID = ItemKey(feed, a.GUID, "", "", "")
+	a.ID = story.ItemKey(feed, a.GUID, "", "", "")
 	a.Source = Source{FeedURL: feed, ID: feed, Title: feed}
 	return a
 }
