@@ -145,9 +145,9 @@ func hasWords(words []string) func(storage.Article) bool {
 	}
 }
 
-// version returns the stored state a document of d depends on: that of
-// its category, or for a view that of "all" (every change touches it)
-// and, with a window, the current tick of the clock.
+// viewVersion returns the stored state a document of the view d depends
+// on: that of "all" (every change of the store touches it) and, with a
+// window, the current tick of the clock (the window moves with it).
 func (h *handler) viewVersion(d feedDef, infos []storage.CategoryInfo) version {
 	var ver version
 	for _, info := range infos {
