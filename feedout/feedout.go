@@ -97,6 +97,10 @@ type Options struct {
 	// to requests that carry ?key= with its key; to any other it is an
 	// unknown slug. Keys never appear in logs.
 	AccessKeys map[string]string
+	// Hub is the absolute URL of the WebSub hub of every feed, published as
+	// a link rel="hub" in each document and, with the self link, in the
+	// HTTP Link header of each feed response; empty publishes none.
+	Hub string
 	// Health reports whether the daemon is healthy; nil means always.
 	Health func(ctx context.Context) error
 	// Logger receives request errors; nil discards.
@@ -114,6 +118,7 @@ type handler struct {
 	title      string
 	language   string
 	baseURL    string
+	hub        string
 	pageSize   int
 	perSource  int
 	configured map[string]storage.Category
@@ -194,6 +199,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		title:      cmp.Or(opts.Title, defaultTitle),
 		language:   opts.Language,
 		baseURL:    strings.TrimRight(opts.BaseURL, "/"),
+		hub:        opts.Hub,
 		pageSize:   pageSize,
 		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
@@ -274,6 +280,11 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.fail(ctx, w, "render", slug, err)
 		return
+	}
+	if h.hub != "" {
+		self := req.url(h.baseURL, req.query(req.before, req.after))
+		w.Header().Add("Link", "<"+h.hub+">; rel=\"hub\"")
+		w.Header().Add("Link", "<"+self+">; rel=\"self\"")
 	}
 	serveDocument(w, r, doc, f.contentType)
 }
@@ -444,6 +455,7 @@ func (h *handler) feedMeta(def feedDef, updated time.Time, req pageRequest, page
 		Author:       h.title,
 		FirstURL:     first,
 		Ranked:       def.byCoverage(),
+		HubURL:       h.hub,
 	}
 	if page.HasOlder && page.Oldest != nil {
 		meta.NextURL = req.url(h.baseURL, req.query(page.Oldest, nil))

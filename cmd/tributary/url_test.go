@@ -66,3 +66,31 @@ views:
 		t.Errorf("no slug: exit %d, want 2", r.code)
 	}
 }
+
+// TestFeedTopicsCoverViews checks that the hub's topics are the feeds'
+// self links: views included, a private feed's with its key only.
+func TestFeedTopicsCoverViews(t *testing.T) {
+	t.Setenv(config.SecretEnv, "a secret of more than sixteen bytes")
+	cfg, err := config.Parse("t.yaml", []byte(`base_url: https://news.example.org
+feeds:
+  - url: https://a.example/feed
+    categories: [World]
+views:
+  - name: Top
+  - name: Hidden
+    private: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := strings.Join(feedTopics(cfg), "\n") + "\n"
+	key := config.AccessKey(cfg.Secret, "hidden")
+	for _, want := range []string{"/feeds/top.atom\n", "/feeds/top.json\n", "/feeds/hidden.rss?key=" + key + "\n"} {
+		if !strings.Contains(topics, want) {
+			t.Errorf("topics lack %q:\n%s", want, topics)
+		}
+	}
+	if strings.Contains(topics, "/feeds/hidden.atom\n") {
+		t.Errorf("a private feed's topic without its key:\n%s", topics)
+	}
+}
