@@ -572,12 +572,10 @@ func absorbStory(tx *bolt.Tx, o Article, into string, cs *counters) error {
 	if cs.categories == nil {
 		cs.categories = make(map[string]*categoryMeta)
 	}
-	index := tx.Bucket([]byte(bucketIndex))
-	key := indexKey(o.Published, o.ID)
+	if err := unfile(tx, o); err != nil {
+		return err
+	}
 	for _, cat := range filedUnder(o) {
-		if err := unindex(index, cat.Slug, key); err != nil {
-			return err
-		}
 		delta(cs.categories, cat.Slug, "").Count--
 	}
 	if err := tx.Bucket([]byte(bucketArticles)).Delete([]byte(o.ID)); err != nil {
