@@ -141,9 +141,9 @@ func TestParsePrivateCategorySecret(t *testing.T) {
 }
 
 func TestAccessKey(t *testing.T) {
-	// The README's example.
+	// The example of docs/views.md ("Private feeds").
 	if got := config.AccessKey("correct horse battery staple", "top-stories"); got != "uz4_g8Pj0RDDTEHy6jB2KQ" {
-		t.Errorf("key %q, the README shows uz4_g8Pj0RDDTEHy6jB2KQ", got)
+		t.Errorf("key %q, docs/views.md shows uz4_g8Pj0RDDTEHy6jB2KQ", got)
 	}
 	a := config.AccessKey("0123456789abcdef", "top-stories")
 	if len(a) != 22 {
