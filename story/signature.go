@@ -45,16 +45,13 @@ type Record []byte
 // on the story's title and text. It is a pure function.
 func (s Story) Signature() []byte {
 	words, shingled := titleHashes(s.TitleWords), shingleHashes(s.TextWords)
-	keys := sketchKeysOf(words, shingled, s.TextWords)
 	title := short(words)
 	title = title[:min(len(title), math.MaxUint16)]
 	text := short(shingled)
-	buf := make([]byte, 0, sigCountsLen+len(keys)*SketchKeyLen+hashLen*(len(title)+len(text)))
-	buf = append(buf, byte(len(keys)))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(len(title)))
-	for _, k := range keys {
-		buf = append(buf, k...)
-	}
+	buf := make([]byte, sigCountsLen, sigCountsLen+maxSketchKeys*SketchKeyLen+hashLen*(len(title)+len(text)))
+	buf = appendSketchKeys(buf, words, shingled, s.TextWords)
+	buf[0] = byte((len(buf) - sigCountsLen) / SketchKeyLen)
+	binary.BigEndian.PutUint16(buf[1:], uint16(len(title)))
 	for _, h := range title {
 		buf = binary.BigEndian.AppendUint32(buf, h)
 	}
@@ -70,8 +67,42 @@ func short(hs []uint64) []uint32 {
 	for i, h := range hs {
 		out[i] = uint32(h)
 	}
-	slices.Sort(out)
+	sortUint32(out)
 	return slices.Compact(out)
+}
+
+// radixMin is the least length sortUint32 radix-sorts; shorter lists are
+// sorted in place by comparison.
+const radixMin = 64
+
+// sortUint32 sorts hs ascending. From radixMin values on it is a radix
+// sort, a byte per pass, which needs no comparisons: a text's shingle
+// hashes are uniformly spread, and comparison sorts mispredict half of
+// their branches on them.
+func sortUint32(hs []uint32) {
+	if len(hs) < radixMin {
+		slices.Sort(hs)
+		return
+	}
+	src, dst := hs, make([]uint32, len(hs))
+	for shift := 0; shift < 32; shift += 8 {
+		var at [256]int
+		for _, h := range src {
+			at[byte(h>>shift)]++
+		}
+		pos := 0
+		for i, n := range at {
+			at[i] = pos
+			pos += n
+		}
+		for _, h := range src {
+			b := byte(h >> shift)
+			dst[at[b]] = h
+			at[b]++
+		}
+		src, dst = dst, src
+	}
+	// Four passes: the sorted values are back in hs.
 }
 
 // NewRecord returns the signature record of a story published at published
