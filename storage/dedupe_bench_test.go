@@ -50,11 +50,11 @@ func benchStory(k int, feed string) Article {
 }
 
 // benchDB returns the path of a store holding n generated stories, built
-// once and cached in the temp directory across runs (the build of the
-// largest takes minutes).
+// once and cached in the temp directory across runs, by schema version
+// (the build of the largest takes minutes).
 func benchDB(b *testing.B, n int) string {
 	b.Helper()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v3-%d.db", n))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("tributary-bench-v3-schema%d-%d.db", schemaVersion, n))
 	if _, err := os.Stat(path); err == nil {
 		return path
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -88,10 +88,10 @@ func benchDB(b *testing.B, n int) string {
 
 // BenchmarkInsertDedupe measures SaveArticles of one fetched feed of 20
 // items (10 new stories, 10 copies of recent stored stories from another
-// source) against stores of 10k, 100k and 500k stories. Each op is one
+// source) against stores of 10k, 100k and 1M stories. Each op is one
 // SaveArticles call; the cost must not grow with the store.
 func BenchmarkInsertDedupe(b *testing.B) {
-	for _, n := range []int{10_000, 100_000, 500_000} {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("stored=%d", n), func(b *testing.B) {
 			path := benchDB(b, n)
 			s, err := Open(path, Options{})
