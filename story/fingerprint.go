@@ -333,58 +333,86 @@ var asciiWord = func() (t [utf8.RuneSelf]byte) {
 }()
 
 // words splits s into lower-case words of letters and digits; apostrophes
-// inside words are dropped ("Trump's" → "trumps"). The words are
-// substrings of one new string.
+// inside words are dropped ("Trump's" → "trumps"). A word already in that
+// form is a substring of s; the others are substrings of one new string.
 func words(s string) []string {
-	buf := make([]byte, 0, len(s))
-	ends := make([]int32, 0, len(s)/4+1) // end offset in buf of each word; words are 1 byte apart
-	inWord := false
+	out := make([]string, 0, len(s)/6+1)
+	var own []byte    // the words that are not substrings of s, one after another
+	var owned []int32 // for each of them: its index in out, its end in own
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf { // ASCII: the same tests, from a table
-			i++
+		end, letters, plain := wordEnd(s, i)
+		switch {
+		case end == i: // a separator
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			continue
+		case letters == 0: // apostrophes only
+		case plain:
+			out = append(out, s[i:end])
+		default:
+			own = appendWord(own, s[i:end])
+			owned = append(owned, int32(len(out)), int32(len(own)))
+			out = append(out, "")
+		}
+		i = end
+	}
+	all := string(own)
+	start := int32(0)
+	for k := 0; k < len(owned); k += 2 {
+		out[owned[k]] = all[start:owned[k+1]]
+		start = owned[k+1]
+	}
+	return out
+}
+
+// wordEnd returns the end of the run of word characters (letters and
+// digits, after lower-casing) and apostrophes that starts at s[i], how many
+// letters and digits it holds, and whether it is plain: only lower-case
+// ASCII letters and digits, the same bytes as its word.
+func wordEnd(s string, i int) (end, letters int, plain bool) {
+	plain = true
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII: the same tests, from a table
 			switch w := asciiWord[c]; {
 			case w != 0:
-				if !inWord && len(buf) > 0 {
-					buf = append(buf, ' ')
-				}
-				inWord = true
-				buf = append(buf, w)
-			case c != '\'' && inWord:
-				ends = append(ends, int32(len(buf)))
-				inWord = false
+				letters++
+				plain = plain && w == c
+			case c == '\'':
+				plain = false
+			default:
+				return i, letters, plain
 			}
+			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r == '’' {
-			continue
-		}
-		r = unicode.ToLower(r)
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if !inWord && len(buf) > 0 {
-				buf = append(buf, ' ')
+		if r != '’' {
+			if r = unicode.ToLower(r); !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return i, letters, plain
 			}
-			inWord = true
-			buf = utf8.AppendRune(buf, r)
-			continue
+			letters++
 		}
-		if inWord {
-			ends = append(ends, int32(len(buf)))
-			inWord = false
+		plain = false
+		i += size
+	}
+	return i, letters, plain
+}
+
+// appendWord appends the word of w, a run of word characters and
+// apostrophes (wordEnd), to dst: lower-cased, without its apostrophes.
+func appendWord(dst []byte, w string) []byte {
+	for _, r := range w {
+		switch {
+		case r < utf8.RuneSelf:
+			if c := asciiWord[r]; c != 0 {
+				dst = append(dst, c)
+			}
+		case r != '’':
+			dst = utf8.AppendRune(dst, unicode.ToLower(r))
 		}
 	}
-	if inWord {
-		ends = append(ends, int32(len(buf)))
-	}
-	all := string(buf)
-	out := make([]string, len(ends))
-	start := 0
-	for i, end := range ends {
-		out[i] = all[start:end]
-		start = int(end) + 1
-	}
-	return out
+	return dst
 }
 
 // FNV-1a, 64 and 32 bits.

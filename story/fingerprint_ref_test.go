@@ -258,3 +258,14 @@ func FuzzOf(f *testing.F) {
 	f.Add("t", "bread more. Also read: x. (c) 2024 x.")
 	f.Fuzz(checkOf)
 }
+
+func TestWordsMatchReference(t *testing.T) {
+	for _, s := range []string{
+		"", "\x00", "a\x00b", "'", "''a", "a''", "a ' b", "’x’", "Trump's O’Neil", "ÉCOLE straße", "a\xffb",
+		"\uFFFD", "x\u2019 y", "İstanbul Kelvin\u212a", "Ⅻ ⅷ ２０２６", "ǅemal", "abc DEF g1 2h", "a-b_c.d",
+	} {
+		if got, want := words(s), refWords(s); !slices.Equal(got, want) {
+			t.Errorf("words(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

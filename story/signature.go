@@ -76,7 +76,8 @@ func short(hs []uint64) []uint32 {
 const radixMin = 64
 
 // sortUint32 sorts hs ascending. From radixMin values on it is a radix
-// sort, a byte per pass, which needs no comparisons: a text's shingle
+// sort, a byte per pass after one pass that counts all four bytes, which
+// needs no comparisons: a text's shingle
 // hashes are uniformly spread, and comparison sorts mispredict half of
 // their branches on them.
 func sortUint32(hs []uint32) {
@@ -84,21 +85,25 @@ func sortUint32(hs []uint32) {
 		slices.Sort(hs)
 		return
 	}
+	var at [4][256]int32 // per byte of the values: counts, then offsets
+	for _, h := range hs {
+		at[0][byte(h)]++
+		at[1][byte(h>>8)]++
+		at[2][byte(h>>16)]++
+		at[3][byte(h>>24)]++
+	}
 	src, dst := hs, make([]uint32, len(hs))
-	for shift := 0; shift < 32; shift += 8 {
-		var at [256]int
-		for _, h := range src {
-			at[byte(h>>shift)]++
-		}
-		pos := 0
-		for i, n := range at {
-			at[i] = pos
+	for pass := range at {
+		var pos int32
+		for i, n := range at[pass] {
+			at[pass][i] = pos
 			pos += n
 		}
+		shift := 8 * pass
 		for _, h := range src {
 			b := byte(h >> shift)
-			dst[at[b]] = h
-			at[b]++
+			dst[at[pass][b]] = h
+			at[pass][b]++
 		}
 		src, dst = dst, src
 	}
