@@ -185,13 +185,11 @@ func bucketLen(t *testing.T, path, name string) (n int, schema string) {
 	return n, schema
 }
 
-// TestSketchByPeriodMigration opens testdata/schema1.db.gz, written by the
-// schema 1 layout (60 generated stories from three sources and one copy),
-// and checks that the sketch index moves to the period-first layout whole:
-// Check passes (every signature record's entries are there, each entry's
-// story exists), and new copies of the stored stories are still found
-// through it.
-func TestSketchByPeriodMigration(t *testing.T) {
+// schema1File writes testdata/schema1.db.gz, a database of the schema 1
+// layout (60 generated stories from three sources and one copy), into a
+// temporary directory and returns its path.
+func schema1File(t *testing.T) string {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "schema1.db.gz"))
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +206,17 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	if err := os.WriteFile(path, db, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// TestSketchByPeriodMigration opens testdata/schema1.db.gz, written by the
+// schema 1 layout (60 generated stories from three sources and one copy),
+// and checks that the sketch index moves to the period-first layout whole:
+// Check passes (every signature record's entries are there, each entry's
+// story exists), and new copies of the stored stories are still found
+// through it.
+func TestSketchByPeriodMigration(t *testing.T) {
+	path := schema1File(t)
 	entries, schema := bucketLen(t, path, bucketSketchV1)
 	if schema != "1" || entries < 60*10 {
 		t.Fatalf("fixture: schema %q with %d sketch entries, want schema 1 with at least 600", schema, entries)
@@ -241,4 +250,19 @@ func copyOf(k int) Article {
 	c := benchStory(k, "later-copies.example")
 	c.Title += " | Later"
 	return c
+}
+
+// TestSalvageSchema1 salvages a database of the schema 1 layout: the
+// stories are rebuilt into a store of the current layout, whose sketch
+// index finds their copies.
+func TestSalvageSchema1(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "salvaged.db")
+	rep, err := Salvage(t.Context(), schema1File(t), out)
+	if err != nil || rep.Articles != 60 {
+		t.Fatalf("Salvage: %+v, %v; want 60 articles", rep, err)
+	}
+	s := openTestStore(t, out) // its cleanup runs Check
+	if res := save(t, s, copyOf(3), copyOf(42)); res.Merged != 2 {
+		t.Errorf("copies of salvaged stories: %+v, want 2 merged", res)
+	}
 }
