@@ -228,7 +228,7 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	if err := s.Check(t.Context()); err != nil {
 		t.Errorf("Check after the migration: %v", err)
 	}
-	res := save(t, s, copyOf(7), copyOf(30), copyOf(59))
+	res := save(t, s, laterCopy(7), laterCopy(30), laterCopy(59))
 	if res.Merged != 3 || res.New != 0 {
 		t.Errorf("copies of stored stories after the migration: %+v, want 3 merged", res)
 	}
@@ -244,9 +244,9 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	openTestStore(t, path) // its cleanup runs Check
 }
 
-// copyOf is a syndicated copy of generated story k (benchStory) from a
+// laterCopy is a syndicated copy of generated story k (benchStory) from a
 // source the fixtures do not have.
-func copyOf(k int) Article {
+func laterCopy(k int) Article {
 	c := benchStory(k, "later-copies.example")
 	c.Title += " | Later"
 	return c
@@ -262,7 +262,7 @@ func TestSalvageSchema1(t *testing.T) {
 		t.Fatalf("Salvage: %+v, %v; want 60 articles", rep, err)
 	}
 	s := openTestStore(t, out) // its cleanup runs Check
-	if res := save(t, s, copyOf(3), copyOf(42)); res.Merged != 2 {
+	if res := save(t, s, laterCopy(3), laterCopy(42)); res.Merged != 2 {
 		t.Errorf("copies of salvaged stories: %+v, want 2 merged", res)
 	}
 }
