@@ -65,15 +65,20 @@ func (f *Fetcher) isDue(src *source, st storage.SourceState, hasState bool, now 
 		return true
 	}
 	if st.ConsecutiveFailures == 0 && !st.LastFetch.IsZero() {
-		return !src.nextRun(st.LastFetch, f.floor(st)).After(now)
+		return !src.nextRun(st.LastFetch, f.floor(src, st)).After(now)
 	}
 	return false
 }
 
-// floor is the least time between two fetches of a source with state st:
+// floor is the least time between two fetches of src with state st:
 // the longer of what its server (Cache-Control max-age) and its feed (<ttl>,
-// sy:updatePeriod) ask, never above fetch.max_interval.
-func (f *Fetcher) floor(st storage.SourceState) time.Duration {
+// sy:updatePeriod) ask, never above fetch.max_interval; and
+// fetch.max_interval itself for a source whose documents are pushed
+// (Options.Pushed), which is polled only as a safety net.
+func (f *Fetcher) floor(src *source, st storage.SourceState) time.Duration {
+	if f.pushed != nil && f.pushed(src.feed.URL) {
+		return f.fetch.MaxInterval
+	}
 	return min(max(st.ServerInterval, st.FeedInterval), f.fetch.MaxInterval)
 }
 

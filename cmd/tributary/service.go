@@ -17,6 +17,7 @@ import (
 	"github.com/tributary/tributary/fetcher"
 	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/websub"
 )
 
 const (
@@ -56,11 +57,18 @@ type service struct {
 	passStart atomic.Int64
 	// kick asks the scheduler for a pass now (after a reload).
 	kick chan struct{}
+	// websub is the WebSub hub and subscriber, nil when not configured;
+	// set before the first generation.
+	websub *webSub
 }
 
 // newGeneration builds the fetcher and the feed handler for cfg.
 func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
-	f, err := fetcher.New(cfg, s.store, fetcher.Options{Logger: s.log})
+	opts := fetcher.Options{Logger: s.log}
+	if s.websub != nil && s.websub.sub != nil {
+		opts.Discover, opts.Pushed = websub.Discover, s.websub.sub.Pushed
+	}
+	f, err := fetcher.New(cfg, s.store, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +84,7 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 		CacheSize:    cfg.Output.CacheSize,
 		Categories:   configuredCategories(cfg),
 		SourceURLs:   publishedURLs(cfg),
+		Hub:          cfg.WebSub.Hub,
 		Health:       s.healthy,
 		Logger:       s.log,
 	}))
@@ -162,6 +171,7 @@ func (s *service) pass(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	s.websub.afterPass(ctx, g.cfg, results)
 	s.prune(ctx, g.cfg)
 }
 
@@ -231,6 +241,9 @@ func restartOnly(old, cfg *config.Config) []string {
 	}
 	if old.Log.Format != cfg.Log.Format {
 		keys = append(keys, "log.format")
+	}
+	if old.WebSub != cfg.WebSub {
+		keys = append(keys, "websub")
 	}
 	return keys
 }
