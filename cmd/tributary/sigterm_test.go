@@ -35,13 +35,13 @@ func hugeFeed(n int) []byte {
 }
 
 // TestFetchSIGTERMMidSave sends SIGTERM to "tributary fetch" while it stores
-// a 20,000-item feed, twenty transactions long, once the first one is
+// an 8,000-item feed, eight transactions long, once the first one is
 // committed: the process exits after the transaction under way, reporting
 // the interruption; the database checks out and holds whole transactions
 // of the feed's articles, not all of them, and no state for the source, so
 // the next fetch gets the whole feed again.
 func TestFetchSIGTERMMidSave(t *testing.T) {
-	const items = 20_000
+	const items = 8_000
 	body := hugeFeed(items)
 	srv := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
@@ -95,9 +95,9 @@ feeds:
 	}
 	// The save stops at its next transaction: a transaction of
 	// storage.SaveChunk new articles takes about a second without the race
-	// detector, many with it on a shared machine; the whole feed takes
-	// minutes.
-	if took > time.Minute {
+	// detector, several with it on a shared machine; the whole feed takes
+	// a minute or more there.
+	if took > 30*time.Second {
 		t.Errorf("fetch took %v to exit after SIGTERM, want one transaction's time", took)
 	}
 	if !strings.Contains(stdout.String(), "canceled") {
