@@ -104,6 +104,9 @@ func (v *validator) build(root *yaml.Node) *Config {
 
 	cfg.Categories = v.categories(top["categories"])
 	cfg.Feeds = v.feeds(top["feeds"])
+	cfg.Views = v.views(top["views"], cfg)
+	cfg.Secret = v.secret(top["secret_file"])
+	v.checkPrivate(cfg.Secret, top["secret_file"] != nil)
 	return cfg
 }
 
@@ -151,6 +154,7 @@ func (v *validator) categories(n *yaml.Node) []Category {
 		}
 		c.Include = v.regexp(m["include"], path+".include")
 		c.Exclude = v.regexp(m["exclude"], path+".exclude")
+		c.Private = v.private(m["private"], path+".private")
 		if c.Slug == "" {
 			continue
 		}

@@ -88,6 +88,13 @@ type Config struct {
 	Categories []Category
 	// Feeds are the sources, in file order.
 	Feeds []Feed
+	// Views are the output feeds defined by a query (the views: list), in
+	// file order, each with a Slug no category or other view has.
+	Views []View
+	// Secret is the key of private feeds (see AccessKey): the content of
+	// secret_file, else $TRIBUTARY_SECRET, at least 16 bytes; empty when
+	// neither is set, and then no category or view may be private.
+	Secret Secret
 }
 
 // Fetch holds the fetch.* settings.
@@ -162,6 +169,9 @@ type Category struct {
 	// Exclude, when non-nil, takes out of this category the articles it
 	// matches.
 	Exclude *regexp.Regexp
+	// Private serves the category's feeds and page only with its access
+	// key (see AccessKey); its articles stay in "all".
+	Private bool
 }
 
 // Feed is one configured source.

@@ -535,6 +535,7 @@ func TestLoadManyProblems(t *testing.T) {
 
 func TestLoadExample(t *testing.T) {
 	t.Setenv("STATE_DIRECTORY", "")
+	t.Setenv(config.SecretEnv, "")
 	const f = "../tributary.example.yaml"
 	cfg, err := config.Load(f)
 	if err != nil {
@@ -585,6 +586,14 @@ func TestLoadExample(t *testing.T) {
 			{URL: "https://feeds.bloomberg.com/politics/news.rss", Categories: []string{"Politics"}},
 			{URL: "https://go.dev/blog/feed.atom", Categories: []string{"Go"}},
 		},
+		Views: []config.View{{
+			Name:       "Top Stories",
+			Slug:       "top-stories",
+			Categories: []string{"world", "politics"},
+			Sources:    []string{"https://www.livemint.com/rss/world", "https://feeds.bloomberg.com/politics/news.rss"},
+			Exclude:    regexp.MustCompile(`(?i)\bsponsored\b`),
+			MinSources: 2, Sort: config.SortCoverage, Window: 48 * time.Hour, PageSize: 20, MaxPerSource: 3,
+		}},
 	}
 	if diff := cmp.Diff(want, cfg, compareRegexps()); diff != "" {
 		t.Errorf("Load(%s) mismatch (-want +got):\n%s", f, diff)

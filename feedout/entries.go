@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,15 @@ func newestFirst(articles []storage.Article) []storage.Article {
 		return strings.Compare(b.ID, a.ID)
 	})
 	return sorted
+}
+
+// ordered returns articles in the order of the document of feed: as given
+// when feed.Ranked, else newestFirst.
+func ordered(feed FeedMeta, articles []storage.Article) []storage.Article {
+	if feed.Ranked {
+		return slices.Clone(articles)
+	}
+	return newestFirst(articles)
 }
 
 // storyID returns the id of a in every format (Atom id, RSS guid, JSON
@@ -82,7 +92,9 @@ func hubLinks(feed FeedMeta) []feeds.AtomLink {
 }
 
 // enclosureLinks returns the atom:link rel="enclosure" elements of the
-// media files of an article.
+// media files of an article, each with a type (unknownMediaType when the
+// source gave none: readers take an untyped link for a web page) and its
+// length when known.
 func enclosureLinks(encs []storage.Enclosure) []feeds.AtomLink {
 	var links []feeds.AtomLink
 	for _, e := range encs {
@@ -90,7 +102,7 @@ func enclosureLinks(encs []storage.Enclosure) []feeds.AtomLink {
 		if href == "" {
 			continue
 		}
-		l := feeds.AtomLink{Href: href, Rel: "enclosure", Type: xmlText(e.Type)}
+		l := feeds.AtomLink{Href: href, Rel: "enclosure", Type: cmp.Or(xmlText(e.Type), unknownMediaType)}
 		if e.Length > 0 {
 			l.Length = strconv.FormatInt(e.Length, 10)
 		}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -26,6 +28,11 @@ const (
 	nsAtom    = "http://www.w3.org/2005/Atom"
 	nsContent = "http://purl.org/rss/1.0/modules/content/"
 	nsDC      = "http://purl.org/dc/elements/1.1/"
+	// nsITunes is declared only on documents with a podcast episode.
+	nsITunes = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+	// nsSources is the namespace of tributary:sources, declared only on
+	// documents that use it.
+	nsSources = "https://github.com/tributary/tributary#rss-sources"
 )
 
 // unknownMediaType is the type of an enclosure whose source gave none.
@@ -38,6 +45,8 @@ type rssDoc struct {
 	XMLNSAtom string     `xml:"xmlns:atom,attr"`
 	XMLNSCont string     `xml:"xmlns:content,attr"`
 	XMLNSDC   string     `xml:"xmlns:dc,attr"`
+	XMLNSIT   string     `xml:"xmlns:itunes,attr,omitempty"`
+	XMLNSSrc  string     `xml:"xmlns:tributary,attr,omitempty"`
 	Channel   rssChannel `xml:"channel"`
 }
 
@@ -72,10 +81,43 @@ type rssEntry struct {
 	Content     *rssContent         `xml:"content:encoded"`
 	Creator     string              `xml:"dc:creator,omitempty"`
 	Categories  []rssCategory       `xml:"category"`
-	Enclosure   *feeds.RssEnclosure // RSS allows one: the first (Atom and JSON Feed carry all)
+	Enclosure   *feeds.RssEnclosure // RSS allows one (Atom and JSON Feed carry all)
 	GUID        *feeds.RssGuid
-	PubDate     string     `xml:"pubDate,omitempty"`
-	Source      *rssSource `xml:"source"`
+	PubDate     string      `xml:"pubDate,omitempty"`
+	Source      *rssSource  `xml:"source"`
+	Sources     *rssSources `xml:"tributary:sources"`
+	rssEpisode
+}
+
+// rssEpisode is the iTunes podcast elements of an item.
+type rssEpisode struct {
+	Duration    int64        `xml:"itunes:duration,omitempty"` // seconds
+	Image       *itunesImage `xml:"itunes:image"`
+	Episode     int          `xml:"itunes:episode,omitempty"`
+	Season      int          `xml:"itunes:season,omitempty"`
+	Explicit    string       `xml:"itunes:explicit,omitempty"`
+	EpisodeType string       `xml:"itunes:episodeType,omitempty"`
+}
+
+// itunesImage is the itunes:image element: the artwork's URL in href.
+type itunesImage struct {
+	Href string `xml:"href,attr"`
+}
+
+// rssSources is the tributary:sources extension element of a story that
+// more than one source carried: count is their number, and each
+// tributary:source names one (the item's own source first, then its
+// copies): url the source feed, link the copy, text the feed's title.
+type rssSources struct {
+	Count   int             `xml:"count,attr"`
+	Sources []rssSourceCopy `xml:"tributary:source"`
+}
+
+// rssSourceCopy is one tributary:source element.
+type rssSourceCopy struct {
+	URL   string `xml:"url,attr"`
+	Link  string `xml:"link,attr,omitempty"`
+	Title string `xml:",chardata"`
 }
 
 // rssContent is content:encoded, as CDATA.
@@ -102,12 +144,15 @@ type rssSource struct {
 // are unique within the document. Content is escaped HTML in
 // description (the summary when there is one, else the content) and
 // content:encoded (the full content when there is also a summary). The
-// author is dc:creator; each category an element; the first enclosure an
-// enclosure element (RSS allows one); the source feed a source element.
-// Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
+// author is dc:creator; each category an element; one enclosure (RSS allows
+// one: the first audio or video file, else the first file) an enclosure
+// element; the source feed a source element. A podcast episode has the
+// iTunes elements (duration in seconds, of the enclosure published; image,
+// episode, season, explicit, episodeType) and the document then declares
+// the itunes namespace. Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
 // articles and is safe for concurrent use.
 func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
-	sorted := newestFirst(articles)
+	sorted := ordered(feed, articles)
 	updated := feedUpdated(feed, sorted)
 	if updated.IsZero() {
 		return errors.New("write rss: no updated time for the feed")
@@ -126,10 +171,18 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		ch.AtomLinks = append(ch.AtomLinks, rssLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	seen := make(map[string]bool, len(sorted))
+	doc := &rssDoc{Version: "2.0", XMLNSAtom: nsAtom, XMLNSCont: nsContent, XMLNSDC: nsDC}
 	for _, a := range sorted {
-		ch.Items = append(ch.Items, newRSSEntry(a, seen, updated))
+		e := newRSSEntry(a, seen, updated)
+		if e.rssEpisode != (rssEpisode{}) {
+			doc.XMLNSIT = nsITunes
+		}
+		ch.Items = append(ch.Items, e)
 	}
-	doc := &rssDoc{Version: "2.0", XMLNSAtom: nsAtom, XMLNSCont: nsContent, XMLNSDC: nsDC, Channel: ch}
+	doc.Channel = ch
+	if slices.ContainsFunc(ch.Items, func(e rssEntry) bool { return e.Sources != nil }) {
+		doc.XMLNSSrc = nsSources
+	}
 	if err := feeds.WriteXML(doc, w); err != nil {
 		return fmt.Errorf("write rss %s: %w", feed.SelfURL, err)
 	}
@@ -170,21 +223,63 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 			e.Categories = append(e.Categories, rssCategory{Value: name})
 		}
 	}
-	for _, enc := range a.Enclosures {
-		if u := xmlText(enc.URL); u != "" {
-			// RSS requires type and length; 0 means an unknown length.
-			e.Enclosure = &feeds.RssEnclosure{
-				Url:    u,
-				Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
-				Length: strconv.FormatInt(enc.Length, 10),
-			}
-			break
+	if enc, ok := rssEnclosure(a.Enclosures); ok {
+		// RSS requires type and length; 0 means an unknown length.
+		e.Enclosure = &feeds.RssEnclosure{
+			Url:    xmlText(enc.URL),
+			Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
+			Length: strconv.FormatInt(enc.Length, 10),
 		}
+		e.Duration = max(enc.Duration, 0)
+	}
+	if p := a.Podcast; p != nil {
+		if img := xmlText(p.Image); img != "" {
+			e.Image = &itunesImage{Href: img}
+		}
+		e.Episode, e.Season = max(p.Episode, 0), max(p.Season, 0)
+		e.Explicit, e.EpisodeType = xmlText(p.Explicit), xmlText(p.EpisodeType)
 	}
 	if u := xmlText(a.Source.FeedURL); u != "" {
 		e.Source = &rssSource{URL: u, Title: xmlText(a.Source.Title)}
 	}
+	e.Sources = rssCoverage(a)
 	return e
+}
+
+// rssEnclosure returns the enclosure an RSS item publishes, the only one
+// RSS allows: the first audio or video file, which a podcast app plays,
+// else the first file; false when there is none.
+func rssEnclosure(encs []storage.Enclosure) (storage.Enclosure, bool) {
+	first := -1
+	for i, enc := range encs {
+		if xmlText(enc.URL) == "" {
+			continue
+		}
+		if strings.HasPrefix(enc.Type, "audio/") || strings.HasPrefix(enc.Type, "video/") {
+			return enc, true
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	if first < 0 {
+		return storage.Enclosure{}, false
+	}
+	return encs[first], true
+}
+
+// rssCoverage returns the tributary:sources element of a, nil when one
+// source carried it.
+func rssCoverage(a storage.Article) *rssSources {
+	if len(a.Via) == 0 {
+		return nil
+	}
+	s := &rssSources{Count: storage.Coverage(a)}
+	s.Sources = append(s.Sources, rssSourceCopy{URL: xmlText(a.Source.FeedURL), Link: xmlText(a.Link), Title: xmlText(a.Source.Title)})
+	for _, c := range a.Via {
+		s.Sources = append(s.Sources, rssSourceCopy{URL: xmlText(c.Source.FeedURL), Link: xmlText(c.Link), Title: xmlText(c.Source.Title)})
+	}
+	return s
 }
 
 // rssTime formats t as an RFC 822 date in GMT, as RSS 2.0 requires.

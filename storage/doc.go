@@ -23,6 +23,8 @@
 //	articles    article ID (32 hex digits) → Article
 //	index/      one nested bucket per category slug, and one for AllSlug:
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
+//	coverage/   one nested bucket per category slug, and one for AllSlug:
+//	  <slug>    BigEndian(uint16 Coverage: distinct sources of the story) ‖ its index/<slug> key → empty
 //	categories  slug → {"name", "count", "updated"}; count = entries in index/<slug>
 //	sources     feed URL → SourceState
 //	source_counts feed URL → BigEndian(uint64) articles stored from it
@@ -48,7 +50,9 @@
 // the identity indexes map new keys to existing stories instead.
 //
 // The newest articles of a category are a reverse cursor walk over its
-// index bucket, not a scan. SaveArticles writes an article, its index
+// index bucket, not a scan; its most-carried stories are one over its
+// coverage bucket (built at the first Open of a file written before it
+// existed). SaveArticles writes an article, its index
 // entries and its categories' counters in one transaction, so a crash
 // leaves either all of them or none; Check verifies these invariants. A
 // category whose count drops to zero loses its record and index bucket.
