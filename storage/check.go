@@ -273,7 +273,7 @@ func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
 			default:
 				for _, e := range sketchEntries(r, string(k)) {
 					if sk == nil || sk.Get(e) == nil {
-						p.add("signature %s: sketch entry %x missing", k, e[:story.SketchKeyLen])
+						p.add("signature %s: sketch entry %x missing", k, e[periodLen:periodLen+story.SketchKeyLen])
 					}
 				}
 			}

@@ -15,11 +15,11 @@
 // and any number of read transactions beside it. Every value returned is a
 // copy; none refers to the database's memory.
 //
-// # Layout (schema version 1)
+// # Layout (schema version 2)
 //
 // All keys are byte-sortable; values are JSON.
 //
-//	meta        "schema" → decimal schema version ("1")
+//	meta        "schema" → decimal schema version ("2")
 //	articles    article ID (32 hex digits) → Article
 //	index/      one nested bucket per category slug, and one for AllSlug:
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
@@ -35,7 +35,8 @@
 //	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns), for a
 //	            story that was stored followed by the FNV-64a of its source,
 //	            GUID and text signature (delete.go)
-//	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//	sketches    BigEndian(uint32 period: Published day / 9) ‖ kind ‖ band ‖
+//	            uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
 //	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
@@ -46,8 +47,11 @@
 //
 // The last six (story identity, see dedupe.go and the story package) are
 // created by the first write that needs them, so files written before they
-// existed open unchanged and keep schema version 1. Article IDs never change:
-// the identity indexes map new keys to existing stories instead.
+// existed open unchanged. Article IDs never change: the identity indexes
+// map new keys to existing stories instead. The sketch index is keyed by
+// period first, so that new stories' entries land together at the end of
+// it (signature.go); schema version 1 keyed it by sketch key first, in a
+// bucket named "sketch", and Open moves its entries (migrate.go).
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan; its most-carried stories are one over its

@@ -16,7 +16,7 @@ import (
 const AllSlug = "all"
 
 // schemaVersion is the layout version this package reads and writes (see doc.go).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Top-level bucket names and the meta key; see the layout in doc.go.
 const (
