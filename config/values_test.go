@@ -107,14 +107,46 @@ func TestParseSchedule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			err := parseSchedule(tt.spec)
+			sched, err := ParseSchedule(tt.spec)
 			got := ""
 			if err != nil {
 				got = err.Error()
 			}
 			if got != tt.wantErr {
-				t.Errorf("parseSchedule(%q) = %q, want %q", tt.spec, got, tt.wantErr)
+				t.Errorf("ParseSchedule(%q) = %q, want %q", tt.spec, got, tt.wantErr)
+			}
+			if (sched == nil) != (err != nil) {
+				t.Errorf("ParseSchedule(%q) = %v, %v: want a schedule exactly when no error", tt.spec, sched, err)
 			}
 		})
+	}
+}
+
+// TestParseScheduleZone checks that a spec without a zone runs in UTC even
+// on a clock in a zone with daylight saving time, where cron evaluating it
+// in local time would skip 02:30 on the day clocks go forward, and that a
+// CRON_TZ= prefix still picks its zone.
+func TestParseScheduleZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	tests := []struct {
+		spec string
+		from time.Time
+		want time.Time
+	}{
+		{"30 2 * * *", time.Date(2026, 3, 8, 0, 0, 0, 0, ny), time.Date(2026, 3, 9, 2, 30, 0, 0, time.UTC)},
+		{"30 1 * * *", time.Date(2026, 11, 1, 1, 45, 0, 0, ny), time.Date(2026, 11, 2, 1, 30, 0, 0, time.UTC)},
+		{"CRON_TZ=America/New_York 30 2 * * *", time.Date(2026, 3, 7, 3, 0, 0, 0, ny), time.Date(2026, 3, 9, 2, 30, 0, 0, ny)},
+	}
+	for _, tt := range tests {
+		sched, err := ParseSchedule(tt.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.want) {
+			t.Errorf("%q after %v: next = %v, want %v", tt.spec, tt.from, got.UTC(), tt.want.UTC())
+		}
 	}
 }
