@@ -29,7 +29,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string) (_ []Verdict, err
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("explain %s: want an absolute http or https URL", feedURL)
 		}
-		src = &source{feed: config.Feed{URL: feedURL}, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(feedURL)}
+		src = &source{feed: &config.Feed{URL: feedURL}, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(feedURL)}
 	}
 	dl := f.get(ctx, src, storage.SourceState{}, true) // an operator asked: no host wait
 	if dl.err != nil {
@@ -45,7 +45,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string) (_ []Verdict, err
 		if item == nil {
 			continue
 		}
-		_, v := f.norm.article(item, src.feed, base, f.now())
+		_, v := f.norm.article(item, *src.feed, base, f.now())
 		out = append(out, v)
 	}
 	return out, nil

@@ -97,7 +97,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 					slog.Int("kept", len(feed.Items)))
 			}
 			now := f.now()
-			norm = f.norm.normalize(feed, src.feed, base, now)
+			norm = f.norm.normalize(feed, *src.feed, base, now)
 			dl.feedInterval = feedInterval(feed)
 			res.Filtered = norm.Filtered
 			norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
@@ -134,6 +134,8 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	if perr := f.store.PutSourceState(sctx, st); perr != nil {
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
 	}
+	at, scheduled := f.nextDue(src, st, true, now)
+	f.due.schedule(src.index, at, scheduled)
 	res.Outcome = outcome
 	res.Title = cmp.Or(src.feed.Title, st.Title)
 	if err != nil {
@@ -194,7 +196,7 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 	if err != nil {
 		st.LastError = config.RedactText(err.Error())
 		st.ConsecutiveFailures++
-		st.NextDue = later(backoff(src.sched, st.ConsecutiveFailures, now), dl.retryAt)
+		st.NextDue = later(backoff(src.feed.Cron, st.ConsecutiveFailures, now), dl.retryAt)
 		return st
 	}
 	st.LastSuccess = now
@@ -287,7 +289,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	} else {
 		fctx = withOrigin(fctx)
 	}
-	req, err := http.NewRequestWithContext(withCredentials(fctx, src.feed), http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(withCredentials(fctx, *src.feed), http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}
 	}

@@ -45,31 +45,6 @@ func interval(sched cron.Schedule, now time.Time) time.Duration {
 	return sched.Next(first).Sub(first)
 }
 
-// isDue reports whether a source with stored state st (hasState false when
-// it was never fetched) is to be fetched at now by a scheduled pass. A source
-// that answered 410 Gone waits for the operator. A source whose host asked
-// to be left alone (Retry-After) waits for it. A source in good health is
-// also due once its current schedule says so, so that a shortened schedule
-// takes effect without waiting for the old NextDue.
-func (f *Fetcher) isDue(src *source, st storage.SourceState, hasState bool, now time.Time) bool {
-	if !hasState {
-		return true
-	}
-	if st.Outcome == outcomeGone {
-		return false
-	}
-	if _, ok := f.hosts.deferred(hostOf(src, st), now); ok {
-		return false
-	}
-	if st.NextDue.IsZero() || !st.NextDue.After(now) {
-		return true
-	}
-	if st.ConsecutiveFailures == 0 && !st.LastFetch.IsZero() {
-		return !src.nextRun(st.LastFetch, f.floor(st)).After(now)
-	}
-	return false
-}
-
 // floor is the least time between two fetches of a source with state st:
 // the longer of what its server (Cache-Control max-age) and its feed (<ttl>,
 // sy:updatePeriod) ask, never above fetch.max_interval.
@@ -96,7 +71,7 @@ const maxSpecSpread = 15 * time.Minute
 // The result is never before from+floor.
 func (src *source) nextRun(from time.Time, floor time.Duration) time.Time {
 	var next time.Time
-	if every, ok := src.sched.(cron.ConstantDelaySchedule); ok && every.Delay > 0 {
+	if every, ok := src.feed.Cron.(cron.ConstantDelaySchedule); ok && every.Delay > 0 {
 		d := every.Delay
 		gap := min(d/2, d-tickInterval)
 		next = slotAfter(from.Add(max(gap, 0)), d, phase(src.feed.URL, d))
@@ -104,8 +79,8 @@ func (src *source) nextRun(from time.Time, floor time.Duration) time.Time {
 			next = next.Add(d)
 		}
 	} else {
-		spread := min(interval(src.sched, from)/10, maxSpecSpread)
-		next = src.sched.Next(from).Add(phase(src.feed.URL, spread))
+		spread := min(interval(src.feed.Cron, from)/10, maxSpecSpread)
+		next = src.feed.Cron.Next(from).Add(phase(src.feed.URL, spread))
 	}
 	return later(next, from.Add(floor))
 }

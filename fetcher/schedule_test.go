@@ -11,33 +11,11 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
-
-func TestParseSchedule(t *testing.T) {
-	tests := []struct {
-		spec    string
-		wantErr bool
-	}{
-		{"@every 15m", false},
-		{"*/5 * * * *", false},
-		{"@daily", false},
-		{"CRON_TZ=UTC 0 6 * * *", false},
-		{"TZ=0", true}, // panics inside cron.ParseStandard
-		{"CRON_TZ=UTC", true},
-		{"* * * * * *", true},
-		{"", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.spec, func(t *testing.T) {
-			_, err := parseSchedule(tt.spec)
-			if (err != nil) != tt.wantErr {
-				t.Errorf("parseSchedule(%q) err = %v, wantErr %v", tt.spec, err, tt.wantErr)
-			}
-		})
-	}
-}
 
 func TestBackoff(t *testing.T) {
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
@@ -61,7 +39,7 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.spec, tt.fails), func(t *testing.T) {
-			sched, err := parseSchedule(tt.spec)
+			sched, err := cron.ParseStandard(tt.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +63,9 @@ func TestBackoff(t *testing.T) {
 func TestIsDue(t *testing.T) {
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
 	cfg := testConfig(feedsAt("http://a.test/feed", "http://b.test/feed")...)
-	cfg.Schedule = "@every 5m"
+	for i := range cfg.Feeds {
+		cfg.Feeds[i].Cron = cron.Every(5 * time.Minute)
+	}
 	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
 	src := f.sources[0]
 	f.hosts.deferHost("b.test", now.Add(time.Minute))
@@ -120,7 +100,7 @@ func TestRunOnceDue(t *testing.T) {
 	fast := srv.set("/fast", route{body: fetchFixture(t, "perspectives.rss"), etag: `"f"`})
 	broken := srv.set("/broken", route{status: http.StatusServiceUnavailable})
 	cfg := testConfig(feedsAt(global, fast, broken)...)
-	cfg.Feeds[1].Schedule = "@every 5m"
+	cfg.Feeds[1].Cron = cron.Every(5 * time.Minute)
 	clock := newTestClock()
 	store := newFakeStore()
 	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
@@ -231,8 +211,8 @@ func TestRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const everyMin, every5, global = "http://a.test/1m", "http://b.test/5m", "http://c.test/15m"
 		cfg := testConfig(feedsAt(everyMin, every5, global)...)
-		cfg.Feeds[0].Schedule = "@every 1m"
-		cfg.Feeds[1].Schedule = "@every 5m"
+		cfg.Feeds[0].Cron = cron.Every(1 * time.Minute)
+		cfg.Feeds[1].Cron = cron.Every(5 * time.Minute)
 		tr := &countingTransport{count: map[string]int{}}
 		f, err := New(cfg, newFakeStore(), Options{Client: &http.Client{Transport: tr}, Logger: testLogger(t)})
 		if err != nil {
@@ -309,20 +289,21 @@ func TestRunStopsInFlightPass(t *testing.T) {
 	})
 }
 
-// TestNewScheduleOverride checks that a source's own schedule replaces the
-// global one and that a bad spec is an error, not a panic.
-func TestNewScheduleOverride(t *testing.T) {
-	cfg := testConfig(config.Feed{URL: "http://x.test/a", Schedule: "TZ=0"})
+// TestNewNeedsParsedSchedule checks that New takes a source's schedule
+// parsed by config (no spec is parsed twice) and refuses a feed without one.
+func TestNewNeedsParsedSchedule(t *testing.T) {
+	cfg := testConfig(config.Feed{URL: "http://x.test/a"})
+	cfg.Feeds[0].Cron = nil
 	if _, err := New(cfg, newFakeStore(), Options{}); err == nil {
-		t.Error("New with a panicking cron spec: no error")
+		t.Error("New with a feed without a parsed schedule: no error")
 	}
-	cfg = testConfig(config.Feed{URL: "http://x.test/a", Schedule: "@hourly"})
+	cfg = testConfig(config.Feed{URL: "http://x.test/a", Cron: cron.Every(time.Hour)})
 	f, err := New(cfg, newFakeStore(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
-	if got := f.sources[0].sched.Next(now); !got.Equal(now.Add(30 * time.Minute)) {
+	if got := f.sources[0].feed.Cron.Next(now); !got.Equal(now.Add(time.Hour)) {
 		t.Errorf("next run = %v", got)
 	}
 }
