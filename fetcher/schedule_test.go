@@ -307,3 +307,49 @@ func TestNewNeedsParsedSchedule(t *testing.T) {
 		t.Errorf("next run = %v", got)
 	}
 }
+
+// TestScheduledPassReadsDueStatesOnly checks that the cost of a scheduled
+// pass follows the sources due, not all sources: after the first pass, which
+// reads every stored state once, each 10-second tick reads the state of the
+// sources it fetches and no other, and over 30 minutes on "@every 15m"
+// every source is fetched again, each from its own slot.
+func TestScheduledPassReadsDueStatesOnly(t *testing.T) {
+	const n = 300
+	srv := newFeedServer(t)
+	body := fetchFixture(t, "perspectives.rss")
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = srv.set(fmt.Sprintf("/feed/%d", i), route{body: body, etag: fmt.Sprintf(`"v%d"`, i)})
+	}
+	clock := newTestClock()
+	store := &countingStore{Store: newTestStore(t, clock.Now)}
+	cfg := testConfig(feedsAt(urls...)...)
+	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
+	ctx := t.Context()
+	if res, err := f.RunOnce(ctx); err != nil || len(res) != n {
+		t.Fatalf("first pass: %d results, %v; want %d", len(res), err, n)
+	}
+	store.reads.Store(0)
+	fetched := map[string]int{}
+	for tick := range 30 * time.Minute / tickInterval {
+		clock.Advance(tickInterval)
+		res, err := f.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads := store.reads.Swap(0); reads != int64(len(res)) {
+			t.Fatalf("tick %d fetched %d sources but read %d states", tick, len(res), reads)
+		}
+		for _, r := range res {
+			if r.Outcome != outcomeNotModified {
+				t.Errorf("%s: outcome %q, want not-modified", r.FeedURL, r.Outcome)
+			}
+			fetched[r.FeedURL]++
+		}
+	}
+	for _, u := range urls {
+		if c := fetched[u]; c < 1 || c > 3 {
+			t.Errorf("%s fetched %d times in 30 minutes on @every 15m, want 1 to 3", u, c)
+		}
+	}
+}

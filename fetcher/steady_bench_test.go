@@ -14,10 +14,17 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// countingStore counts the article saves that reach the store.
+// countingStore counts the article saves and the source state reads that
+// reach the store.
 type countingStore struct {
 	*storage.Store
 	saves atomic.Int64
+	reads atomic.Int64
+}
+
+func (s *countingStore) SourceState(ctx context.Context, feedURL string) (storage.SourceState, bool, error) {
+	s.reads.Add(1)
+	return s.Store.SourceState(ctx, feedURL)
 }
 
 func (s *countingStore) SaveArticles(ctx context.Context, arts []storage.Article) (storage.SaveResult, error) {
