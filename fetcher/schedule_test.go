@@ -353,3 +353,99 @@ func TestScheduledPassReadsDueStatesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduler checks the one scheduling path that serve and Run share:
+// a pass at once, one per tick, ticks skipped (but still counted) while a
+// pass runs, a kick that makes a pass follow the running one, a panic that
+// ends only its pass, and a stop that waits for the pass in flight.
+func TestScheduler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var passes, ticks, inFlight, maxInFlight int
+		hold := make(chan struct{}) // a pass waits on it while block is set
+		block := false
+		pass := func() {
+			mu.Lock()
+			passes++
+			n := passes
+			inFlight++
+			maxInFlight = max(maxInFlight, inFlight)
+			b := block
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}()
+			if b {
+				<-hold
+			}
+			if n == 3 {
+				panic("pass 3 exploded")
+			}
+		}
+		counts := func() (int, int) {
+			mu.Lock()
+			defer mu.Unlock()
+			return passes, ticks
+		}
+		kick := make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Scheduler{Pass: pass, Kick: kick, Logger: testLogger(t), Ticked: func() {
+				mu.Lock()
+				ticks++
+				mu.Unlock()
+			}}.Run(ctx)
+		}()
+		synctest.Wait()
+		if p, tk := counts(); p != 1 || tk != 1 {
+			t.Fatalf("at start: %d passes, %d ticks; want 1, 1", p, tk)
+		}
+		time.Sleep(Tick)
+		synctest.Wait()
+		if p, tk := counts(); p != 2 || tk != 2 {
+			t.Fatalf("after one tick: %d passes, %d ticks; want 2, 2", p, tk)
+		}
+		time.Sleep(Tick) // pass 3 panics
+		synctest.Wait()
+		mu.Lock()
+		block = true
+		mu.Unlock()
+		time.Sleep(Tick) // pass 4 starts and blocks
+		synctest.Wait()
+		time.Sleep(3 * Tick) // three ticks skipped
+		kick <- struct{}{}
+		synctest.Wait()
+		if p, tk := counts(); p != 4 || tk != 7 {
+			t.Fatalf("while a pass blocks: %d passes, %d ticks; want 4, 7", p, tk)
+		}
+		mu.Lock()
+		block = false
+		mu.Unlock()
+		hold <- struct{}{} // pass 4 ends; the kicked pass 5 follows at once
+		synctest.Wait()
+		if p, _ := counts(); p != 5 {
+			t.Fatalf("after the kick: %d passes, want 5", p)
+		}
+		mu.Lock()
+		block = true
+		mu.Unlock()
+		time.Sleep(Tick) // pass 6 blocks
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("Run returned while a pass was in flight")
+		default:
+		}
+		hold <- struct{}{}
+		<-done
+		if p, _ := counts(); p != 6 || maxInFlight != 1 {
+			t.Errorf("%d passes, at most %d at once; want 6, 1", p, maxInFlight)
+		}
+	})
+}

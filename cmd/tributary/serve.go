@@ -96,7 +96,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPasses()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx, passTick) }()
+	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx) }()
 	watchCtx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
 	go s.notify.watchdog(watchCtx, s.healthy)
