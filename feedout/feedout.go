@@ -375,7 +375,9 @@ func (h *handler) render(ctx context.Context, cat storage.Category, ver version,
 }
 
 // newDocument returns the document of body: its gzip encoding, compressed
-// once here, and the strong ETags of both.
+// once here, and the strong ETags of both. The document keeps copies of
+// their exact size: a bytes.Buffer's slice may hold twice its length, which
+// the cache would keep unseen.
 func newDocument(ver version, modified time.Time, body []byte) (*document, error) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -388,9 +390,9 @@ func newDocument(ver version, modified time.Time, body []byte) (*document, error
 	return &document{
 		version:  ver,
 		modified: modified,
-		plain:    body,
+		plain:    bytes.Clone(body),
 		plainTag: strconv.Quote(tag),
-		gzipped:  gz.Bytes(),
+		gzipped:  bytes.Clone(gz.Bytes()),
 		gzipTag:  strconv.Quote(tag + "-gz"),
 	}, nil
 }
