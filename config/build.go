@@ -105,6 +105,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 	cfg.HTTP = v.httpSettings(top["http"])
 
 	cfg.Log = v.logSettings(top["log"])
+	cfg.WebSub = v.webSubSettings(top["websub"], cfg.BaseURL, top["base_url"] != nil && !isNull(top["base_url"]))
 
 	cfg.Categories = v.categories(top["categories"])
 	cfg.Feeds = v.feeds(top["feeds"], cfg.Cron)

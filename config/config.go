@@ -83,6 +83,8 @@ type Config struct {
 	HTTP HTTP
 	// Log holds the log.* settings.
 	Log Log
+	// WebSub holds the websub.* settings.
+	WebSub WebSub
 	// Categories are the declared categories (the categories: list), in
 	// file order, each with a distinct Slug. Feeds may name further
 	// categories that are not declared here.

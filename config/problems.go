@@ -143,6 +143,7 @@ type schema struct {
 	Output     schemaOutput     `yaml:"output"`
 	HTTP       schemaHTTP       `yaml:"http"`
 	Log        schemaLog        `yaml:"log"`
+	WebSub     schemaWebSub     `yaml:"websub"`
 	Categories []schemaCategory `yaml:"categories"`
 	Feeds      []schemaFeed     `yaml:"feeds"`
 }

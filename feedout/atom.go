@@ -67,6 +67,9 @@ type FeedMeta struct {
 	// (rel "first", "previous", "next"): the newest page, the page of newer
 	// entries and the page of older entries. Each is omitted when empty.
 	FirstURL, PreviousURL, NextURL string
+	// HubURL is the WebSub hub of the feed (link rel="hub" in Atom, an
+	// atom:link in RSS, "hubs" in JSON Feed); omitted when empty.
+	HubURL string
 }
 
 // atomFeed is the atom:feed element.
@@ -166,6 +169,7 @@ func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		doc.Links = append(doc.Links, feeds.AtomLink{Href: xmlText(feed.AlternateURL), Rel: linkAlternate, Type: "text/html"})
 	}
 	doc.Links = append(doc.Links, pagingLinks(feed, "application/atom+xml")...)
+	doc.Links = append(doc.Links, hubLinks(feed)...)
 	if feed.Author != "" {
 		doc.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: xmlText(feed.Author)}}
 	}

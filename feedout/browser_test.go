@@ -52,6 +52,7 @@ func liveServer(t *testing.T, wrap func(http.Handler) http.Handler) *httptest.Se
 	h := NewHandler(store, Options{
 		Title:      "Today News",
 		BaseURL:    "http://" + ln.Addr().String(),
+		Hub:        "http://" + ln.Addr().String() + "/websub", // readers must cope with rel="hub"
 		PageSize:   5,
 		Categories: []storage.Category{world, science, {Slug: "sports", Name: "Sports"}},
 		Now:        func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },

@@ -72,6 +72,15 @@ func pagingLinks(feed FeedMeta, typ string) []feeds.AtomLink {
 	return links
 }
 
+// hubLinks returns the WebSub link rel="hub" of feed, none when it has no
+// hub.
+func hubLinks(feed FeedMeta) []feeds.AtomLink {
+	if feed.HubURL == "" {
+		return nil
+	}
+	return []feeds.AtomLink{{Href: xmlText(feed.HubURL), Rel: "hub"}}
+}
+
 // enclosureLinks returns the atom:link rel="enclosure" elements of the
 // media files of an article.
 func enclosureLinks(encs []storage.Enclosure) []feeds.AtomLink {

@@ -87,6 +87,10 @@ type Options struct {
 	// published for it (config.Feed.PublishedURL); a source not in it is
 	// published as its URL without secrets (config.RedactURL).
 	SourceURLs map[string]string
+	// Hub is the absolute URL of the WebSub hub of every feed, published as
+	// a link rel="hub" in each document and, with the self link, in the
+	// HTTP Link header of each feed response; empty publishes none.
+	Hub string
 	// Health reports whether the daemon is healthy; nil means always.
 	Health func(ctx context.Context) error
 	// Logger receives request errors; nil discards.
@@ -103,6 +107,7 @@ type handler struct {
 	title      string
 	language   string
 	baseURL    string
+	hub        string
 	pageSize   int
 	perSource  int
 	configured map[string]storage.Category
@@ -178,6 +183,7 @@ func NewHandler(store Store, opts Options) http.Handler {
 		title:      cmp.Or(opts.Title, defaultTitle),
 		language:   opts.Language,
 		baseURL:    strings.TrimRight(opts.BaseURL, "/"),
+		hub:        opts.Hub,
 		pageSize:   pageSize,
 		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
@@ -246,6 +252,11 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.fail(ctx, w, "render", slug, err)
 		return
+	}
+	if h.hub != "" {
+		self := req.url(h.baseURL, req.query(req.before, req.after))
+		w.Header().Add("Link", "<"+h.hub+">; rel=\"hub\"")
+		w.Header().Add("Link", "<"+self+">; rel=\"self\"")
 	}
 	serveDocument(w, r, doc, f.contentType)
 }
@@ -411,6 +422,7 @@ func (h *handler) feedMeta(cat storage.Category, updated time.Time, req pageRequ
 		Updated:      updated,
 		Author:       h.title,
 		FirstURL:     first,
+		HubURL:       h.hub,
 	}
 	if page.HasOlder && page.Oldest != nil {
 		meta.NextURL = req.url(h.baseURL, req.query(page.Oldest, nil))

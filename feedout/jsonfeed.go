@@ -76,6 +76,9 @@ func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error
 		},
 		Items: make([]jsonFeedItem, 0, len(sorted)),
 	}
+	if feed.HubURL != "" {
+		doc.Hubs = []*feeds.JSONHub{{Type: "WebSub", Url: feed.HubURL}}
+	}
 	if feed.Author != "" {
 		doc.Authors = []*feeds.JSONAuthor{{Name: xmlText(feed.Author)}}
 	}

@@ -122,7 +122,7 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		AtomLinks:     []rssLink{{Href: xmlText(feed.SelfURL), Rel: linkSelf, Type: "application/rss+xml"}},
 		Items:         make([]rssEntry, 0, len(sorted)),
 	}
-	for _, l := range pagingLinks(feed, "application/rss+xml") {
+	for _, l := range append(pagingLinks(feed, "application/rss+xml"), hubLinks(feed)...) {
 		ch.AtomLinks = append(ch.AtomLinks, rssLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	seen := make(map[string]bool, len(sorted))

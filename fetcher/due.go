@@ -140,7 +140,7 @@ func (q *dueQueue) load(ctx context.Context, f *Fetcher) error {
 			f.hosts.deferHost(hostOf(src, st), st.RetryAfter)
 		}
 		h.pos[i] = -1
-		if at, scheduled := f.nextDue(src, st, ok && err == nil, now); scheduled {
+		if at, scheduled := f.wake(src, st, ok && err == nil, now); scheduled {
 			h.pos[i] = int32(len(h.entries))
 			h.entries = append(h.entries, dueEntry{at: unixNano(at), src: int32(i)})
 		}
@@ -165,7 +165,7 @@ func (f *Fetcher) nextDue(src *source, st storage.SourceState, hasState bool, no
 	}
 	at := st.NextDue
 	if !at.IsZero() && st.ConsecutiveFailures == 0 && !st.LastFetch.IsZero() {
-		if run := src.nextRun(st.LastFetch, f.floor(st)); run.Before(at) {
+		if run := src.nextRun(st.LastFetch, f.floor(src, st)); run.Before(at) {
 			at = run
 		}
 	}
@@ -173,6 +173,21 @@ func (f *Fetcher) nextDue(src *source, st storage.SourceState, hasState bool, no
 		at = later(at, until)
 	}
 	return at, true
+}
+
+// wake returns when the due queue looks at a source with stored state st
+// again: when it is next due (nextDue), or, for a source in good health
+// whose documents are pushed, its next slot on its own schedule if that is
+// sooner, since its pushes may stop (a lease that lapses) and it is then
+// due on that schedule.
+func (f *Fetcher) wake(src *source, st storage.SourceState, hasState bool, now time.Time) (time.Time, bool) {
+	at, scheduled := f.nextDue(src, st, hasState, now)
+	if scheduled && hasState && st.ConsecutiveFailures == 0 && f.isPushed(src) {
+		if look := src.nextRun(now, f.pollFloor(st)); look.Before(at) {
+			at = look
+		}
+	}
+	return at, scheduled
 }
 
 // isDue reports whether a source with stored state st (hasState false when

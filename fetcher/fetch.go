@@ -56,6 +56,8 @@ type download struct {
 	etag         string
 	lastModified string
 	bodyHash     string
+	// links are the response's Link headers.
+	links []string
 	// maxAge is the response's Cache-Control max-age (200 or 304).
 	maxAge time.Duration
 	// movedTo is the final URL when every redirect followed was permanent.
@@ -79,29 +81,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	outcome, err := dl.outcome, dl.err
 	var norm normalized
 	if outcome == outcomeOK {
-		base := withoutUserinfo(dl.finalURL)
-		feed, perr := parseBody(f.parser, dl.body, dl.contentType, base)
-		switch {
-		case errors.Is(perr, ErrNotFeed):
-			outcome, err = outcomeNotFeed, perr
-		case perr != nil:
-			outcome, err = outcomeParseError, perr
-		default:
-			res.Items = len(feed.Items)
-			feed.Items = newestItems(feed.Items, f.fetch.MaxItems, f.now())
-			res.OverMax = res.Items - len(feed.Items)
-			if res.OverMax > 0 {
-				f.log.Warn("feed has more items than fetch.max_items: kept the newest",
-					slog.String("feed_url", src.shown),
-					slog.Int("items", res.Items),
-					slog.Int("kept", len(feed.Items)))
-			}
-			now := f.now()
-			norm = f.norm.normalize(feed, *src.feed, base, now)
-			dl.feedInterval = feedInterval(feed)
-			res.Filtered = norm.Filtered
-			norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
-		}
+		norm, outcome, err = f.parse(src, &dl, &res)
 	}
 	if outcome == outcomeCanceled {
 		res.Outcome, res.Err = outcome, redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
@@ -134,7 +114,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	if perr := f.store.PutSourceState(sctx, st); perr != nil {
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
 	}
-	at, scheduled := f.nextDue(src, st, true, now)
+	at, scheduled := f.wake(src, st, true, now)
 	f.due.schedule(src.index, at, scheduled)
 	res.Outcome = outcome
 	res.Title = cmp.Or(src.feed.Title, st.Title)
@@ -143,6 +123,39 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	}
 	res.Duration = now.Sub(start)
 	return res
+}
+
+// parse parses and normalises the body of dl, a document of src, sets
+// the interval the feed asks for in dl, and fills the item counts, hub
+// and topic of res. Its outcome is outcomeOK, or the failure and its
+// error.
+func (f *Fetcher) parse(src *source, dl *download, res *Result) (normalized, string, error) {
+	base := withoutUserinfo(dl.finalURL)
+	feed, err := parseBody(f.parser, dl.body, dl.contentType, base)
+	switch {
+	case errors.Is(err, ErrNotFeed):
+		return normalized{}, outcomeNotFeed, err
+	case err != nil:
+		return normalized{}, outcomeParseError, err
+	}
+	res.Items = len(feed.Items)
+	feed.Items = newestItems(feed.Items, f.fetch.MaxItems, f.now())
+	res.OverMax = res.Items - len(feed.Items)
+	if res.OverMax > 0 {
+		f.log.Warn("feed has more items than fetch.max_items: kept the newest",
+			slog.String("feed_url", src.shown),
+			slog.Int("items", res.Items),
+			slog.Int("kept", len(feed.Items)))
+	}
+	now := f.now()
+	norm := f.norm.normalize(feed, *src.feed, base, now)
+	dl.feedInterval = feedInterval(feed)
+	res.Filtered = norm.Filtered
+	norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
+	if f.discover != nil {
+		res.Hub, res.Topic = f.discover(base, dl.links, dl.body)
+	}
+	return norm, outcomeOK, nil
 }
 
 // save stores articles within fetch.timeout, counted from when the save
@@ -220,7 +233,7 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 		// The validators belong to the new URL too: it answered them.
 		st.PermanentURL, st.MovedTo, st.MovedSeen = st.MovedTo, "", 0
 	}
-	st.NextDue = src.nextRun(now, f.floor(st))
+	st.NextDue = src.nextRun(now, f.floor(src, st))
 	return st
 }
 
@@ -353,6 +366,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		etag:         resp.Header.Get("ETag"),
 		lastModified: resp.Header.Get("Last-Modified"),
 		bodyHash:     hex.EncodeToString(sum[:]),
+		links:        resp.Header.Values("Link"),
 		maxAge:       age,
 		movedTo:      moved,
 	}

@@ -40,6 +40,16 @@ type Options struct {
 	// nil connects to, and those of a moved source's configured host; nil
 	// means IsPrivate. Tests use it to treat one loopback address as public.
 	IsPrivate func(netip.Addr) bool
+	// Discover, when not nil, reads the WebSub hub and topic a fetched
+	// document advertises (in its Link headers or its feed-level links)
+	// into Result.Hub and Result.Topic; base is the URL it was fetched
+	// from. Called concurrently.
+	Discover func(base *url.URL, linkHeaders []string, body []byte) (hub, topic string)
+	// Pushed, when not nil, reports whether a source's new documents are
+	// pushed to us (an active WebSub subscription): such a source is still
+	// polled, as a safety net, but only every fetch.max_interval. Called
+	// concurrently.
+	Pushed func(feedURL string) bool
 }
 
 // Result is the outcome of fetching one source.
@@ -72,6 +82,9 @@ type Result struct {
 	// Err is the failure, nil on success (a 304 is a success). Its message
 	// names the source's URL without secrets (config.RedactURL).
 	Err error
+	// Hub and Topic are the WebSub hub and topic (self URL) the fetched
+	// document advertises, when Options.Discover is set; "" otherwise.
+	Hub, Topic string
 	// Duration is how long the fetch took, from its start (including any
 	// wait for a free slot under the per-host limit) to the stored state.
 	Duration time.Duration
@@ -95,6 +108,9 @@ type Fetcher struct {
 	hosts   *hostLimiter
 	// isPrivate is Options.IsPrivate, never nil.
 	isPrivate func(netip.Addr) bool
+	// discover and pushed are Options.Discover and Options.Pushed.
+	discover func(base *url.URL, linkHeaders []string, body []byte) (hub, topic string)
+	pushed   func(feedURL string) bool
 	// pass holds a token while a pass runs.
 	pass chan struct{}
 	// due is when each source is next due for a scheduled pass.
@@ -121,17 +137,19 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		return nil, errors.New("fetcher: config and store are required")
 	}
 	f := &Fetcher{
-		store:  store,
-		client: opts.Client,
-		log:    opts.Logger,
-		now:    opts.Now,
-		parser: newParser(),
-		norm:   newNormalizer(cfg.Categories),
-		fetch:  cfg.Fetch,
-		maxAge: cfg.Retention.MaxAge,
-		byURL:  make(map[string]*source, len(cfg.Feeds)),
-		hosts:  newHostLimiter(max(cfg.Fetch.PerHost, 1), cfg.Fetch.HostInterval),
-		pass:   make(chan struct{}, 1),
+		store:    store,
+		client:   opts.Client,
+		log:      opts.Logger,
+		now:      opts.Now,
+		parser:   newParser(),
+		norm:     newNormalizer(cfg.Categories),
+		fetch:    cfg.Fetch,
+		maxAge:   cfg.Retention.MaxAge,
+		byURL:    make(map[string]*source, len(cfg.Feeds)),
+		hosts:    newHostLimiter(max(cfg.Fetch.PerHost, 1), cfg.Fetch.HostInterval),
+		pass:     make(chan struct{}, 1),
+		discover: opts.Discover,
+		pushed:   opts.Pushed,
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
 	if f.fetch.MaxItems <= 0 {

@@ -152,11 +152,10 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 			// A Retry-After stored before a restart still holds.
 			f.hosts.deferHost(hostOf(src, st), st.RetryAfter)
 		}
-		if onlyDue {
-			if at, scheduled := f.nextDue(src, st, ok, now); at.After(now) || !scheduled {
-				f.due.schedule(src.index, at, scheduled)
-				continue
-			}
+		if onlyDue && !f.isDue(src, st, ok, now) {
+			at, scheduled := f.wake(src, st, ok, now)
+			f.due.schedule(src.index, at, scheduled)
+			continue
 		}
 		jobs = append(jobs, job{src: src, st: st, hasState: ok, forced: !onlyDue})
 	}
@@ -265,7 +264,7 @@ func (f *Fetcher) unstored(j job, res *Result) {
 	if j.err == nil && res.Outcome != outcomeCanceled && res.Outcome != outcomePanic {
 		return
 	}
-	at, scheduled := f.nextDue(j.src, j.st, j.hasState && j.err == nil, f.now())
+	at, scheduled := f.wake(j.src, j.st, j.hasState && j.err == nil, f.now())
 	f.due.schedule(j.src.index, at, scheduled)
 }
 

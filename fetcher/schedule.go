@@ -29,11 +29,26 @@ func interval(sched cron.Schedule, now time.Time) time.Duration {
 	return sched.Next(first).Sub(first)
 }
 
-// floor is the least time between two fetches of a source with state st:
+// floor is the least time between two fetches of src with state st:
 // the longer of what its server (Cache-Control max-age) and its feed (<ttl>,
-// sy:updatePeriod) ask, never above fetch.max_interval.
-func (f *Fetcher) floor(st storage.SourceState) time.Duration {
+// sy:updatePeriod) ask, never above fetch.max_interval; and
+// fetch.max_interval itself for a source whose documents are pushed
+// (Options.Pushed), which is polled only as a safety net.
+func (f *Fetcher) floor(src *source, st storage.SourceState) time.Duration {
+	if f.isPushed(src) {
+		return f.fetch.MaxInterval
+	}
+	return f.pollFloor(st)
+}
+
+// pollFloor is floor for a source whose documents are not pushed.
+func (f *Fetcher) pollFloor(st storage.SourceState) time.Duration {
 	return min(max(st.ServerInterval, st.FeedInterval), f.fetch.MaxInterval)
+}
+
+// isPushed reports whether src's documents are pushed (Options.Pushed).
+func (f *Fetcher) isPushed(src *source) bool {
+	return f.pushed != nil && f.pushed(src.feed.URL)
 }
 
 // maxSpecSpread bounds the offset added to the activations of a cron spec

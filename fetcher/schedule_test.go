@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -448,4 +449,42 @@ func TestScheduler(t *testing.T) {
 			t.Errorf("%d passes, at most %d at once; want 6, 1", p, maxInFlight)
 		}
 	})
+}
+
+// TestPushedSourcePolledAgainWhenPushesStop checks that the due queue
+// looks at a source whose documents are pushed on its own schedule: while
+// pushed it is polled only every fetch.max_interval, and once its pushes
+// stop (a lease that lapses) scheduled passes poll it on its schedule again,
+// without waiting for the safety-net poll.
+func TestPushedSourcePolledAgainWhenPushesStop(t *testing.T) {
+	srv := newFeedServer(t)
+	u := srv.set("/pushed", route{body: fetchFixture(t, "perspectives.rss"), etag: `"p"`})
+	cfg := testConfig(feedsAt(u)...)
+	cfg.Fetch.MaxInterval = 24 * time.Hour
+	clock := newTestClock()
+	var pushed atomic.Bool
+	pushed.Store(true)
+	f := newTestFetcher(t, cfg, newFakeStore(), Options{Now: clock.Now, Pushed: func(string) bool { return pushed.Load() }})
+	fetches := func(d time.Duration) int {
+		n := 0
+		for range d / tickInterval {
+			clock.Advance(tickInterval)
+			res, err := f.RunOnce(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(res)
+		}
+		return n
+	}
+	if n := fetches(tickInterval); n != 1 {
+		t.Fatalf("first pass fetched %d, want 1", n)
+	}
+	if n := fetches(2 * time.Hour); n != 0 {
+		t.Errorf("a pushed source on @every 15m was polled %d times in 2h, want 0", n)
+	}
+	pushed.Store(false)
+	if n := fetches(30 * time.Minute); n < 1 {
+		t.Errorf("30 minutes after its pushes stopped the source was polled %d times, want at least 1", n)
+	}
 }

@@ -69,6 +69,26 @@ type Report struct {
 	Generated  time.Time  `json:"generated"`
 	Categories []Category `json:"categories"`
 	Sources    []Entry    `json:"sources"`
+	// WebSub holds the running daemon's WebSub counters; nil (omitted)
+	// when WebSub is off or no daemon runs.
+	WebSub *WebSub `json:"websub,omitempty"`
+}
+
+// WebSub are the WebSub counters of a running daemon since it started
+// (the subscription counts are current).
+type WebSub struct {
+	// HubSubscriptions, Delivered and DeliveryFailures are the built-in
+	// hub's: active subscriptions to our feeds, and deliveries.
+	HubSubscriptions int   `json:"hub_subscriptions"`
+	Delivered        int64 `json:"delivered"`
+	DeliveryFailures int64 `json:"delivery_failures"`
+	// Subscriptions and Pending count our subscriptions to the sources'
+	// hubs; Pushes the pushes taken, PushesDropped those refused
+	// (unsigned, badly signed, too large, for no subscription).
+	Subscriptions int   `json:"subscriptions"`
+	Pending       int   `json:"pending"`
+	Pushes        int64 `json:"pushes"`
+	PushesDropped int64 `json:"pushes_dropped"`
 }
 
 // Collect builds the Report for sources, in their order, at now. States

@@ -38,6 +38,10 @@ func WriteTable(w io.Writer, r Report) error {
 			ago(e.LastFetch, r.Generated), ago(e.NextDue, r.Generated), e.ConsecutiveFailures, oneLine(note, 160))
 	}
 	fmt.Fprintf(tw, "\n%d of %d sources healthy (as of %s)\n", healthy, len(r.Sources), r.Generated.Format(time.RFC3339))
+	if ws := r.WebSub; ws != nil {
+		fmt.Fprintf(tw, "websub: hub %d subscribers, %d delivered, %d failed; %d sources pushed, %d pending, %d pushes, %d dropped\n",
+			ws.HubSubscriptions, ws.Delivered, ws.DeliveryFailures, ws.Subscriptions, ws.Pending, ws.Pushes, ws.PushesDropped)
+	}
 	return tw.Flush()
 }
 

@@ -38,6 +38,9 @@
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
 //	            a signature record, dropped with the story
+//	websub/     one nested bucket per kind of WebSub record:
+//	  <kind>    key → record, opaque to the store (package websub); created
+//	            by the first record stored
 //
 // The last six (story identity, see dedupe.go and the story package) are
 // created by the first write that needs them, so files written before they

@@ -49,7 +49,7 @@ func listenAdmin(dir string) (net.Listener, error) {
 // consistent copy of the database, GET /stats answers the status.Report of
 // the sources that sources returns (those of the config in force), and GET
 // /check runs the consistency check.
-func adminHandler(store *storage.Store, sources func() []status.Source, log *slog.Logger) http.Handler {
+func adminHandler(store *storage.Store, sources func() []status.Source, webSub func() *status.WebSub, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -65,6 +65,7 @@ func adminHandler(store *storage.Store, sources func() []status.Source, log *slo
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		rep.WebSub = webSub()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(rep)
 	})

@@ -64,6 +64,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		s.logLevel = logLevel
 	}
 	s.metrics = newMetrics(func() (*storage.Store, *config.Config) { return store, s.gen.Load().cfg }, logger)
+	if s.websub, err = s.newWebSub(ctx, cfg); err != nil {
+		return err
+	}
+	s.metrics.reg.MustRegister(s.websub.collectors()...)
 	g, err := s.newGeneration(cfg)
 	if err != nil {
 		return err
@@ -75,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := newHTTPServer(s.routes(), logger)
-	admin := newHTTPServer(adminHandler(store, func() []status.Source { return statusSources(s.gen.Load().cfg) }, logger), logger)
+	admin := newHTTPServer(adminHandler(store, func() []status.Source { return statusSources(s.gen.Load().cfg) }, s.websub.stats, logger), logger)
 	admin.WriteTimeout = 0 // a backup of a big file takes as long as it takes
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -96,7 +100,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPasses()
 	schedDone := make(chan struct{})
+	s.lastTick.Store(time.Now().UnixNano()) // healthy from READY=1 on
 	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx) }()
+	// The hub's and subscriber's loops stop with the scheduling.
+	s.websub.start(schedCtx)
 	watchCtx, stopWatchdog := context.WithCancel(ctx)
 	defer stopWatchdog()
 	go s.notify.watchdog(watchCtx, s.healthy)
@@ -119,6 +126,7 @@ loop:
 	s.notify.stopping()
 	stopWatchdog()
 	err = errors.Join(err, s.drain(stopScheduling, cancelPasses, schedDone))
+	s.websub.wait()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
@@ -157,6 +165,7 @@ func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	adminNets := func() []netip.Prefix { return s.gen.Load().cfg.HTTP.AdminAllow }
 	mux.Handle("GET /metrics", adminOnly(adminNets, s.metrics.handler()))
+	s.websub.routes(mux)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.gen.Load().feeds.ServeHTTP(w, r)
 	}))

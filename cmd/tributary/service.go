@@ -16,6 +16,7 @@ import (
 	"github.com/tributary/tributary/fetcher"
 	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/websub"
 )
 
 // drainTimeout is how long a shutdown lets the pass in flight finish
@@ -49,11 +50,18 @@ type service struct {
 	passStart atomic.Int64
 	// kick asks the scheduler for a pass now (after a reload).
 	kick chan struct{}
+	// websub is the WebSub hub and subscriber, nil when not configured;
+	// set before the first generation.
+	websub *webSub
 }
 
 // newGeneration builds the fetcher and the feed handler for cfg.
 func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
-	f, err := fetcher.New(cfg, s.store, fetcher.Options{Logger: s.log})
+	opts := fetcher.Options{Logger: s.log}
+	if s.websub != nil && s.websub.sub != nil {
+		opts.Discover, opts.Pushed = websub.Discover, s.websub.sub.Pushed
+	}
+	f, err := fetcher.New(cfg, s.store, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +77,7 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 		CacheSize:    cfg.Output.CacheSize,
 		Categories:   configuredCategories(cfg),
 		SourceURLs:   publishedURLs(cfg),
+		Hub:          cfg.WebSub.Hub,
 		Health:       s.healthy,
 		Logger:       s.log,
 	}))
@@ -113,6 +122,7 @@ func (s *service) pass(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	s.websub.afterPass(ctx, g.cfg, results)
 	s.prune(ctx, g.cfg)
 }
 
@@ -182,6 +192,9 @@ func restartOnly(old, cfg *config.Config) []string {
 	}
 	if old.Log.Format != cfg.Log.Format {
 		keys = append(keys, "log.format")
+	}
+	if old.WebSub != cfg.WebSub {
+		keys = append(keys, "websub")
 	}
 	return keys
 }

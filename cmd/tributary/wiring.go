@@ -11,14 +11,16 @@ import (
 	"github.com/tributary/tributary/fetcher"
 	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
+	"github.com/tributary/tributary/websub"
 )
 
 // The consumers read and write the store through the small interfaces they
 // declare; the bbolt store serves them all, and so must any other backend.
 var (
-	_ fetcher.Store = (*storage.Store)(nil)
-	_ feedout.Store = (*storage.Store)(nil)
-	_ status.Store  = (*storage.Store)(nil)
+	_ fetcher.Store  = (*storage.Store)(nil)
+	_ feedout.Store  = (*storage.Store)(nil)
+	_ status.Store   = (*storage.Store)(nil)
+	_ websub.Records = (*storage.Store)(nil)
 )
 
 // dbFile is the database's file name inside data_dir.
