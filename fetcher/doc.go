@@ -59,7 +59,9 @@
 // is next due, filled from the stored states once by the first scheduled
 // pass and updated by every fetch, so a tick pops the due sources and reads
 // the stored state of those only (20 bytes of queue and one *source per
-// source, the source pointing at the config's feed without a copy).
+// source, the source pointing at the config's feed without a copy). A
+// source whose documents are pushed (Options.Pushed) is looked at on its
+// own schedule, so that it is polled on it again once its pushes stop.
 //
 // # Outcomes
 //
