@@ -72,6 +72,8 @@ type Link struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
 	Type string `xml:"type,attr"`
+	// Length is the size in bytes of an enclosure; empty when not given.
+	Length string `xml:"length,attr"`
 }
 
 // Category is an atom:category.
@@ -224,8 +226,8 @@ func specDir(t *testing.T) string {
 
 // Atom checks Atom documents against the RFC 4287 schema and our
 // judge overlay with jing, the Schematron rules in Go, and reads them with
-// python feedparser, which must agree with encoding/xml on ids, titles and
-// links. docs maps a name to the document.
+// python feedparser, which must agree with encoding/xml on ids, titles,
+// links and enclosures. docs maps a name to the document.
 func Atom(t *testing.T, docs map[string][]byte) {
 	t.Helper()
 	dir := t.TempDir()
@@ -283,16 +285,43 @@ for path in sys.argv[1:]:
         "bozo": int(d.bozo),
         "error": str(d.get("bozo_exception", "")),
         "feed": {"id": d.feed.get("id", ""), "title": d.feed.get("title", ""), "link": d.feed.get("link", "")},
-        "entries": [{"id": e.get("id", ""), "title": e.get("title", ""), "link": e.get("link", "")} for e in d.entries],
+        "entries": [{
+            "id": e.get("id", ""), "title": e.get("title", ""), "link": e.get("link", ""),
+            "enclosures": [{"href": x.get("href", ""), "type": x.get("type", ""), "length": x.get("length", "")} for x in e.get("enclosures", [])],
+            "itunes": {
+                "duration": e.get("itunes_duration", ""), "episode": e.get("itunes_episode", ""),
+                "season": e.get("itunes_season", ""), "episode_type": e.get("itunes_episodetype", ""),
+                "image": (e.get("image") or {}).get("href", ""),
+            },
+        } for e in d.entries],
     }
 json.dump(out, sys.stdout)
 `
 
 // fpItem is what feedparser reports of a feed or entry.
 type fpItem struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	Link  string `json:"link"`
+	ID         string        `json:"id"`
+	Title      string        `json:"title"`
+	Link       string        `json:"link"`
+	Enclosures []fpEnclosure `json:"enclosures"`
+	ITunes     fpITunes      `json:"itunes"`
+}
+
+// fpEnclosure is an enclosure as feedparser reports it.
+type fpEnclosure struct {
+	Href   string `json:"href"`
+	Type   string `json:"type"`
+	Length string `json:"length"`
+}
+
+// fpITunes is what feedparser reports of an entry's iTunes podcast tags
+// (feedparser 6.0 reads itunes:explicit only as yes/clean, so not ours).
+type fpITunes struct {
+	Duration    string `json:"duration"`
+	Episode     string `json:"episode"`
+	Season      string `json:"season"`
+	EpisodeType string `json:"episode_type"`
+	Image       string `json:"image"`
 }
 
 // fpDoc is what feedparser reports of one document.
@@ -336,6 +365,18 @@ func runFeedparser(t *testing.T, paths []string) map[string]fpDoc {
 	return got
 }
 
+// atomEnclosures returns the rel="enclosure" links of links as feedparser
+// reports them.
+func atomEnclosures(links []Link) []fpEnclosure {
+	var out []fpEnclosure
+	for _, l := range links {
+		if l.Rel == "enclosure" {
+			out = append(out, fpEnclosure{Href: l.Href, Type: l.Type, Length: l.Length})
+		}
+	}
+	return out
+}
+
 // checkFeedparser reads paths with python feedparser and compares with the
 // documents as encoding/xml read them.
 func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string]Feed) {
@@ -351,7 +392,7 @@ func checkFeedparser(t *testing.T, dir string, paths []string, parsed map[string
 		for _, e := range f.Entries {
 			// feedparser reads the id as the link of an entry without one.
 			link := cmp.Or(Alternate(e.Links), e.ID)
-			want.Entries = append(want.Entries, fpItem{ID: e.ID, Title: e.Title, Link: link})
+			want.Entries = append(want.Entries, fpItem{ID: e.ID, Title: e.Title, Link: link, Enclosures: atomEnclosures(e.Links)})
 		}
 		doc.Error = ""
 		if diff := gocmp.Diff(want, doc, cmpopts.EquateEmpty()); diff != "" {

@@ -35,12 +35,17 @@ type JSONFeedItem struct {
 	DateModified  string                  `json:"date_modified"`
 	Authors       []struct{ Name string } `json:"authors"`
 	Tags          []string                `json:"tags"`
-	Attachments   []struct {
-		URL      string `json:"url"`
-		MIMEType string `json:"mime_type"`
-		Size     int64  `json:"size_in_bytes"`
-	} `json:"attachments"`
-	Source map[string]string `json:"_source"`
+	Image         string                  `json:"image"`
+	Attachments   []JSONAttachment        `json:"attachments"`
+	Source        map[string]string       `json:"_source"`
+}
+
+// JSONAttachment is one attachment of a JSON Feed item.
+type JSONAttachment struct {
+	URL      string  `json:"url"`
+	MIMEType string  `json:"mime_type"`
+	Size     int64   `json:"size_in_bytes"`
+	Duration float64 `json:"duration_in_seconds"`
 }
 
 // ParseJSONFeed decodes a JSON Feed document, failing the test when it is

@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +67,20 @@ type RSSItem struct {
 		Type   string `xml:"type,attr"`
 		Length string `xml:"length,attr"`
 	} `xml:"enclosure"`
+	RSSITunes
+}
+
+// RSSITunes is the iTunes podcast elements of an rss item, in the
+// namespace Apple defines (elements of another namespace are not read).
+type RSSITunes struct {
+	Duration string `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd duration"`
+	Image    struct {
+		Href string `xml:"href,attr"`
+	} `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd image"`
+	Episode     string `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd episode"`
+	Season      string `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd season"`
+	Explicit    string `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd explicit"`
+	EpisodeType string `xml:"http://www.itunes.com/dtds/podcast-1.0.dtd episodeType"`
 }
 
 // RSSGUID is an rss guid.
@@ -98,7 +115,8 @@ func ParseRSS(t testing.TB, data []byte) RSSFeed {
 // Feed Validator reports: a guid marked isPermaLink="true" must be an
 // http(s) URL, a guid of fewer than 9 digits is "not sufficiently unique"
 // (two sources' item "1" collide in a merged feed), and the language must
-// be a well-formed BCP 47 tag; an item has at most one enclosure.
+// be a well-formed BCP 47 tag; an item has at most one enclosure; iTunes
+// podcast elements hold values of their kind (checkITunes).
 func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 	t.Helper()
 	ch := f.Channel
@@ -133,6 +151,35 @@ func checkRSSRules(t *testing.T, name string, f RSSFeed) {
 				t.Errorf("%s: item %d: enclosure %+v lacks url, type or length", name, i, e)
 			}
 		}
+		checkITunes(t, name, i, it.RSSITunes)
+	}
+}
+
+// iTunesDuration is the form of an itunes:duration: seconds, MM:SS or
+// HH:MM:SS.
+var iTunesDuration = regexp.MustCompile(`^[0-9]+(:[0-5][0-9]){0,2}$`)
+
+// checkITunes checks the iTunes podcast elements of item i the way Apple
+// and the W3C Feed Validator read them: a duration, positive episode and
+// season numbers, an http(s) artwork URL and the values Apple defines.
+func checkITunes(t *testing.T, name string, i int, p RSSITunes) {
+	t.Helper()
+	if p.Duration != "" && !iTunesDuration.MatchString(p.Duration) {
+		t.Errorf("%s: item %d: itunes:duration %q", name, i, p.Duration)
+	}
+	for _, n := range []string{p.Episode, p.Season} {
+		if v, err := strconv.Atoi(n); n != "" && (err != nil || v <= 0) {
+			t.Errorf("%s: item %d: itunes:episode or season %q is not a positive number", name, i, n)
+		}
+	}
+	if u, err := url.Parse(p.Image.Href); p.Image.Href != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		t.Errorf("%s: item %d: itunes:image %q is not an http(s) URL", name, i, p.Image.Href)
+	}
+	if !slices.Contains([]string{"", "true", "false"}, p.Explicit) {
+		t.Errorf("%s: item %d: itunes:explicit %q: want true or false", name, i, p.Explicit)
+	}
+	if !slices.Contains([]string{"", "full", "trailer", "bonus"}, p.EpisodeType) {
+		t.Errorf("%s: item %d: itunes:episodeType %q", name, i, p.EpisodeType)
 	}
 }
 
@@ -154,7 +201,8 @@ func checkGUID(t *testing.T, name string, i int, g RSSGUID) {
 
 // RSS checks RSS 2.0 documents: the rules of RSS 2.0 that readers rely on,
 // in Go, then reads them with python feedparser, which must report no bozo
-// error and agree with encoding/xml on titles, links and guids. docs maps a
+// error and agree with encoding/xml on titles, links, guids, enclosures and
+// iTunes podcast elements. docs maps a
 // name to the document.
 func RSS(t *testing.T, docs map[string][]byte) {
 	t.Helper()
@@ -176,7 +224,14 @@ func RSS(t *testing.T, docs map[string][]byte) {
 			if link == "" && it.GUID.IsPermaLink == "true" {
 				link = it.GUID.Value // feedparser links a permalink guid
 			}
-			w.Entries = append(w.Entries, fpItem{ID: it.GUID.Value, Title: it.Title, Link: link})
+			e := fpItem{ID: it.GUID.Value, Title: it.Title, Link: link, ITunes: fpITunes{
+				Duration: it.Duration, Episode: it.Episode, Season: it.Season,
+				EpisodeType: it.EpisodeType, Image: it.Image.Href,
+			}}
+			for _, enc := range it.Enclosures {
+				e.Enclosures = append(e.Enclosures, fpEnclosure{Href: enc.URL, Type: enc.Type, Length: enc.Length})
+			}
+			w.Entries = append(w.Entries, e)
 		}
 		want[path] = w
 	}

@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,7 +83,9 @@ func hubLinks(feed FeedMeta) []feeds.AtomLink {
 }
 
 // enclosureLinks returns the atom:link rel="enclosure" elements of the
-// media files of an article.
+// media files of an article, each with a type (unknownMediaType when the
+// source gave none: readers take an untyped link for a web page) and its
+// length when known.
 func enclosureLinks(encs []storage.Enclosure) []feeds.AtomLink {
 	var links []feeds.AtomLink
 	for _, e := range encs {
@@ -90,7 +93,7 @@ func enclosureLinks(encs []storage.Enclosure) []feeds.AtomLink {
 		if href == "" {
 			continue
 		}
-		l := feeds.AtomLink{Href: href, Rel: "enclosure", Type: xmlText(e.Type)}
+		l := feeds.AtomLink{Href: href, Rel: "enclosure", Type: cmp.Or(xmlText(e.Type), unknownMediaType)}
 		if e.Length > 0 {
 			l.Length = strconv.FormatInt(e.Length, 10)
 		}

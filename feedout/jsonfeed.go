@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -18,7 +17,8 @@ import (
 // requires "items", also when empty), JSONFeed.Version is left to the caller
 // and gorilla's own conversion writes version 1, and JSONItem has no room
 // for the source attribution, which goes in the "_source" extension object.
-// JSONAttachment.Size is an int32, so sizes past 2 GiB are left out.
+// JSONAttachment writes the size as "size" (JSON Feed names it
+// "size_in_bytes") in an int32, so attachments are our own jsonAttachment.
 
 // jsonSummaryLen bounds the plain-text summary of an item, in runes.
 const jsonSummaryLen = 500
@@ -35,7 +35,16 @@ type jsonFeedDoc struct {
 // jsonFeedItem is one item with the "_source" extension.
 type jsonFeedItem struct {
 	feeds.JSONItem
-	Source *jsonFeedSource `json:"_source,omitempty"`
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+	Source      *jsonFeedSource  `json:"_source,omitempty"`
+}
+
+// jsonAttachment is one attachment: an enclosure of the article.
+type jsonAttachment struct {
+	URL      string `json:"url"`
+	MIMEType string `json:"mime_type"`
+	Size     int64  `json:"size_in_bytes,omitempty"`
+	Duration int64  `json:"duration_in_seconds,omitempty"`
 }
 
 // jsonFeedSource is the "_source" extension object: the feed an item came
@@ -56,7 +65,8 @@ const jsonSourceAbout = "https://github.com/tributary/tributary#json-feed-source
 // in the same order, as WriteAtom. Item ids are the Atom ids and RSS guids
 // (see storyID), url the clean original link, content_html the sanitised
 // content (summary the plain text of the summary), tags the category names,
-// attachments the enclosures and "_source" the origin feed. The next page
+// attachments the enclosures (with duration_in_seconds when known), image
+// a podcast episode's artwork and "_source" the origin feed. The next page
 // is next_url. WriteJSONFeed does not modify articles and is safe for
 // concurrent use.
 func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error {
@@ -136,14 +146,14 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 		if e.URL == "" {
 			continue
 		}
-		att := feeds.JSONAttachment{Url: xmlText(e.URL), MIMEType: xmlText(e.Type)}
-		if e.Length > 0 && e.Length <= math.MaxInt32 {
-			att.Size = int32(e.Length)
-		}
+		att := jsonAttachment{URL: xmlText(e.URL), MIMEType: xmlText(e.Type), Size: max(e.Length, 0), Duration: max(e.Duration, 0)}
 		if att.MIMEType == "" {
 			att.MIMEType = unknownMediaType // required by JSON Feed
 		}
 		it.Attachments = append(it.Attachments, att)
+	}
+	if a.Podcast != nil {
+		it.Image = xmlText(a.Podcast.Image) // a podcast episode's artwork
 	}
 	if s := a.Source; s.FeedURL != "" || s.Title != "" {
 		it.Source = &jsonFeedSource{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -26,6 +27,8 @@ const (
 	nsAtom    = "http://www.w3.org/2005/Atom"
 	nsContent = "http://purl.org/rss/1.0/modules/content/"
 	nsDC      = "http://purl.org/dc/elements/1.1/"
+	// nsITunes is declared only on documents with a podcast episode.
+	nsITunes = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 )
 
 // unknownMediaType is the type of an enclosure whose source gave none.
@@ -38,6 +41,7 @@ type rssDoc struct {
 	XMLNSAtom string     `xml:"xmlns:atom,attr"`
 	XMLNSCont string     `xml:"xmlns:content,attr"`
 	XMLNSDC   string     `xml:"xmlns:dc,attr"`
+	XMLNSIT   string     `xml:"xmlns:itunes,attr,omitempty"`
 	Channel   rssChannel `xml:"channel"`
 }
 
@@ -72,10 +76,26 @@ type rssEntry struct {
 	Content     *rssContent         `xml:"content:encoded"`
 	Creator     string              `xml:"dc:creator,omitempty"`
 	Categories  []rssCategory       `xml:"category"`
-	Enclosure   *feeds.RssEnclosure // RSS allows one: the first (Atom and JSON Feed carry all)
+	Enclosure   *feeds.RssEnclosure // RSS allows one (Atom and JSON Feed carry all)
 	GUID        *feeds.RssGuid
 	PubDate     string     `xml:"pubDate,omitempty"`
 	Source      *rssSource `xml:"source"`
+	rssEpisode
+}
+
+// rssEpisode is the iTunes podcast elements of an item.
+type rssEpisode struct {
+	Duration    int64        `xml:"itunes:duration,omitempty"` // seconds
+	Image       *itunesImage `xml:"itunes:image"`
+	Episode     int          `xml:"itunes:episode,omitempty"`
+	Season      int          `xml:"itunes:season,omitempty"`
+	Explicit    string       `xml:"itunes:explicit,omitempty"`
+	EpisodeType string       `xml:"itunes:episodeType,omitempty"`
+}
+
+// itunesImage is the itunes:image element: the artwork's URL in href.
+type itunesImage struct {
+	Href string `xml:"href,attr"`
 }
 
 // rssContent is content:encoded, as CDATA.
@@ -102,9 +122,12 @@ type rssSource struct {
 // are unique within the document. Content is escaped HTML in
 // description (the summary when there is one, else the content) and
 // content:encoded (the full content when there is also a summary). The
-// author is dc:creator; each category an element; the first enclosure an
-// enclosure element (RSS allows one); the source feed a source element.
-// Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
+// author is dc:creator; each category an element; one enclosure (RSS allows
+// one: the first audio or video file, else the first file) an enclosure
+// element; the source feed a source element. A podcast episode has the
+// iTunes elements (duration in seconds, of the enclosure published; image,
+// episode, season, explicit, episodeType) and the document then declares
+// the itunes namespace. Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
 // articles and is safe for concurrent use.
 func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 	sorted := newestFirst(articles)
@@ -126,10 +149,15 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		ch.AtomLinks = append(ch.AtomLinks, rssLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	seen := make(map[string]bool, len(sorted))
+	doc := &rssDoc{Version: "2.0", XMLNSAtom: nsAtom, XMLNSCont: nsContent, XMLNSDC: nsDC}
 	for _, a := range sorted {
-		ch.Items = append(ch.Items, newRSSEntry(a, seen, updated))
+		e := newRSSEntry(a, seen, updated)
+		if e.rssEpisode != (rssEpisode{}) {
+			doc.XMLNSIT = nsITunes
+		}
+		ch.Items = append(ch.Items, e)
 	}
-	doc := &rssDoc{Version: "2.0", XMLNSAtom: nsAtom, XMLNSCont: nsContent, XMLNSDC: nsDC, Channel: ch}
+	doc.Channel = ch
 	if err := feeds.WriteXML(doc, w); err != nil {
 		return fmt.Errorf("write rss %s: %w", feed.SelfURL, err)
 	}
@@ -170,21 +198,48 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 			e.Categories = append(e.Categories, rssCategory{Value: name})
 		}
 	}
-	for _, enc := range a.Enclosures {
-		if u := xmlText(enc.URL); u != "" {
-			// RSS requires type and length; 0 means an unknown length.
-			e.Enclosure = &feeds.RssEnclosure{
-				Url:    u,
-				Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
-				Length: strconv.FormatInt(enc.Length, 10),
-			}
-			break
+	if enc, ok := rssEnclosure(a.Enclosures); ok {
+		// RSS requires type and length; 0 means an unknown length.
+		e.Enclosure = &feeds.RssEnclosure{
+			Url:    xmlText(enc.URL),
+			Type:   cmp.Or(xmlText(enc.Type), unknownMediaType),
+			Length: strconv.FormatInt(enc.Length, 10),
 		}
+		e.Duration = max(enc.Duration, 0)
+	}
+	if p := a.Podcast; p != nil {
+		if img := xmlText(p.Image); img != "" {
+			e.Image = &itunesImage{Href: img}
+		}
+		e.Episode, e.Season = max(p.Episode, 0), max(p.Season, 0)
+		e.Explicit, e.EpisodeType = xmlText(p.Explicit), xmlText(p.EpisodeType)
 	}
 	if u := xmlText(a.Source.FeedURL); u != "" {
 		e.Source = &rssSource{URL: u, Title: xmlText(a.Source.Title)}
 	}
 	return e
+}
+
+// rssEnclosure returns the enclosure an RSS item publishes, the only one
+// RSS allows: the first audio or video file, which a podcast app plays,
+// else the first file; false when there is none.
+func rssEnclosure(encs []storage.Enclosure) (storage.Enclosure, bool) {
+	first := -1
+	for i, enc := range encs {
+		if xmlText(enc.URL) == "" {
+			continue
+		}
+		if strings.HasPrefix(enc.Type, "audio/") || strings.HasPrefix(enc.Type, "video/") {
+			return enc, true
+		}
+		if first < 0 {
+			first = i
+		}
+	}
+	if first < 0 {
+		return storage.Enclosure{}, false
+	}
+	return encs[first], true
 }
 
 // rssTime formats t as an RFC 822 date in GMT, as RSS 2.0 requires.

@@ -13,6 +13,12 @@ const (
 	// maxContentBytes caps an item's content and its summary, each cut
 	// before sanitising so that the sanitiser sees a whole document.
 	maxContentBytes = 1 << 20
+	// maxItemEnclosures is the most media files of an item that are kept
+	// (the first ones).
+	maxItemEnclosures = 64
+	// maxMediaURLBytes caps the URL of a media file or of artwork: a
+	// longer one is dropped, as a cut URL would lead elsewhere.
+	maxMediaURLBytes = 8 << 10
 )
 
 // cutUTF8 returns s cut to at most n bytes, on a rune boundary.

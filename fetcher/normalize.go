@@ -55,6 +55,7 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 		return out
 	}
 	feedAuthor := personName(feed.Authors, feed.Author)
+	show := newPodcastShow(feed, base)
 	seen := make(map[string]bool, len(feed.Items))
 	shared := sharedGUIDs(feed.Items)
 	for _, item := range feed.Items {
@@ -79,6 +80,7 @@ func (n *normalizer) normalize(feed *gofeed.Feed, src config.Feed, base *url.URL
 			a.Author = feedAuthor
 		}
 		a.Source = source
+		a.Podcast = show.episode(item, a.Enclosures, base)
 		out.Articles = append(out.Articles, a)
 	}
 	return out

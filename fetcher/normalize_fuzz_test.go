@@ -84,6 +84,9 @@ func normCheckArticles(res normalized, now time.Time) []string {
 		if a.Link != "" && !strings.HasPrefix(a.Link, "http://") && !strings.HasPrefix(a.Link, "https://") {
 			bad("article %d: link %q is not http(s)", i, a.Link)
 		}
+		for _, p := range normMediaProblems(a) {
+			bad("article %d: %s", i, p)
+		}
 		if a.Published.After(now) {
 			bad("article %d: published %v after now %v", i, a.Published, now)
 		}
@@ -100,6 +103,26 @@ func normCheckArticles(res normalized, now time.Time) []string {
 			if c.Slug == "" || c.Slug == storage.AllSlug || (j > 0 && a.Categories[j-1].Slug == c.Slug) {
 				bad("article %d: bad category %+v", i, c)
 			}
+		}
+	}
+	return problems
+}
+
+// normMediaProblems returns what breaks the promises on a's enclosures
+// and podcast metadata: http(s) URLs, bounded durations, known values.
+func normMediaProblems(a storage.Article) []string {
+	var problems []string
+	isHTTP := func(u string) bool { return strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") }
+	for _, e := range a.Enclosures {
+		if !isHTTP(e.URL) || e.Length < 0 || e.Duration < 0 || e.Duration > maxDurationSeconds || strings.ContainsAny(e.Type, "<>") {
+			problems = append(problems, fmt.Sprintf("bad enclosure %+v", e))
+		}
+	}
+	if p := a.Podcast; p != nil {
+		if p.Image != "" && !isHTTP(p.Image) || p.Episode < 0 || p.Season < 0 ||
+			!slices.Contains([]string{"", "true", "false"}, p.Explicit) ||
+			!slices.Contains([]string{"", "full", "trailer", "bonus"}, p.EpisodeType) {
+			problems = append(problems, fmt.Sprintf("bad podcast metadata %+v", *p))
 		}
 	}
 	return problems
@@ -146,6 +169,10 @@ func FuzzNormalize(f *testing.F) {
 	}
 	for _, s := range normHostileSeeds {
 		f.Add([]byte(s))
+	}
+	f.Add(podcastFixture(f, "show.rss"))
+	if data, err := os.ReadFile(filepath.Join(normCorpusDir, "rss-parser", "itunes-missing-image.rss")); err == nil {
+		f.Add(data)
 	}
 	// A few dozen corpus files when the corpus is there: the sanitiser's
 	// hostile cases first, then a spread of the rest.

@@ -46,8 +46,31 @@ type Article struct {
 	// FirstSeen is when tributary first stored the article, in UTC.
 	FirstSeen time.Time `json:"first_seen"`
 	// Enclosures are the media files the source attached to the item
-	// (RSS enclosure, Media RSS content), absolute URLs, in feed order.
+	// (RSS enclosure, Media RSS content), absolute URLs, in feed order. A
+	// story carried by several sources has those of its primary copy
+	// first, then those only its other copies carried, each URL once.
 	Enclosures []Enclosure `json:"enclosures,omitempty"`
+	// Podcast is the iTunes podcast metadata of an episode; nil for an
+	// article that is not one (and in articles stored before it existed).
+	// A story carried by several sources has its primary copy's, else
+	// that of the first copy that had any.
+	Podcast *Podcast `json:"podcast,omitempty"`
+}
+
+// Podcast is what a podcast app shows of an episode besides its media
+// file (iTunes podcast RSS tags). Every field is optional.
+type Podcast struct {
+	// Image is the absolute http(s) URL of the episode artwork (or of the
+	// show's, when the episode has none of its own).
+	Image string `json:"image,omitempty"`
+	// Episode and Season are the episode and season numbers, positive;
+	// zero when unknown.
+	Episode int `json:"episode,omitempty"`
+	Season  int `json:"season,omitempty"`
+	// Explicit is "true" or "false" (parental advisory); empty when unknown.
+	Explicit string `json:"explicit,omitempty"`
+	// EpisodeType is "full", "trailer" or "bonus"; empty when unknown.
+	EpisodeType string `json:"episode_type,omitempty"`
 }
 
 // Enclosure is a media file attached to an article.
@@ -58,6 +81,9 @@ type Enclosure struct {
 	Type string `json:"type,omitempty"`
 	// Length is its size in bytes; zero when unknown.
 	Length int64 `json:"length,omitempty"`
+	// Duration is its playing time in whole seconds (iTunes duration);
+	// zero when unknown.
+	Duration int64 `json:"duration,omitempty"`
 }
 
 // Category is a category an article is filed in.

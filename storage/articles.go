@@ -263,7 +263,16 @@ func sameContent(a, b Article) bool {
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
 		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
 		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source &&
-		slices.Equal(a.Via, b.Via) && slices.Equal(a.Enclosures, b.Enclosures)
+		slices.Equal(a.Via, b.Via) && slices.Equal(a.Enclosures, b.Enclosures) &&
+		samePodcast(a.Podcast, b.Podcast)
+}
+
+// samePodcast reports whether a and b hold the same podcast metadata.
+func samePodcast(a, b *Podcast) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // newTimes completes the times of an article stored for the first time: an

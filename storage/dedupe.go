@@ -210,6 +210,9 @@ func updatePlan(a, old Article, now time.Time) plan {
 	a.ID = old.ID
 	a.Via = old.Via
 	a.Categories = unionCategories(a.Categories, categoriesOfCopies(old))
+	if len(old.Via) > 0 {
+		a = withMedia(a, old) // the media its copies brought stay
+	}
 	a = inheritTimes(a, old)
 	if sameContent(a, old) {
 		return plan{kind: kindUnchanged, a: a, story: old.ID}
@@ -281,7 +284,8 @@ func copyPlan(a, old Article, seenBefore bool) plan {
 }
 
 // mergePlan is the plan for a, a copy of the stored story old: old gains
-// a's source in Via (unless it already names it) and a's categories. When
+// a's source in Via (unless it already names it), a's categories and a's
+// media (see withMedia). When
 // a was published before old's primary copy (see earlierCopy), a becomes
 // the primary: the story takes a's source, link, title, text and times,
 // keeps its ID and FirstSeen, and old's source moves to Via. So whatever
@@ -293,9 +297,13 @@ func mergePlan(a, old Article) plan {
 		merged.ID, merged.FirstSeen = old.ID, old.FirstSeen
 		merged.Updated = laterOf(a.Updated, a.Published)
 		merged.Via = withVia(old.Via, a.Source.FeedURL, Copy{Source: old.Source, Link: old.Link})
-	} else if a.Source.FeedURL != old.Source.FeedURL &&
-		!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
-		merged.Via = withVia(old.Via, "", Copy{Source: a.Source, Link: a.Link})
+		merged = withMedia(merged, old)
+	} else {
+		if a.Source.FeedURL != old.Source.FeedURL &&
+			!slices.ContainsFunc(old.Via, func(c Copy) bool { return c.Source.FeedURL == a.Source.FeedURL }) {
+			merged.Via = withVia(old.Via, "", Copy{Source: a.Source, Link: a.Link})
+		}
+		merged = withMedia(merged, a)
 	}
 	merged.Categories = unionCategories(old.Categories, a.Categories)
 	p := plan{kind: kindMerged, a: a, story: old.ID}
@@ -303,6 +311,24 @@ func mergePlan(a, old Article) plan {
 		p.ch = &change{art: merged, old: &old}
 	}
 	return p
+}
+
+// withMedia returns story with the media of c, another copy of it: the
+// enclosures of c whose URL story lacks follow story's own, and c's podcast
+// metadata is taken when story has none. A podcast episode merged with a
+// text copy of the same story stays playable, whichever copy is primary.
+func withMedia(story, c Article) Article {
+	encs := slices.Clone(story.Enclosures)
+	for _, e := range c.Enclosures {
+		if !slices.ContainsFunc(encs, func(x Enclosure) bool { return x.URL == e.URL }) {
+			encs = append(encs, e)
+		}
+	}
+	story.Enclosures = encs
+	if story.Podcast == nil {
+		story.Podcast = c.Podcast
+	}
+	return story
 }
 
 // demoted reports whether a, an item under the ID of the stored story old,
