@@ -71,6 +71,9 @@ func (v *validator) build(root *yaml.Node) *Config {
 		MaxInterval:  v.duration(fetch["max_interval"], "fetch.max_interval", defaultMaxInterval),
 	}
 	cfg.Fetch.AllowPrivateRedirects = v.boolean(fetch["allow_private_redirects"], "fetch.allow_private_redirects")
+	cfg.Fetch.Proxy = v.proxy(fetch["proxy"], "fetch.proxy")
+	cfg.Fetch.FullTextConcurrency = v.integer(fetch["fulltext_concurrency"], "fetch.fulltext_concurrency",
+		defaultFullTextConcurrency, 1, maxFullTextConcurrency)
 	// A missing per_host defaults to 2, or to concurrency if that is lower.
 	cfg.Fetch.PerHost = v.integer(fetch["per_host"], "fetch.per_host", min(defaultPerHost, cfg.Fetch.Concurrency), 1, math.MaxInt)
 	if n := fetch["per_host"]; cfg.Fetch.PerHost > cfg.Fetch.Concurrency {
@@ -109,6 +112,9 @@ func (v *validator) build(root *yaml.Node) *Config {
 
 	cfg.Categories = v.categories(top["categories"])
 	cfg.Feeds = v.feeds(top["feeds"], cfg.Cron)
+	cfg.Views = v.views(top["views"], cfg)
+	cfg.Secret = v.secret(top["secret_file"])
+	v.checkPrivate(cfg.Secret, top["secret_file"] != nil)
 	return cfg
 }
 
@@ -156,6 +162,7 @@ func (v *validator) categories(n *yaml.Node) []Category {
 		}
 		c.Include = v.regexp(m["include"], path+".include")
 		c.Exclude = v.regexp(m["exclude"], path+".exclude")
+		c.Private = v.private(m["private"], path+".private")
 		if c.Slug == "" {
 			continue
 		}
@@ -234,6 +241,7 @@ func (v *validator) feeds(n *yaml.Node, global cron.Schedule) []Feed {
 		f.Exclude = v.regexp(m["exclude"], path+".exclude")
 		f.CategoryMap = v.categoryMap(m["category_map"], path+".category_map")
 		v.credentials(&f, m, item, path)
+		v.network(&f, m, path)
 		if unique {
 			v.distinctPublished(published, f, item, i, path)
 		}

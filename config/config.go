@@ -91,6 +91,13 @@ type Config struct {
 	Categories []Category
 	// Feeds are the sources, in file order.
 	Feeds []Feed
+	// Views are the output feeds defined by a query (the views: list), in
+	// file order, each with a Slug no category or other view has.
+	Views []View
+	// Secret is the key of private feeds (see AccessKey): the content of
+	// secret_file, else $TRIBUTARY_SECRET, at least 16 bytes; empty when
+	// neither is set, and then no category or view may be private.
+	Secret Secret
 }
 
 // Fetch holds the fetch.* settings.
@@ -126,6 +133,14 @@ type Fetch struct {
 	// refused. A source configured with a private address may always
 	// redirect within private space.
 	AllowPrivateRedirects bool
+	// Proxy is the proxy every request goes through unless its source
+	// names its own (feeds[].proxy). The zero Proxy (the default) takes
+	// the proxy from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY).
+	Proxy Proxy
+	// FullTextConcurrency is the number of article pages fetched at once
+	// for the sources with fulltext, all sources together, within the
+	// per-host limits. From 1 to 64, default 4.
+	FullTextConcurrency int
 }
 
 // Retention holds the retention.* settings.
@@ -165,6 +180,9 @@ type Category struct {
 	// Exclude, when non-nil, takes out of this category the articles it
 	// matches.
 	Exclude *regexp.Regexp
+	// Private serves the category's feeds and page only with its access
+	// key (see AccessKey); its articles stay in "all".
+	Private bool
 }
 
 // Feed is one configured source.
@@ -204,6 +222,17 @@ type Feed struct {
 	// resolved at load (env:NAME, file:PATH); sent, like Auth, only to the
 	// scheme and host of the URL fetched.
 	Headers map[string]Secret
+	// FullText, when enabled, replaces the text of each new item with
+	// what is extracted from its linked page.
+	FullText FullText
+	// Proxy is the source's own proxy; the zero Proxy means fetch.proxy
+	// (see EffectiveProxy).
+	Proxy Proxy
+	// UserAgent, when non-empty, is sent instead of fetch.user_agent.
+	UserAgent string
+	// Timeout, when non-zero, bounds the source's downloads instead of
+	// fetch.timeout (see EffectiveTimeout).
+	Timeout time.Duration
 }
 
 // PublishedURL returns the URL published for the source: PublicURL when

@@ -94,6 +94,8 @@ func defaults() *config.Config {
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
+
+			FullTextConcurrency: 4,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50, CacheSize: 64 << 20},
@@ -132,6 +134,8 @@ fetch:
   host_interval: 250ms
   max_interval: 12h
   allow_private_redirects: true
+  proxy: socks5://127.0.0.1:1080
+  fulltext_concurrency: 2
 retention:
   max_age: 48h
   max_per_category: 10
@@ -155,9 +159,14 @@ feeds:
     schedule: "@every 5m"
     include: '(?i)ukraine|russia'
     exclude: '(?i)sponsored'
+    fulltext: "article .body, #main > p"
+    proxy: http://alice:pw@proxy.example:3128
+    user_agent: feed-agent/2
+    timeout: 45s
   - url: http://a.example/feed
     source_categories: false
     categories: []
+    fulltext: true
 `
 	want := &config.Config{
 		Path:     "t.yaml",
@@ -177,6 +186,8 @@ feeds:
 			MaxInterval:           12 * time.Hour,
 			MaxItems:              100000,
 			AllowPrivateRedirects: true,
+			Proxy:                 mustProxy(t, "socks5://127.0.0.1:1080"),
+			FullTextConcurrency:   2,
 		},
 		Retention: config.Retention{MaxAge: 48 * time.Hour, MaxPerCategory: 10},
 		Output:    config.Output{PageSize: 1000, CacheSize: 16 << 20},
@@ -201,8 +212,12 @@ feeds:
 				Cron:             mustSchedule(t, "@every 5m"),
 				Include:          regexp.MustCompile("(?i)ukraine|russia"),
 				Exclude:          regexp.MustCompile("(?i)sponsored"),
+				FullText:         config.FullText{Enabled: true, Selector: "article .body, #main > p"},
+				Proxy:            mustProxy(t, "http://alice:pw@proxy.example:3128"),
+				UserAgent:        "feed-agent/2",
+				Timeout:          45 * time.Second,
 			},
-			{URL: "http://a.example/feed", Cron: mustSchedule(t, "*/20 * * * *")},
+			{URL: "http://a.example/feed", Cron: mustSchedule(t, "*/20 * * * *"), FullText: config.FullText{Enabled: true}},
 		},
 	}
 	got, err := parse(t, src)
@@ -564,6 +579,7 @@ func TestLoadManyProblems(t *testing.T) {
 
 func TestLoadExample(t *testing.T) {
 	t.Setenv("STATE_DIRECTORY", "")
+	t.Setenv(config.SecretEnv, "")
 	const f = "../tributary.example.yaml"
 	cfg, err := config.Load(f)
 	if err != nil {
@@ -586,6 +602,8 @@ func TestLoadExample(t *testing.T) {
 			UserAgent:    config.DefaultUserAgent,
 			HostInterval: time.Second,
 			MaxInterval:  24 * time.Hour,
+
+			FullTextConcurrency: 4,
 		},
 		Retention: config.Retention{MaxAge: 720 * time.Hour, MaxPerCategory: 5000},
 		Output:    config.Output{PageSize: 50, MaxPerSource: 10, CacheSize: 64 << 20},
@@ -616,6 +634,14 @@ func TestLoadExample(t *testing.T) {
 			{URL: "https://feeds.bloomberg.com/politics/news.rss", Categories: []string{"Politics"}, Cron: cron.Every(15 * time.Minute)},
 			{URL: "https://go.dev/blog/feed.atom", Categories: []string{"Go"}, Cron: cron.Every(15 * time.Minute)},
 		},
+		Views: []config.View{{
+			Name:       "Top Stories",
+			Slug:       "top-stories",
+			Categories: []string{"world", "politics"},
+			Sources:    []string{"https://www.livemint.com/rss/world", "https://feeds.bloomberg.com/politics/news.rss"},
+			Exclude:    regexp.MustCompile(`(?i)\bsponsored\b`),
+			MinSources: 2, Sort: config.SortCoverage, Window: 48 * time.Hour, PageSize: 20, MaxPerSource: 3,
+		}},
 	}
 	if diff := cmp.Diff(want, cfg, compareRegexps()); diff != "" {
 		t.Errorf("Load(%s) mismatch (-want +got):\n%s", f, diff)
@@ -796,4 +822,14 @@ func BenchmarkParseExample(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// mustProxy parses a proxy URL or fails the test.
+func mustProxy(t *testing.T, s string) config.Proxy {
+	t.Helper()
+	p, err := config.ParseProxy(s)
+	if err != nil {
+		t.Fatalf("ParseProxy: %v", err)
+	}
+	return p
 }

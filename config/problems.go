@@ -18,6 +18,7 @@ import (
 type validator struct {
 	file     string
 	problems []problem
+	privates []privateUse // every private: true read
 }
 
 // problem is one finding, at a 1-based line and column (0 when unknown).
@@ -146,6 +147,22 @@ type schema struct {
 	WebSub     schemaWebSub     `yaml:"websub"`
 	Categories []schemaCategory `yaml:"categories"`
 	Feeds      []schemaFeed     `yaml:"feeds"`
+	Views      []schemaView     `yaml:"views"`
+	SecretFile yaml.Node        `yaml:"secret_file"`
+}
+
+type schemaView struct {
+	Name         yaml.Node `yaml:"name"`
+	Categories   yaml.Node `yaml:"categories"`
+	Sources      yaml.Node `yaml:"sources"`
+	Include      yaml.Node `yaml:"include"`
+	Exclude      yaml.Node `yaml:"exclude"`
+	MinSources   yaml.Node `yaml:"min_sources"`
+	Sort         yaml.Node `yaml:"sort"`
+	Window       yaml.Node `yaml:"window"`
+	PageSize     yaml.Node `yaml:"page_size"`
+	MaxPerSource yaml.Node `yaml:"max_per_source"`
+	Private      yaml.Node `yaml:"private"`
 }
 
 type schemaFetch struct {
@@ -159,6 +176,8 @@ type schemaFetch struct {
 	MaxInterval  yaml.Node `yaml:"max_interval"`
 	// AllowPrivateRedirects is fetch.allow_private_redirects.
 	AllowPrivateRedirects yaml.Node `yaml:"allow_private_redirects"`
+	Proxy                 yaml.Node `yaml:"proxy"`
+	FullTextConcurrency   yaml.Node `yaml:"fulltext_concurrency"`
 }
 
 type schemaRetention struct {
@@ -177,6 +196,7 @@ type schemaCategory struct {
 	Match   yaml.Node `yaml:"match"`
 	Include yaml.Node `yaml:"include"`
 	Exclude yaml.Node `yaml:"exclude"`
+	Private yaml.Node `yaml:"private"`
 }
 
 type schemaFeed struct {
@@ -191,6 +211,10 @@ type schemaFeed struct {
 	PublicURL        yaml.Node  `yaml:"public_url"`
 	Auth             schemaAuth `yaml:"auth"`
 	Headers          yaml.Node  `yaml:"headers"`
+	FullText         yaml.Node  `yaml:"fulltext"`
+	Proxy            yaml.Node  `yaml:"proxy"`
+	UserAgent        yaml.Node  `yaml:"user_agent"`
+	Timeout          yaml.Node  `yaml:"timeout"`
 }
 
 type schemaAuth struct {

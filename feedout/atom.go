@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,6 +66,9 @@ type FeedMeta struct {
 	// (rel "first", "previous", "next"): the newest page, the page of newer
 	// entries and the page of older entries. Each is omitted when empty.
 	FirstURL, PreviousURL, NextURL string
+	// Ranked keeps the articles in the order given (a view ranked by
+	// coverage) instead of newest first.
+	Ranked bool
 	// HubURL is the WebSub hub of the feed (link rel="hub" in Atom, an
 	// atom:link in RSS, "hubs" in JSON Feed); omitted when empty.
 	HubURL string
@@ -133,20 +135,15 @@ type atomSource struct {
 
 // WriteAtom writes an Atom 1.0 (RFC 4287) document to w: the feed described
 // by feed and one entry per article, every article given, newest Published
-// first (ties in descending ID order, as storage.Store.Latest returns them).
+// first (ties in descending ID order, as storage.Store.Latest returns them)
+// unless feed.Ranked.
 // Characters that XML 1.0 forbids (control characters other than tab,
 // newline and carriage return, U+FFFE, U+FFFF, surrogates) and invalid UTF-8
 // bytes are removed from every text and attribute value. Entry ids are
 // unique within the document. WriteAtom does not modify articles and is safe
 // for concurrent use.
 func WriteAtom(w io.Writer, feed FeedMeta, articles []storage.Article) error {
-	sorted := slices.Clone(articles)
-	slices.SortStableFunc(sorted, func(a, b storage.Article) int {
-		if c := b.Published.Compare(a.Published); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
+	sorted := ordered(feed, articles)
 
 	updated := feed.Updated
 	if updated.IsZero() {
@@ -223,7 +220,7 @@ func newEntry(a storage.Article, id string, fallback time.Time) atomEntry {
 		e.Categories = append(e.Categories, atomCategory{Term: term, Label: xmlText(c.Name)})
 	}
 
-	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	content, summary := publishedTexts(a)
 	switch {
 	case content != "" && summary != "":
 		e.Content = &feeds.AtomContent{Type: textHTML, Content: content}

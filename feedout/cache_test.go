@@ -228,10 +228,10 @@ func FuzzForgedCursor(f *testing.F) {
 		low, _ := stepCursor(c, -1)
 		f.Add([]byte(low), true)
 	}
-	f.Add(make([]byte, cursorLen), true)
-	f.Add([]byte(strings.Repeat("\xff", cursorLen)), false)
+	f.Add(make([]byte, storage.CursorLen), true)
+	f.Add([]byte(strings.Repeat("\xff", storage.CursorLen)), false)
 	f.Fuzz(func(t *testing.T, raw []byte, before bool) {
-		c := make([]byte, cursorLen)
+		c := make([]byte, storage.CursorLen)
 		copy(c, raw)
 		param := "after"
 		if before {

@@ -25,6 +25,15 @@ func newestFirst(articles []storage.Article) []storage.Article {
 	return sorted
 }
 
+// ordered returns articles in the order of the document of feed: as given
+// when feed.Ranked, else newestFirst.
+func ordered(feed FeedMeta, articles []storage.Article) []storage.Article {
+	if feed.Ranked {
+		return slices.Clone(articles)
+	}
+	return newestFirst(articles)
+}
+
 // storyID returns the id of a in every format (Atom id, RSS guid, JSON
 // Feed id), so that one story has one id in all three: its GUID when that
 // is an absolute URI not yet in seen, else the derived "urn:tributary:" +

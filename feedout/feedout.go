@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -53,7 +54,8 @@ const (
 // their counts, and a version. Implementations must be safe for concurrent
 // use and must return copies that stay valid after the call.
 type Store interface {
-	Page(ctx context.Context, slug string, q storage.PageQuery) (storage.Page, error)
+	// ViewPage returns one page of the union of the categories slugs.
+	ViewPage(ctx context.Context, slugs []string, q storage.PageQuery) (storage.Page, error)
 	Categories(ctx context.Context) ([]storage.CategoryInfo, error)
 	// Version changes whenever the store's content changes.
 	Version(ctx context.Context) (uint64, error)
@@ -87,6 +89,14 @@ type Options struct {
 	// published for it (config.Feed.PublishedURL); a source not in it is
 	// published as its URL without secrets (config.RedactURL).
 	SourceURLs map[string]string
+	// Views are the configured views, served like categories under their
+	// slugs; a view's slug must differ from every category's.
+	Views []config.View
+	// AccessKeys holds the access key (config.AccessKey) of every private
+	// category and view by slug: such a feed is served, and listed, only
+	// to requests that carry ?key= with its key; to any other it is an
+	// unknown slug. Keys never appear in logs.
+	AccessKeys map[string]string
 	// Hub is the absolute URL of the WebSub hub of every feed, published as
 	// a link rel="hub" in each document and, with the self link, in the
 	// HTTP Link header of each feed response; empty publishes none.
@@ -95,9 +105,10 @@ type Options struct {
 	Health func(ctx context.Context) error
 	// Logger receives request errors; nil discards.
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now. It is read once, in NewHandler:
-	// that instant is the updated time of a category that never held an
-	// article, so its document stays the same for the handler's lifetime.
+	// Now is the clock; nil means time.Now. Its reading in NewHandler is
+	// the updated time of a category that never held an article, so its
+	// document stays the same for the handler's lifetime; later readings
+	// place the windows of views.
 	Now func() time.Time
 }
 
@@ -112,8 +123,12 @@ type handler struct {
 	perSource  int
 	configured map[string]storage.Category
 	sourceURLs map[string]string
+	views      map[string]*config.View
+	viewList   []config.View
+	keys       map[string]string
 	health     func(ctx context.Context) error
 	log        *slog.Logger
+	now        func() time.Time
 	started    time.Time
 	mux        *http.ServeMux
 
@@ -148,11 +163,12 @@ type document struct {
 type version struct {
 	updated time.Time
 	count   int
+	tick    int64 // for a view with a window: the clock's tick (viewTick)
 }
 
 // equal reports whether v and o are the same stored state.
 func (v version) equal(o version) bool {
-	return v.updated.Equal(o.updated) && v.count == o.count
+	return v.updated.Equal(o.updated) && v.count == o.count && v.tick == o.tick
 }
 
 // NewHandler returns the HTTP handler serving GET (and HEAD) /feeds/{slug}.atom
@@ -188,8 +204,12 @@ func NewHandler(store Store, opts Options) http.Handler {
 		perSource:  opts.MaxPerSource,
 		configured: make(map[string]storage.Category, len(opts.Categories)),
 		sourceURLs: opts.SourceURLs,
+		views:      make(map[string]*config.View, len(opts.Views)),
+		viewList:   opts.Views,
+		keys:       opts.AccessKeys,
 		health:     opts.Health,
 		log:        logger,
+		now:        now,
 		started:    now().UTC(),
 		mux:        http.NewServeMux(),
 		maxLimit:   max(pageSize, maxLimitFloor),
@@ -197,6 +217,9 @@ func NewHandler(store Store, opts Options) http.Handler {
 	}
 	for _, c := range opts.Categories {
 		h.configured[c.Slug] = c
+	}
+	for i := range h.viewList {
+		h.views[h.viewList[i].Slug] = &h.viewList[i]
 	}
 	h.indexTmpl, h.categoryTmpl = parseTemplates()
 	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
@@ -224,31 +247,36 @@ func serveNotFound(w http.ResponseWriter, _ *http.Request) {
 	http.Error(w, "not found", http.StatusNotFound)
 }
 
-// serveFeed answers GET /feeds/{slug}.{atom,rss,json}[?limit=&before=|after=].
+// serveFeed answers GET /feeds/{slug}.{atom,rss,json}[?limit=&before=|after=&since=&q=&key=].
+// An unknown slug, and a private one without its key, get the same 404;
+// only then is the query checked (a 400 names the parameter at fault).
 func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	slug, f, ok := splitFeedFile(r.PathValue("file"))
 	if !ok {
 		http.Error(w, "feed not found", http.StatusNotFound)
 		return
 	}
-	req, err := parsePageQuery(r.URL.RawQuery, h.pageSize, h.maxLimit)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req.slug, req.format = slug, f
 	ctx := r.Context()
 	infos, err := h.storedCategories(ctx)
 	if err != nil {
 		h.fail(ctx, w, "list categories", slug, err)
 		return
 	}
-	cat, ver, ok := h.lookup(slug, infos)
-	if !ok {
+	def, ver, ok := h.lookup(slug, infos)
+	if !ok || !h.allowed(slug, r.URL.Query().Get("key")) {
 		http.Error(w, "feed not found", http.StatusNotFound)
 		return
 	}
-	doc, err := h.document(ctx, cat, ver, req)
+	req, err := parsePageQuery(r.URL.RawQuery, def)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req.slug, req.format = slug, f
+	if _, private := h.keys[slug]; private {
+		req.key = h.keys[slug]
+	}
+	doc, err := h.document(ctx, def, ver, req)
 	if err != nil {
 		h.fail(ctx, w, "render", slug, err)
 		return
@@ -314,9 +342,14 @@ func (h *handler) fail(ctx context.Context, w http.ResponseWriter, op, slug stri
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-// lookup finds slug among the served categories and returns it with the
-// stored state of its articles (zero when it holds none).
-func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Category, version, bool) {
+// lookup finds slug among the served feeds (views, "all" and the
+// categories) and returns it with the stored state of its articles (zero
+// when it holds none).
+func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (feedDef, version, bool) {
+	if v, ok := h.views[slug]; ok {
+		d := viewDef(v)
+		return d, h.viewVersion(d, infos), true
+	}
 	cat, ok := h.configured[slug]
 	if slug == storage.AllSlug {
 		cat, ok = storage.Category{Slug: slug}, true
@@ -328,9 +361,9 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Cat
 		if !ok {
 			cat, ok = info.Category, true
 		}
-		return cat, version{updated: info.Updated, count: info.Count}, true
+		return h.categoryDef(cat), version{updated: info.Updated, count: info.Count}, true
 	}
-	return cat, version{}, ok
+	return h.categoryDef(cat), version{}, ok
 }
 
 // document returns the document req asks for of cat at version ver, from
@@ -338,8 +371,9 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (storage.Cat
 // looked up, and rendered, under the canonical cursor of its real first
 // entry (see handler.canonical), so that the many cursors that select one
 // page share one document.
-func (h *handler) document(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
-	req, err := h.canonical(ctx, cat.Slug, req)
+func (h *handler) document(ctx context.Context, def feedDef, ver version, req pageRequest) (*document, error) {
+	now := h.now()
+	req, err := h.canonical(ctx, def, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +381,7 @@ func (h *handler) document(ctx context.Context, cat storage.Category, ver versio
 	if doc := h.cache.get(key); doc != nil && doc.version.equal(ver) {
 		return doc, nil
 	}
-	doc, err := h.render(ctx, cat, ver, req)
+	doc, err := h.render(ctx, def, ver, req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -355,14 +389,12 @@ func (h *handler) document(ctx context.Context, cat storage.Category, ver versio
 	return doc, nil
 }
 
-// render reads the page req asks for of cat and renders its document in
-// both encodings.
-func (h *handler) render(ctx context.Context, cat storage.Category, ver version, req pageRequest) (*document, error) {
-	page, err := h.store.Page(ctx, cat.Slug, storage.PageQuery{
-		Limit: req.limit, Before: req.before, After: req.after, MaxPerSource: h.perSource,
-	})
+// render reads the page req asks for of def at now and renders its
+// document in both encodings.
+func (h *handler) render(ctx context.Context, def feedDef, ver version, req pageRequest, now time.Time) (*document, error) {
+	page, err := h.store.ViewPage(ctx, def.slugs, def.pageQuery(req, now))
 	if err != nil {
-		return nil, fmt.Errorf("page of %s: %w", cat.Slug, err)
+		return nil, fmt.Errorf("page of %s: %w", def.slug, err)
 	}
 	articles := publishSources(page.Articles[:min(len(page.Articles), req.limit)], h.sourceURLs)
 
@@ -376,7 +408,7 @@ func (h *handler) render(ctx context.Context, cat storage.Category, ver version,
 	if modified.IsZero() {
 		modified = h.started
 	}
-	meta := h.feedMeta(cat, modified, req, page)
+	meta := h.feedMeta(def, modified, req, page)
 
 	var plain bytes.Buffer
 	if err := req.format.write(&plain, meta, articles); err != nil {
@@ -408,20 +440,23 @@ func newDocument(ver version, modified time.Time, body []byte) (*document, error
 	}, nil
 }
 
-// feedMeta describes the document of page of cat, updated at updated. The
-// feed id is the same for every page and format of a category (the Atom
-// URL of its newest page); the self link is the page's own URL.
-func (h *handler) feedMeta(cat storage.Category, updated time.Time, req pageRequest, page storage.Page) FeedMeta {
+// feedMeta describes the document of page of def, updated at updated.
+// The feed id is the same for every page and format of a feed (the Atom
+// URL of its newest page, without query); the self link is the page's own
+// URL, and it, the paging links and the page link carry the access key of
+// a private feed.
+func (h *handler) feedMeta(def feedDef, updated time.Time, req pageRequest, page storage.Page) FeedMeta {
 	first := req.url(h.baseURL, req.query(nil, nil))
 	meta := FeedMeta{
-		ID:           h.baseURL + "/feeds/" + cat.Slug + atomExt,
-		Title:        h.categoryTitle(cat),
+		ID:           h.baseURL + "/feeds/" + def.slug + atomExt,
+		Title:        h.categoryTitle(storage.Category{Slug: def.slug, Name: def.name}),
 		Language:     h.language,
 		SelfURL:      req.url(h.baseURL, req.query(req.before, req.after)),
-		AlternateURL: h.baseURL + "/c/" + cat.Slug,
+		AlternateURL: h.baseURL + "/c/" + def.slug + keyQuery(req.key),
 		Updated:      updated,
 		Author:       h.title,
 		FirstURL:     first,
+		Ranked:       def.byCoverage(),
 		HubURL:       h.hub,
 	}
 	if page.HasOlder && page.Oldest != nil {

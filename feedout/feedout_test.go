@@ -61,7 +61,10 @@ func in(a storage.Article, slug string) bool {
 	return slug == storage.AllSlug || slices.ContainsFunc(a.Categories, func(c storage.Category) bool { return c.Slug == slug })
 }
 
-func (f *fakeStore) Page(_ context.Context, slug string, q storage.PageQuery) (storage.Page, error) {
+// ViewPage serves the page of slugs[0]: the handler's categories walk one
+// category; the views' walks are tested on the real store.
+func (f *fakeStore) ViewPage(_ context.Context, slugs []string, q storage.PageQuery) (storage.Page, error) {
+	slug := slugs[0]
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.latest[slug]++

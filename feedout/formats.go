@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"cmp"
 	"io"
 	"strings"
 
@@ -42,4 +43,14 @@ func splitFeedFile(file string) (string, format, bool) {
 		}
 	}
 	return "", format{}, false
+}
+
+// publishedTexts returns the content and summary every format publishes
+// for a, made valid for XML: its full text, when the source fetched one,
+// with the feed's own text as the summary; else its content and summary.
+func publishedTexts(a storage.Article) (content, summary string) {
+	if a.FullText == "" {
+		return xmlText(a.Content), xmlText(a.Summary)
+	}
+	return xmlText(a.FullText), xmlText(cmp.Or(a.Summary, a.Content))
 }

@@ -213,3 +213,24 @@ func FuzzStoryIDs(f *testing.F) {
 		}
 	})
 }
+
+func TestFullTextPublished(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const feedText, fullText = "<p>The feed's summary.</p>", "<p>The whole article, from its page.</p>"
+	articles := []storage.Article{{
+		ID: fmt.Sprintf("%032x", 1), Title: "Cranes", Link: "https://a.example/1", Published: at, Updated: at,
+		Content: feedText, FullText: fullText,
+	}}
+	feed := FeedMeta{ID: "https://news.example/feeds/all.atom", Title: "T", SelfURL: "https://news.example/feeds/all.atom", AlternateURL: "https://news.example/"}
+	atom := feedcheck.Parse(t, writeFormat(t, atomExt, feed, articles))
+	rss := feedcheck.ParseRSS(t, writeFormat(t, ".rss", feed, articles))
+	jf := feedcheck.ParseJSONFeed(t, writeFormat(t, ".json", feed, articles))
+	got := []string{atom.Entries[0].Content.Value, atom.Entries[0].Summary.Value,
+		rss.Channel.Items[0].Content, rss.Channel.Items[0].Description,
+		*jf.Items[0].ContentHTML, jf.Items[0].Summary}
+	want := []string{fullText, feedText, fullText, feedText, fullText, "The feed's summary."}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("content and summary in Atom, RSS, JSON Feed (-want +got):\n%s", diff)
+	}
+}

@@ -35,8 +35,9 @@ type jsonFeedDoc struct {
 // jsonFeedItem is one item with the "_source" extension.
 type jsonFeedItem struct {
 	feeds.JSONItem
-	Attachments []jsonAttachment `json:"attachments,omitempty"`
-	Source      *jsonFeedSource  `json:"_source,omitempty"`
+	Attachments []jsonAttachment  `json:"attachments,omitempty"`
+	Source      *jsonFeedSource   `json:"_source,omitempty"`
+	Coverage    *jsonFeedCoverage `json:"_tributary,omitempty"`
 }
 
 // jsonAttachment is one attachment: an enclosure of the article.
@@ -46,6 +47,26 @@ type jsonAttachment struct {
 	Size     int64  `json:"size_in_bytes,omitempty"`
 	Duration int64  `json:"duration_in_seconds,omitempty"`
 }
+
+// jsonFeedCoverage is the "_tributary" extension object of a story that
+// more than one source carried: source_count is their number and sources
+// name them, the item's own source first, then its copies (url: the copy).
+type jsonFeedCoverage struct {
+	About       string           `json:"about"`
+	SourceCount int              `json:"source_count"`
+	Sources     []jsonFeedCopyOf `json:"sources"`
+}
+
+// jsonFeedCopyOf is one source of a jsonFeedCoverage.
+type jsonFeedCopyOf struct {
+	FeedURL     string `json:"feed_url,omitempty"`
+	Title       string `json:"title,omitempty"`
+	HomePageURL string `json:"home_page_url,omitempty"`
+	URL         string `json:"url,omitempty"`
+}
+
+// jsonCoverageAbout documents the "_tributary" extension.
+const jsonCoverageAbout = "https://github.com/tributary/tributary#json-feed-sources"
 
 // jsonFeedSource is the "_source" extension object: the feed an item came
 // from. Readers that do not know it ignore it (JSON Feed 1.1, Extensions).
@@ -70,7 +91,7 @@ const jsonSourceAbout = "https://github.com/tributary/tributary#json-feed-source
 // is next_url. WriteJSONFeed does not modify articles and is safe for
 // concurrent use.
 func WriteJSONFeed(w io.Writer, feed FeedMeta, articles []storage.Article) error {
-	sorted := newestFirst(articles)
+	sorted := ordered(feed, articles)
 	updated := feedUpdated(feed, sorted)
 	if updated.IsZero() {
 		return errors.New("write json feed: no updated time for the feed")
@@ -113,12 +134,13 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 	if !a.Published.IsZero() {
 		published = a.Published.UTC()
 	}
+	content, summary := publishedTexts(a)
 	it := jsonFeedItem{JSONItem: feeds.JSONItem{
 		Id:            id,
 		Url:           xmlText(a.Link),
 		Title:         xmlText(a.Title),
-		ContentHTML:   xmlText(a.Content),
-		Summary:       excerpt(xmlText(a.Summary), jsonSummaryLen),
+		ContentHTML:   content,
+		Summary:       excerpt(summary, jsonSummaryLen),
 		PublishedDate: &published,
 	}}
 	if u := articleUpdated(a); !u.IsZero() {
@@ -127,7 +149,7 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 	}
 	if it.ContentHTML == "" {
 		// JSON Feed requires content_html or content_text.
-		it.ContentHTML, it.Summary = xmlText(a.Summary), ""
+		it.ContentHTML, it.Summary = summary, ""
 	}
 	if it.ContentHTML == "" {
 		it.ContentText = it.Title
@@ -164,5 +186,25 @@ func newJSONFeedItem(a storage.Article, seen map[string]bool, fallback time.Time
 			HomePageURL: xmlText(s.Link),
 		}
 	}
+	it.Coverage = jsonCoverage(a)
 	return it
+}
+
+// jsonCoverage returns the "_tributary" object of a, nil when one source
+// carried it.
+func jsonCoverage(a storage.Article) *jsonFeedCoverage {
+	if len(a.Via) == 0 {
+		return nil
+	}
+	c := &jsonFeedCoverage{About: jsonCoverageAbout, SourceCount: storage.Coverage(a)}
+	c.Sources = append(c.Sources, jsonCopyOf(a.Source, a.Link))
+	for _, v := range a.Via {
+		c.Sources = append(c.Sources, jsonCopyOf(v.Source, v.Link))
+	}
+	return c
+}
+
+// jsonCopyOf names the source s that carried a copy at link.
+func jsonCopyOf(s storage.Source, link string) jsonFeedCopyOf {
+	return jsonFeedCopyOf{FeedURL: xmlText(s.FeedURL), Title: xmlText(s.Title), HomePageURL: xmlText(s.Link), URL: xmlText(link)}
 }

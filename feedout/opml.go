@@ -33,20 +33,22 @@ type opmlEntry struct {
 	HTMLURL string `xml:"htmlUrl,attr"`
 }
 
-// serveOPML answers GET /opml: an OPML 2.0 subscription list with the Atom
-// feed of every category, "all" first.
+// serveOPML answers GET /opml[?key=]: an OPML 2.0 subscription list with
+// the Atom feed of every category and view, "all" first (a private one
+// only with its key).
 func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	infos, err := h.listCategories(ctx)
+	infos, err := h.listFeeds(ctx, r.URL.Query().Get("key"))
 	if err != nil {
 		h.fail(ctx, w, "list categories", "", err)
 		return
 	}
 	var modified time.Time
 	doc := opmlDoc{Version: "2.0", Head: opmlHead{Title: xmlText(h.title), Docs: "http://opml.org/spec2.opml"}}
-	for _, info := range infos {
+	for _, l := range infos {
+		info := l.info
 		title := xmlText(h.categoryTitle(info.Category))
-		v := h.view(info)
+		v := h.view(l)
 		doc.Body = append(doc.Body, opmlEntry{
 			Type: "rss", Text: title, Title: title, XMLURL: v.Feeds[0].URL, HTMLURL: v.PageURL,
 		})

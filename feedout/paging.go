@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/tributary/tributary/storage"
 )
@@ -26,17 +30,33 @@ type pageRequest struct {
 	explicit bool
 	before   storage.Cursor
 	after    storage.Cursor
+	// since, when not zero, leaves out entries published before it.
+	since time.Time
+	// words must all appear in an entry's title or text (lower case).
+	words []string
+	// key is the access key of a private feed, carried by every link of
+	// its documents; empty for a public feed.
+	key string
 }
+
+// Bounds of ?q=: its length in bytes and its number of words.
+const (
+	maxQueryBytes = 200
+	maxQueryWords = 10
+)
 
 // errBadQuery marks a query the client got wrong (a 400).
 var errBadQuery = errors.New("bad query")
 
-// parsePageQuery reads ?limit=, ?before= and ?after= of a feed URL. limit
-// must be an integer in [1, maxLimit]; before and after are cursors in
-// unpadded base64url (as the paging links carry them), at most one of them.
-// Other parameters are ignored: readers add their own cache busters.
-func parsePageQuery(rawQuery string, pageSize, maxLimit int) (pageRequest, error) {
-	p := pageRequest{limit: pageSize}
+// parsePageQuery reads ?limit=, ?before=, ?after=, ?since= and ?q= of a
+// URL of the feed def. limit must be an integer in [1, def.maxLimit];
+// before and after are cursors of def's index in unpadded base64url (as
+// the paging links carry them), at most one of them; since is an RFC 3339
+// time; q is up to 10 words (200 bytes), each to be found in an entry's
+// title or text, ignoring case. Other parameters are ignored: readers add
+// their own cache busters, and key is checked before.
+func parsePageQuery(rawQuery string, def feedDef) (pageRequest, error) {
+	p := pageRequest{limit: def.pageSize}
 	if rawQuery == "" {
 		return p, nil
 	}
@@ -46,62 +66,100 @@ func parsePageQuery(rawQuery string, pageSize, maxLimit int) (pageRequest, error
 	}
 	if raw := q.Get("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxLimit {
-			return p, fmt.Errorf("%w: limit must be an integer from 1 to %d", errBadQuery, maxLimit)
+		if err != nil || n < 1 || n > def.maxLimit {
+			return p, fmt.Errorf("%w: limit must be an integer from 1 to %d", errBadQuery, def.maxLimit)
 		}
 		p.limit, p.explicit = n, true
 	}
-	if p.before, err = decodeCursor(q, "before"); err != nil {
+	if p.before, err = decodeCursor(q, "before", def.cursorLen()); err != nil {
 		return p, err
 	}
-	if p.after, err = decodeCursor(q, "after"); err != nil {
+	if p.after, err = decodeCursor(q, "after", def.cursorLen()); err != nil {
 		return p, err
 	}
 	if p.before != nil && p.after != nil {
 		return p, fmt.Errorf("%w: before and after exclude each other", errBadQuery)
 	}
-	return p, nil
+	if p.since, err = parseSince(q.Get("since")); err != nil {
+		return p, err
+	}
+	p.words, err = parseWords(q["q"])
+	return p, err
 }
 
-// decodeCursor decodes the cursor parameter name of q; nil when absent.
-func decodeCursor(q url.Values, name string) (storage.Cursor, error) {
+// parseSince reads ?since=: an RFC 3339 time from 1970 to 9999 (in UTC),
+// kept in UTC at whole seconds so that the spellings of one instant share
+// a cache entry.
+func parseSince(raw string) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, raw)
+	if t = t.UTC(); err != nil || t.Before(time.Unix(0, 0)) || t.Year() > 9999 {
+		return time.Time{}, fmt.Errorf("%w: since must be an RFC 3339 time from 1970 on, such as 2025-08-17T15:00:00Z", errBadQuery)
+	}
+	return t.Truncate(time.Second), nil
+}
+
+// parseWords reads ?q= (every value given): its words in lower case,
+// sorted and without repeats, so that one search has one cache entry.
+func parseWords(values []string) ([]string, error) {
+	raw := strings.Join(values, " ")
+	if len(raw) > maxQueryBytes {
+		return nil, fmt.Errorf("%w: q must be at most %d bytes", errBadQuery, maxQueryBytes)
+	}
+	if !utf8.ValidString(raw) {
+		return nil, fmt.Errorf("%w: q must be UTF-8 text", errBadQuery)
+	}
+	words := strings.Fields(strings.ToLower(raw))
+	slices.Sort(words)
+	words = slices.Compact(words)
+	if len(words) > maxQueryWords {
+		return nil, fmt.Errorf("%w: q must have at most %d words", errBadQuery, maxQueryWords)
+	}
+	return words, nil
+}
+
+// decodeCursor decodes the cursor parameter name of q, of length n; nil
+// when absent.
+func decodeCursor(q url.Values, name string, n int) (storage.Cursor, error) {
 	raw := q.Get(name)
 	if raw == "" {
 		return nil, nil
 	}
 	c, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(c) != cursorLen {
+	if err != nil || len(c) != n {
 		return nil, fmt.Errorf("%w: %s is not a page cursor", errBadQuery, name)
 	}
 	return c, nil
 }
 
-// cursorLen is the length of a storage cursor: 8 time bytes and a 32-digit
-// article ID.
-const cursorLen = 40
-
-// newest reports whether p asks for the newest page at the page size, the
-// document readers poll.
+// newest reports whether p asks for the newest page at the page size
+// with no filter, the document readers poll.
 func (p pageRequest) newest() bool {
-	return !p.explicit && p.before == nil && p.after == nil
+	return !p.explicit && p.before == nil && p.after == nil && p.since.IsZero() && len(p.words) == 0
 }
 
 // canonical returns req with its cursor replaced by the canonical cursor of
-// the page it selects, read from the index of the category slug: for
-// ?before=X the cursor of the oldest entry at or after X (none, the newest
-// page, when X is newer than every entry); for ?after=X the cursor of the
-// newest entry at or before X (the lowest cursor when X is older than every
-// entry). Both select exactly the entries X selects, so every cursor that
-// lands on a page gives the same document, and the paging links already
-// carry canonical cursors. It costs one read of one index entry.
-func (h *handler) canonical(ctx context.Context, slug string, req pageRequest) (pageRequest, error) {
+// the page it selects among the entries of def that req's filters keep at
+// now: for ?before=X the cursor of the oldest such entry at or after X
+// (none, the newest page, when X is newer than every entry); for ?after=X
+// the cursor of the newest such entry at or before X (the lowest cursor
+// when X is older than every entry). Both select exactly the entries X
+// selects, so every cursor that lands on a page gives the same document,
+// and the paging links already carry canonical cursors. It costs one walk
+// to the next entry kept.
+func (h *handler) canonical(ctx context.Context, def feedDef, req pageRequest, now time.Time) (pageRequest, error) {
+	q := def.pageQuery(req, now)
+	q.Limit, q.Before, q.After, q.MaxPerSource = 1, nil, nil, 0
 	switch {
 	case req.before != nil:
 		prev, ok := stepCursor(req.before, -1)
 		if !ok {
 			return req, nil // the lowest cursor: no other selects its page
 		}
-		p, err := h.store.Page(ctx, slug, storage.PageQuery{Limit: 1, After: prev})
+		q.After = prev
+		p, err := h.store.ViewPage(ctx, def.slugs, q)
 		if err != nil {
 			return req, fmt.Errorf("canonical cursor: %w", err)
 		}
@@ -111,13 +169,14 @@ func (h *handler) canonical(ctx context.Context, slug string, req pageRequest) (
 		if !ok {
 			return req, nil // the highest cursor: no other selects its page
 		}
-		p, err := h.store.Page(ctx, slug, storage.PageQuery{Limit: 1, Before: next})
+		q.Before = next
+		p, err := h.store.ViewPage(ctx, def.slugs, q)
 		if err != nil {
 			return req, fmt.Errorf("canonical cursor: %w", err)
 		}
 		req.after = p.Newest
 		if req.after == nil {
-			req.after = make(storage.Cursor, cursorLen)
+			req.after = make(storage.Cursor, len(next))
 		}
 	}
 	return req, nil
@@ -154,11 +213,21 @@ func (p pageRequest) cacheKey() string {
 }
 
 // query returns the canonical query of the page at cursor before or after
-// (at most one set) with p's limit when p set one explicitly.
+// (at most one set) with p's limit when p set one explicitly, its filters
+// and its access key.
 func (p pageRequest) query(before, after storage.Cursor) url.Values {
 	q := url.Values{}
 	if p.explicit {
 		q.Set("limit", strconv.Itoa(p.limit))
+	}
+	if !p.since.IsZero() {
+		q.Set("since", p.since.Format(time.RFC3339))
+	}
+	if len(p.words) > 0 {
+		q.Set("q", strings.Join(p.words, " "))
+	}
+	if p.key != "" {
+		q.Set("key", p.key)
 	}
 	if before != nil {
 		q.Set("before", base64.RawURLEncoding.EncodeToString(before))
@@ -176,4 +245,13 @@ func (p pageRequest) url(baseURL string, q url.Values) string {
 		u += "?" + q.Encode()
 	}
 	return u
+}
+
+// keyQuery is the query of a page link carrying the access key key; empty
+// for a public feed.
+func keyQuery(key string) string {
+	if key == "" {
+		return ""
+	}
+	return "?" + url.Values{"key": {key}}.Encode()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ const (
 	nsDC      = "http://purl.org/dc/elements/1.1/"
 	// nsITunes is declared only on documents with a podcast episode.
 	nsITunes = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+	// nsSources is the namespace of tributary:sources, declared only on
+	// documents that use it.
+	nsSources = "https://github.com/tributary/tributary#rss-sources"
 )
 
 // unknownMediaType is the type of an enclosure whose source gave none.
@@ -42,6 +46,7 @@ type rssDoc struct {
 	XMLNSCont string     `xml:"xmlns:content,attr"`
 	XMLNSDC   string     `xml:"xmlns:dc,attr"`
 	XMLNSIT   string     `xml:"xmlns:itunes,attr,omitempty"`
+	XMLNSSrc  string     `xml:"xmlns:tributary,attr,omitempty"`
 	Channel   rssChannel `xml:"channel"`
 }
 
@@ -78,8 +83,9 @@ type rssEntry struct {
 	Categories  []rssCategory       `xml:"category"`
 	Enclosure   *feeds.RssEnclosure // RSS allows one (Atom and JSON Feed carry all)
 	GUID        *feeds.RssGuid
-	PubDate     string     `xml:"pubDate,omitempty"`
-	Source      *rssSource `xml:"source"`
+	PubDate     string      `xml:"pubDate,omitempty"`
+	Source      *rssSource  `xml:"source"`
+	Sources     *rssSources `xml:"tributary:sources"`
 	rssEpisode
 }
 
@@ -96,6 +102,22 @@ type rssEpisode struct {
 // itunesImage is the itunes:image element: the artwork's URL in href.
 type itunesImage struct {
 	Href string `xml:"href,attr"`
+}
+
+// rssSources is the tributary:sources extension element of a story that
+// more than one source carried: count is their number, and each
+// tributary:source names one (the item's own source first, then its
+// copies): url the source feed, link the copy, text the feed's title.
+type rssSources struct {
+	Count   int             `xml:"count,attr"`
+	Sources []rssSourceCopy `xml:"tributary:source"`
+}
+
+// rssSourceCopy is one tributary:source element.
+type rssSourceCopy struct {
+	URL   string `xml:"url,attr"`
+	Link  string `xml:"link,attr,omitempty"`
+	Title string `xml:",chardata"`
 }
 
 // rssContent is content:encoded, as CDATA.
@@ -130,7 +152,7 @@ type rssSource struct {
 // the itunes namespace. Text is cleaned of what XML 1.0 forbids. WriteRSS does not modify
 // articles and is safe for concurrent use.
 func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
-	sorted := newestFirst(articles)
+	sorted := ordered(feed, articles)
 	updated := feedUpdated(feed, sorted)
 	if updated.IsZero() {
 		return errors.New("write rss: no updated time for the feed")
@@ -158,6 +180,9 @@ func WriteRSS(w io.Writer, feed FeedMeta, articles []storage.Article) error {
 		ch.Items = append(ch.Items, e)
 	}
 	doc.Channel = ch
+	if slices.ContainsFunc(ch.Items, func(e rssEntry) bool { return e.Sources != nil }) {
+		doc.XMLNSSrc = nsSources
+	}
 	if err := feeds.WriteXML(doc, w); err != nil {
 		return fmt.Errorf("write rss %s: %w", feed.SelfURL, err)
 	}
@@ -181,7 +206,7 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 	if !a.Published.IsZero() {
 		e.PubDate = rssTime(a.Published)
 	}
-	content, summary := xmlText(a.Content), xmlText(a.Summary)
+	content, summary := publishedTexts(a)
 	switch {
 	case content != "" && summary != "":
 		e.Description = summary
@@ -217,6 +242,7 @@ func newRSSEntry(a storage.Article, seen map[string]bool, fallback time.Time) rs
 	if u := xmlText(a.Source.FeedURL); u != "" {
 		e.Source = &rssSource{URL: u, Title: xmlText(a.Source.Title)}
 	}
+	e.Sources = rssCoverage(a)
 	return e
 }
 
@@ -240,6 +266,20 @@ func rssEnclosure(encs []storage.Enclosure) (storage.Enclosure, bool) {
 		return storage.Enclosure{}, false
 	}
 	return encs[first], true
+}
+
+// rssCoverage returns the tributary:sources element of a, nil when one
+// source carried it.
+func rssCoverage(a storage.Article) *rssSources {
+	if len(a.Via) == 0 {
+		return nil
+	}
+	s := &rssSources{Count: storage.Coverage(a)}
+	s.Sources = append(s.Sources, rssSourceCopy{URL: xmlText(a.Source.FeedURL), Link: xmlText(a.Link), Title: xmlText(a.Source.Title)})
+	for _, c := range a.Via {
+		s.Sources = append(s.Sources, rssSourceCopy{URL: xmlText(c.Source.FeedURL), Link: xmlText(c.Link), Title: xmlText(c.Source.Title)})
+	}
+	return s
 }
 
 // rssTime formats t as an RFC 822 date in GMT, as RSS 2.0 requires.

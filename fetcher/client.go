@@ -39,13 +39,14 @@ func newHTTPClient(fc config.Fetch, isPrivate func(netip.Addr) bool) *http.Clien
 	return &http.Client{Transport: g, CheckRedirect: checkRedirect}
 }
 
-// newTransport returns a transport with the fetch settings of fc whose
+// newTransport returns a transport with the fetch settings of fc (its
+// proxy from proxyFunc) whose
 // dialer runs control, if not nil, before each connection attempt.
 func newTransport(fc config.Fetch, control func(context.Context, string, string, syscall.RawConn) error) *http.Transport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: control}
 	perHost := max(fc.PerHost, 2)
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxyFunc(fc.Proxy),
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   10 * time.Second,

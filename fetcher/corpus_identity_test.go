@@ -189,6 +189,20 @@ func (s storePerSource) SaveArticles(ctx context.Context, arts []storage.Article
 	return st.SaveArticles(ctx, arts)
 }
 
+func (s storePerSource) KnownItems(ctx context.Context, ids []string) (map[string]bool, error) {
+	known := map[string]bool{}
+	for _, st := range s {
+		k, err := st.KnownItems(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id := range k {
+			known[id] = true
+		}
+	}
+	return known, nil
+}
+
 func (s storePerSource) SourceState(ctx context.Context, feedURL string) (storage.SourceState, bool, error) {
 	st, err := s.of(feedURL)
 	if err != nil {

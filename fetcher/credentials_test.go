@@ -251,7 +251,7 @@ func TestProbeAndExplainErrorsWithoutSecrets(t *testing.T) {
 	}
 	checkNoSecret(t, "Probe error", err.Error())
 	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
-	_, err = f.Explain(t.Context(), broken)
+	_, err = f.Explain(t.Context(), broken, config.FullText{})
 	if err == nil {
 		t.Fatal("Explain: no error")
 	}

@@ -81,7 +81,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	outcome, err := dl.outcome, dl.err
 	var norm normalized
 	if outcome == outcomeOK {
-		norm, outcome, err = f.parse(src, &dl, &res)
+		norm, outcome, err = f.parse(ctx, src, &dl, &res)
 	}
 	if outcome == outcomeCanceled {
 		res.Outcome, res.Err = outcome, redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
@@ -106,6 +106,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	}
 	now := f.now()
 	st := f.nextState(src, prev, dl, norm, outcome, err, now)
+	st = withFullTextCounts(st, res)
 	if st.PermanentURL != prev.PermanentURL {
 		f.log.Warn("source moved permanently: update the config",
 			slog.String("feed_url", src.shown),
@@ -125,11 +126,12 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	return res
 }
 
-// parse parses and normalises the body of dl, a document of src, sets
-// the interval the feed asks for in dl, and fills the item counts, hub
-// and topic of res. Its outcome is outcomeOK, or the failure and its
-// error.
-func (f *Fetcher) parse(src *source, dl *download, res *Result) (normalized, string, error) {
+// parse parses and normalises the body of dl, a document of src, takes
+// the full text of its new items when src has fulltext (addFullTexts),
+// sets the interval the feed asks for in dl, and fills the item and
+// full-text counts, hub and topic of res. Its outcome is outcomeOK, or the
+// failure and its error.
+func (f *Fetcher) parse(ctx context.Context, src *source, dl *download, res *Result) (normalized, string, error) {
 	base := withoutUserinfo(dl.finalURL)
 	feed, err := parseBody(f.parser, dl.body, dl.contentType, base)
 	switch {
@@ -152,6 +154,11 @@ func (f *Fetcher) parse(src *source, dl *download, res *Result) (normalized, str
 	dl.feedInterval = feedInterval(feed)
 	res.Filtered = norm.Filtered
 	norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
+	ft := f.addFullTexts(ctx, src, norm.Articles)
+	res.FullText, res.FullTextFailed = ft.ok, ft.failed
+	if ft.lastErr != nil {
+		res.FullTextErr = redactedError{ft.lastErr}
+	}
 	if f.discover != nil {
 		res.Hub, res.Topic = f.discover(base, dl.links, dl.body)
 	}
@@ -241,6 +248,12 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 // redirected to the same URL before it replaces the configured one.
 const movedConfirmations = 2
 
+// requestContext returns ctx carrying what src's requests need beyond the
+// fetch settings: its credentials and its own proxy.
+func (src *source) requestContext(ctx context.Context) context.Context {
+	return withProxy(withCredentials(ctx, *src.feed), *src.feed)
+}
+
 // withoutUserinfo returns a copy of u without its user name and password:
 // the base for the feed's relative links, which would otherwise inherit
 // them (url.URL.ResolveReference keeps the base's userinfo).
@@ -295,18 +308,19 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	target := cmp.Or(prev.PermanentURL, src.feed.URL)
 
-	fctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
+	timeout := src.feed.EffectiveTimeout(f.fetch.Timeout)
+	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if prev.PermanentURL != "" {
-		fctx = f.movedOrigin(fctx, src)
+		fctx = f.sourceOrigin(fctx, src)
 	} else {
 		fctx = withOrigin(fctx)
 	}
-	req, err := http.NewRequestWithContext(withCredentials(fctx, *src.feed), http.MethodGet, target, nil)
+	req, err := http.NewRequestWithContext(src.requestContext(fctx), http.MethodGet, target, nil)
 	if err != nil {
 		return download{outcome: outcomeNetwork, err: err}
 	}
-	req.Header.Set("User-Agent", f.fetch.UserAgent)
+	req.Header.Set("User-Agent", cmp.Or(src.feed.UserAgent, f.fetch.UserAgent))
 	req.Header.Set("Accept", acceptHeader)
 	if prev.ETag != "" {
 		req.Header.Set("If-None-Match", prev.ETag)
@@ -316,7 +330,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return f.failure(ctx, fctx, err)
+		return f.failure(ctx, fctx, timeout, err)
 	}
 	defer resp.Body.Close()
 
@@ -355,7 +369,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 		return download{outcome: outcomeTooLarge, err: err}
 	}
 	if err != nil {
-		return f.failure(ctx, fctx, err)
+		return f.failure(ctx, fctx, timeout, err)
 	}
 	sum := sha256.Sum256(body)
 	dl := download{
@@ -377,8 +391,8 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 }
 
 // failure classifies the error of a request or body read made under fctx,
-// a child of the pass's ctx.
-func (f *Fetcher) failure(ctx, fctx context.Context, err error) download {
+// a child of the pass's ctx bounded by timeout.
+func (f *Fetcher) failure(ctx, fctx context.Context, timeout time.Duration, err error) download {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err // the URL is named by the caller
 	}
@@ -392,7 +406,7 @@ func (f *Fetcher) failure(ctx, fctx context.Context, err error) download {
 	case errors.Is(err, ErrTooManyRedirects):
 		return download{outcome: outcomeHTTPError, err: err}
 	case errors.Is(fctx.Err(), context.DeadlineExceeded):
-		return download{outcome: outcomeTimeout, err: fmt.Errorf("no complete answer within %s: %w", f.fetch.Timeout, err)}
+		return download{outcome: outcomeTimeout, err: fmt.Errorf("no complete answer within %s: %w", timeout, err)}
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return download{outcome: outcomeTimeout, err: err}

@@ -59,6 +59,18 @@ func (s *fakeStore) SaveArticles(_ context.Context, arts []storage.Article) (sto
 	return r, nil
 }
 
+func (s *fakeStore) KnownItems(_ context.Context, ids []string) (map[string]bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known := map[string]bool{}
+	for _, id := range ids {
+		if _, ok := s.articles[id]; ok {
+			known[id] = true
+		}
+	}
+	return known, nil
+}
+
 func (s *fakeStore) SourceState(_ context.Context, feedURL string) (storage.SourceState, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

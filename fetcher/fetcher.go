@@ -25,6 +25,9 @@ type Store interface {
 	SaveArticles(ctx context.Context, articles []storage.Article) (storage.SaveResult, error)
 	SourceState(ctx context.Context, feedURL string) (storage.SourceState, bool, error)
 	PutSourceState(ctx context.Context, st storage.SourceState) error
+	// KnownItems returns which of ids are already stored, merged or
+	// deleted: only the others fetch their page for fulltext.
+	KnownItems(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // Options are the Fetcher's injected dependencies.
@@ -79,6 +82,12 @@ type Result struct {
 	// fetch.max_items (the oldest ones).
 	Items   int
 	OverMax int
+	// FullText counts the new items whose linked page gave their text
+	// (a source with fulltext), FullTextFailed those that kept their feed
+	// text because the page failed; FullTextErr is the last such failure.
+	FullText       int
+	FullTextFailed int
+	FullTextErr    error
 	// Err is the failure, nil on success (a 304 is a success). Its message
 	// names the source's URL without secrets (config.RedactURL).
 	Err error
@@ -115,6 +124,8 @@ type Fetcher struct {
 	pass chan struct{}
 	// due is when each source is next due for a scheduled pass.
 	due dueQueue
+	// pages holds a token per article page being fetched for fulltext.
+	pages chan struct{}
 }
 
 // source is one configured feed.
@@ -150,6 +161,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		pass:     make(chan struct{}, 1),
 		discover: opts.Discover,
 		pushed:   opts.Pushed,
+		pages:    make(chan struct{}, max(cfg.Fetch.FullTextConcurrency, 1)),
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)
 	if f.fetch.MaxItems <= 0 {
@@ -159,7 +171,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		f.fetch.MaxInterval = 24 * time.Hour
 	}
 	if f.client == nil {
-		f.client = newHTTPClient(cfg.Fetch, opts.IsPrivate)
+		f.client = newHTTPClient(withLongestTimeout(cfg), opts.IsPrivate)
 	}
 	f.isPrivate = opts.IsPrivate
 	if f.isPrivate == nil {
@@ -187,6 +199,17 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		f.byURL[fd.URL] = src
 	}
 	return f, nil
+}
+
+// withLongestTimeout returns cfg's fetch settings with the longest timeout
+// of any source, for the transport's wait for response headers: each
+// request is bounded by its own source's timeout through its context.
+func withLongestTimeout(cfg *config.Config) config.Fetch {
+	fc := cfg.Fetch
+	for _, fd := range cfg.Feeds {
+		fc.Timeout = max(fc.Timeout, fd.Timeout)
+	}
+	return fc
 }
 
 // newParser returns the shared parser. It keeps the original feed so that

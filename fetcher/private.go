@@ -60,12 +60,13 @@ func withOrigin(ctx context.Context) context.Context {
 	return context.WithValue(ctx, originKey{}, &origin{})
 }
 
-// movedOrigin returns ctx carrying the origin of a fetch of src from the
-// permanent URL its server moved it to. The server chose that URL, so the
-// fetch is a redirect from the configured URL: its origin is private when
-// the configured host is a private address or resolves to one (a home lab),
-// else public, also when the name does not resolve.
-func (f *Fetcher) movedOrigin(ctx context.Context, src *source) context.Context {
+// sourceOrigin returns ctx carrying the origin of src for a request the
+// source's server chose: the permanent URL it moved the source to, or an
+// article page its feed links to. Such a request is a redirect from the
+// configured URL: its origin is private when the configured host is a
+// private address or resolves to one (a home lab), else public, also when
+// the name does not resolve.
+func (f *Fetcher) sourceOrigin(ctx context.Context, src *source) context.Context {
 	o := &origin{}
 	o.state.Store(originPublic)
 	if f.hostIsPrivate(ctx, src.host) {
@@ -97,9 +98,21 @@ type guardTransport struct {
 	isPrivate func(netip.Addr) bool
 }
 
+// proxied reports whether req goes through a proxy (see proxiedRoundTrip).
+func (g *guardTransport) proxied(req *http.Request) bool {
+	if g.open.Proxy == nil {
+		return false
+	}
+	u, err := g.open.Proxy(req)
+	return err == nil && u != nil
+}
+
 // RoundTrip implements http.RoundTripper.
 func (g *guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	o, _ := req.Context().Value(originKey{}).(*origin)
+	if g.proxied(req) {
+		return g.proxiedRoundTrip(req, o)
+	}
 	switch {
 	case o == nil && req.Response == nil:
 		// A request outside a fetch is its own origin; once redirected,

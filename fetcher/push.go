@@ -61,7 +61,7 @@ func (f *Fetcher) ingest(ctx context.Context, src *source, body []byte, contentT
 		return err
 	}
 	dl := download{outcome: outcomeOK, body: body, contentType: contentType, finalURL: base}
-	norm, outcome, err := f.parse(src, &dl, res)
+	norm, outcome, err := f.parse(ctx, src, &dl, res)
 	if err != nil {
 		res.Outcome = outcome
 		return err

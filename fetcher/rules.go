@@ -23,6 +23,11 @@ type Verdict struct {
 	Categories []storage.Category
 	// Dropped lists, per category taken away by its own rules, why.
 	Dropped []string
+	// FullText is the text extracted from the item's page, one line per
+	// paragraph (Explain with fulltext, kept items only); FullTextErr is
+	// why there is none, when the page failed.
+	FullText    []string
+	FullTextErr error
 }
 
 // ruleText is what include and exclude rules match: the title, text, link,

@@ -224,6 +224,56 @@ func plainText(fragment string) string {
 	}
 }
 
+// lineTags are the elements that end a line of text in textLines.
+var lineTags = map[string]bool{
+	"address": true, "article": true, "aside": true, "blockquote": true, "br": true,
+	"dd": true, "div": true, "dl": true, "dt": true, "figcaption": true, "figure": true,
+	"footer": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+	"header": true, "hr": true, "li": true, "main": true, "nav": true, "ol": true, "p": true,
+	"pre": true, "section": true, "table": true, "td": true, "th": true, "tr": true, "ul": true,
+}
+
+// textLines returns the text of an HTML fragment as plainText does (the
+// same words), one line per block of text: each block element (lineTags)
+// ends a line. Empty lines are dropped.
+func textLines(fragment string) []string {
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	var lines []string
+	var b strings.Builder
+	hidden := 0 // depth inside script or style
+	flush := func() {
+		if line := collapseSpace(b.String()); line != "" {
+			lines = append(lines, line)
+		}
+		b.Reset()
+	}
+	for {
+		switch tt := z.Next(); tt {
+		case html.ErrorToken:
+			flush()
+			return lines
+		case html.TextToken:
+			if hidden == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			switch tag := string(name); {
+			case tag == "script" || tag == "style":
+				if tt == html.StartTagToken {
+					hidden++
+				} else if tt == html.EndTagToken && hidden > 0 {
+					hidden--
+				}
+			case lineTags[tag]:
+				flush()
+			case !inlineTags[tag]:
+				b.WriteByte(' ') // separates words, as in plainText
+			}
+		}
+	}
+}
+
 // collapseSpace returns s as valid UTF-8 with control characters removed,
 // runs of white space replaced by one space, and no leading or trailing space.
 func collapseSpace(s string) string {

@@ -54,6 +54,22 @@ type Entry struct {
 	PermanentURL string `json:"permanent_url,omitempty"`
 	// Hint tells the operator what to do, when something is to be done.
 	Hint string `json:"hint,omitempty"`
+	// FullText counts the article pages fetched for a source with
+	// fulltext; zero (omitted) for the others.
+	FullText FullText `json:"fulltext,omitzero"`
+}
+
+// FullText counts the linked pages of a source's new items fetched for
+// their full text, since the source was first fetched.
+type FullText struct {
+	// Fetched pages gave the article's text.
+	Fetched int `json:"fetched"`
+	// Failed pages did not (an HTTP error, a timeout, no article found):
+	// their items kept the feed's text.
+	Failed int `json:"failed"`
+	// LastError is the last failure, redacted; empty once a page gives its
+	// text again.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // Category is the size of one category.
@@ -123,6 +139,7 @@ func Collect(ctx context.Context, store Store, sources []Source, now time.Time) 
 			e.Outcome = cmp.Or(st.Outcome, OutcomeNever)
 			e.LastError, e.ConsecutiveFailures = config.RedactText(st.LastError), st.ConsecutiveFailures
 			e.NextDue, e.PermanentURL = st.NextDue, config.RedactURL(st.PermanentURL)
+			e.FullText = FullText{Fetched: st.FullTextFetched, Failed: st.FullTextFailed, LastError: config.RedactText(st.FullTextError)}
 		}
 		e.Hint = hint(e)
 		r.Sources = append(r.Sources, e)

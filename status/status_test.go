@@ -35,7 +35,8 @@ func newStore(t *testing.T) *storage.Store {
 	})
 	ctx := t.Context()
 	for _, st := range []storage.SourceState{
-		{FeedURL: "https://ok.example/feed", Title: "Ok News", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), Outcome: "not-modified", NextDue: now.Add(14 * time.Minute)},
+		{FeedURL: "https://ok.example/feed", Title: "Ok News", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), Outcome: "not-modified", NextDue: now.Add(14 * time.Minute),
+			FullTextFetched: 12, FullTextFailed: 3, FullTextError: "full text https://ok.example/c: http status 404 Not Found from https://ok.example/c"},
 		{FeedURL: "https://gone.example/feed", LastFetch: now.Add(-time.Hour), Outcome: "gone", LastError: "http status 410 Gone from https://gone.example/feed", ConsecutiveFailures: 1},
 		{FeedURL: "https://moved.example/feed", LastFetch: now.Add(-time.Minute), Outcome: "ok", PermanentURL: "https://new.example/feed"},
 		{FeedURL: "https://bad.example/feed", LastFetch: now.Add(-2 * time.Hour), Outcome: "timeout", LastError: "no complete answer\nwithin 30s", ConsecutiveFailures: 3, NextDue: now.Add(2 * time.Hour)},
@@ -81,7 +82,8 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{URL: "https://ok.example/feed", Title: "Ok News", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), Outcome: "not-modified", NextDue: now.Add(14 * time.Minute), Items: 2},
+		{URL: "https://ok.example/feed", Title: "Ok News", LastFetch: now.Add(-time.Minute), LastSuccess: now.Add(-time.Minute), Outcome: "not-modified", NextDue: now.Add(14 * time.Minute), Items: 2,
+			FullText: FullText{Fetched: 12, Failed: 3, LastError: "full text https://ok.example/c: http status 404 Not Found from https://ok.example/c"}},
 		{URL: "https://gone.example/feed", Title: "Gone Daily", LastFetch: now.Add(-time.Hour), Outcome: "gone", LastError: "http status 410 Gone from https://gone.example/feed", ConsecutiveFailures: 1,
 			Hint: "the server says the feed is gone (410): remove it or change its URL in the config; tributary fetch -feed URL tries again"},
 		{URL: "https://moved.example/feed", LastFetch: now.Add(-time.Minute), Outcome: "ok", PermanentURL: "https://new.example/feed", Hint: "update the config: URL moved to https://new.example/feed"},
@@ -124,10 +126,12 @@ func TestWriteTable(t *testing.T) {
 		"world     World  2",
 		"Ok News <https://ok.example/feed>",
 		"not-modified  2      1m0s ago    in 14m0s",
+		"Gone Daily <https://gone.example/feed>  gone",
 		"gone", "update the config: URL moved to https://new.example/feed",
 		"no complete answer within 30s", // the newline flattened
 		"https://new.example/feed                never",
 		"2 of 5 sources healthy",
+		"full text: 12 fetched, 3 failed (kept the feed's text): full text https://ok.example/c: http status 404",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q", want)

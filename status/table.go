@@ -36,6 +36,10 @@ func WriteTable(w io.Writer, r Report) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\n", oneLine(name, 70), e.Outcome, e.Items,
 			ago(e.LastFetch, r.Generated), ago(e.NextDue, r.Generated), e.ConsecutiveFailures, oneLine(note, 160))
+		if ft := e.FullText; ft != (FullText{}) {
+			fmt.Fprintf(tw, "\t\t\t\t\t\tfull text: %d fetched, %d failed (kept the feed's text)%s\n",
+				ft.Fetched, ft.Failed, prefixed(": ", oneLine(ft.LastError, 160)))
+		}
 	}
 	fmt.Fprintf(tw, "\n%d of %d sources healthy (as of %s)\n", healthy, len(r.Sources), r.Generated.Format(time.RFC3339))
 	if ws := r.WebSub; ws != nil {
@@ -43,6 +47,14 @@ func WriteTable(w io.Writer, r Report) error {
 			ws.HubSubscriptions, ws.Delivered, ws.DeliveryFailures, ws.Subscriptions, ws.Pending, ws.Pushes, ws.PushesDropped)
 	}
 	return tw.Flush()
+}
+
+// prefixed returns s after prefix, or "" when s is empty.
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
 }
 
 // ago shows t relative to now: "-", "3m ago", "in 12m".

@@ -31,6 +31,14 @@ type Article struct {
 	Content string `json:"content,omitempty"`
 	// Summary is sanitised HTML with absolute URLs; may be empty.
 	Summary string `json:"summary,omitempty"`
+	// FullText is the article's text taken from its linked page (a source
+	// with fulltext), sanitised HTML with absolute URLs; empty when the
+	// source has no fulltext or the page gave nothing. Outputs show it
+	// instead of Content; the near-duplicate engine never reads it (it
+	// compares the feeds' own Content and Summary), so a copy with its
+	// full text merges exactly as it would without. An edit that brings
+	// no FullText keeps the stored one.
+	FullText string `json:"full_text,omitempty"`
 	// Categories are the categories the article is filed in, sorted by slug,
 	// without duplicates. The reserved "all" is never listed here: every
 	// article is in it.
@@ -166,6 +174,14 @@ type SourceState struct {
 	// RetryAfter is when the source's host, which answered 429 or 503 with
 	// Retry-After, may be asked again; zero when it did not.
 	RetryAfter time.Time `json:"retry_after,omitzero"`
+	// FullTextFetched and FullTextFailed count the linked pages of new
+	// items fetched for their full text (a source with fulltext) that gave
+	// a text, and those that did not (the item kept its feed text), since
+	// the source was first fetched; FullTextError is the last failure,
+	// empty when the last page gave a text.
+	FullTextFetched int    `json:"fulltext_fetched,omitempty"`
+	FullTextFailed  int    `json:"fulltext_failed,omitempty"`
+	FullTextError   string `json:"fulltext_error,omitempty"`
 }
 
 // SaveResult counts what one SaveArticles call did.

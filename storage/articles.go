@@ -261,7 +261,7 @@ func validID(id string) bool {
 func sameContent(a, b Article) bool {
 	return a.ID == b.ID && a.GUID == b.GUID && a.Title == b.Title && a.Link == b.Link &&
 		a.Published.Equal(b.Published) && a.Updated.Equal(b.Updated) &&
-		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary &&
+		a.Author == b.Author && a.Content == b.Content && a.Summary == b.Summary && a.FullText == b.FullText &&
 		slices.Equal(a.Categories, b.Categories) && a.Source == b.Source &&
 		slices.Equal(a.Via, b.Via) && slices.Equal(a.Enclosures, b.Enclosures) &&
 		samePodcast(a.Podcast, b.Podcast)
@@ -345,27 +345,46 @@ func putChange(tx *bolt.Tx, c change, cs *counters) error {
 		return fmt.Errorf("put article %s: %w", a.ID, err)
 	}
 	newCats := filedUnder(a)
-	newKey := indexKey(a.Published, a.ID)
-	moved := !bytes.Equal(oldKey, newKey)
 	for _, cat := range oldCats {
-		kept := hasSlug(newCats, cat.Slug)
-		if !kept {
+		if !hasSlug(newCats, cat.Slug) {
 			delta(cs.categories, cat.Slug, "").Count--
 		}
-		if !kept || moved {
-			if err := unindex(index, cat.Slug, oldKey); err != nil {
+	}
+	for _, cat := range newCats {
+		d := delta(cs.categories, cat.Slug, cat.Name)
+		if !hasSlug(oldCats, cat.Slug) {
+			d.Count++
+		}
+	}
+	if err := refile(index, oldCats, newCats, oldKey, indexKey(a.Published, a.ID)); err != nil {
+		return err
+	}
+	cov, err := coverageIndex(tx)
+	if err != nil {
+		return err
+	}
+	var oldCov []byte
+	if c.old != nil {
+		oldCov = coverageKey(*c.old)
+	}
+	return refile(cov, oldCats, newCats, oldCov, coverageKey(a))
+}
+
+// refile moves an article's entries in the index buckets of b (the time
+// or the coverage index) from oldKey under oldCats to newKey under
+// newCats, touching only the entries that change.
+func refile(b *bolt.Bucket, oldCats, newCats []Category, oldKey, newKey []byte) error {
+	moved := !bytes.Equal(oldKey, newKey)
+	for _, cat := range oldCats {
+		if moved || !hasSlug(newCats, cat.Slug) {
+			if err := unindex(b, cat.Slug, oldKey); err != nil {
 				return err
 			}
 		}
 	}
 	for _, cat := range newCats {
-		had := hasSlug(oldCats, cat.Slug)
-		d := delta(cs.categories, cat.Slug, cat.Name)
-		if !had {
-			d.Count++
-		}
-		if !had || moved {
-			if err := reindex(index, cat.Slug, newKey); err != nil {
+		if moved || !hasSlug(oldCats, cat.Slug) {
+			if err := reindex(b, cat.Slug, newKey); err != nil {
 				return err
 			}
 		}
@@ -379,7 +398,7 @@ func (cs *counters) apply(tx *bolt.Tx, now time.Time) error {
 	cats := tx.Bucket([]byte(bucketCategories))
 	index := tx.Bucket([]byte(bucketIndex))
 	for _, slug := range slices.Sorted(maps.Keys(cs.categories)) {
-		if err := applyCategory(cats, index, slug, cs.categories[slug], now); err != nil {
+		if err := applyCategory(tx, cats, index, slug, cs.categories[slug], now); err != nil {
 			return err
 		}
 	}
@@ -424,8 +443,9 @@ func delta(deltas map[string]*categoryMeta, slug, name string) *categoryMeta {
 
 // applyCategory adds d.Count to the stored count of category slug, renames
 // it when d.Name is set and stamps it with now. A category whose count
-// reaches zero is removed together with its (empty) index.
-func applyCategory(cats, index *bolt.Bucket, slug string, d *categoryMeta, now time.Time) error {
+// reaches zero is removed together with its (empty) time and coverage
+// indexes.
+func applyCategory(tx *bolt.Tx, cats, index *bolt.Bucket, slug string, d *categoryMeta, now time.Time) error {
 	var m categoryMeta
 	if raw := cats.Get([]byte(slug)); raw != nil {
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -447,7 +467,7 @@ func applyCategory(cats, index *bolt.Bucket, slug string, d *categoryMeta, now t
 		if err := index.DeleteBucket([]byte(slug)); err != nil {
 			return fmt.Errorf("delete index %s: %w", slug, err)
 		}
-		return nil
+		return dropCoverageIndex(tx, slug)
 	}
 	val, err := json.Marshal(m)
 	if err != nil {

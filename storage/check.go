@@ -72,6 +72,9 @@ func checkInvariants(ctx context.Context, tx *bolt.Tx, p *problems) error {
 	if err := checkCategories(tx, sizes, p); err != nil {
 		return err
 	}
+	if err := checkCoverage(ctx, tx, filed, sizes, p); err != nil {
+		return err
+	}
 	return checkSignatures(ctx, tx, p)
 }
 
@@ -96,11 +99,13 @@ func (p *problems) join() error {
 	return errors.Join(p.errs...)
 }
 
-// filing is where an article should be indexed: its key time, and the
-// index entries found for each slug it is filed under.
+// filing is where an article should be indexed: its key time and
+// coverage key, and the index entries found for each slug it is filed
+// under.
 type filing struct {
-	keyTime uint64
-	found   map[string]int
+	keyTime     uint64
+	coverageKey []byte
+	found       map[string]int
 }
 
 // checkArticles decodes every article and returns where each must be indexed.
@@ -119,7 +124,7 @@ func checkArticles(ctx context.Context, tx *bolt.Tx, p *problems) (map[string]fi
 			p.add("article %s: stored with id %q", k, a.ID)
 			return nil
 		}
-		f := filing{keyTime: keyTime(a.Published), found: make(map[string]int)}
+		f := filing{keyTime: keyTime(a.Published), coverageKey: coverageKey(a), found: make(map[string]int)}
 		for _, c := range filedUnder(a) {
 			f.found[c.Slug] = 0
 		}
@@ -181,6 +186,43 @@ func checkIndex(ctx context.Context, tx *bolt.Tx, filed map[string]filing, p *pr
 	return sizes, nil
 }
 
+// checkCoverage checks that the coverage index of each category holds the
+// coverage key of every article of its time index (sizes gives their
+// number), and nothing else.
+func checkCoverage(ctx context.Context, tx *bolt.Tx, filed map[string]filing, sizes map[string]int, p *problems) error {
+	cov := tx.Bucket([]byte(bucketCoverage))
+	if cov == nil {
+		p.add("coverage: no coverage index")
+		return nil
+	}
+	n := 0
+	return cov.ForEachBucket(func(name []byte) error {
+		slug := string(name)
+		size := 0
+		err := cov.Bucket(name).ForEach(func(k, _ []byte) error {
+			size++
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if len(k) != CoverageCursorLen {
+				p.add("coverage %s: key %x: want %d bytes", slug, k, CoverageCursorLen)
+				return nil
+			}
+			id := string(k[len(k)-idLen:])
+			f, ok := filed[id]
+			_, listed := f.found[slug]
+			if !ok || !listed || string(f.coverageKey) != string(k) {
+				p.add("coverage %s: entry %s: no such article in the category with this coverage and time", slug, id)
+			}
+			return nil
+		})
+		if err == nil && size != sizes[slug] {
+			p.add("coverage %s: %d entries, the time index holds %d", slug, size, sizes[slug])
+		}
+		return err
+	})
+}
+
 // formatKeyTime formats the time of an index key for messages.
 func formatKeyTime(ts uint64) string {
 	return time.Unix(0, int64(ts)).UTC().Format(time.RFC3339Nano)
@@ -231,7 +273,7 @@ func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
 			default:
 				for _, e := range sketchEntries(r, string(k)) {
 					if sk == nil || sk.Get(e) == nil {
-						p.add("signature %s: sketch entry %x missing", k, e[:story.SketchKeyLen])
+						p.add("signature %s: sketch entry %x missing", k, e[periodLen:periodLen+story.SketchKeyLen])
 					}
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"iter"
+	"math"
 	"slices"
 	"time"
 
@@ -20,7 +22,7 @@ const (
 	bucketURLs       = "urls"       // identityKey(story.IdentityURL(link)) → story ID
 	bucketAliases    = "aliases"    // item ID merged into a story → story ID
 	bucketTombstones = "tombstones" // deleted story ID → BigEndian(deletion Unix ns) ‖ hashes; see delete.go
-	bucketSketch     = "sketch"     // sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
+	bucketSketch     = "sketches"   // BigEndian(uint32 period) ‖ sketch key ‖ BigEndian(uint32 day) ‖ ID → empty; see signature.go
 	bucketMembers    = "members"    // story ID → IDs of the items merged into it that have a signature record
 )
 
@@ -214,6 +216,9 @@ func updatePlan(a, old Article, now time.Time) plan {
 		a = withMedia(a, old) // the media its copies brought stay
 	}
 	a = inheritTimes(a, old)
+	if a.FullText == "" && a.Source.FeedURL == old.Source.FeedURL {
+		a.FullText = old.FullText // only new items fetch their page
+	}
 	if sameContent(a, old) {
 		return plan{kind: kindUnchanged, a: a, story: old.ID}
 	}
@@ -392,21 +397,11 @@ func matchingStories(tx *bolt.Tx, a Article, rec story.Record) ([]Article, error
 	if sk == nil {
 		return nil, nil
 	}
-	day := dayOf(a.Published)
-	span := uint32(story.DupWindow/(24*time.Hour)) + 1
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
 	var stories []Article
 	for _, key := range rec.Keys() {
-		c := sk.Cursor()
-		from := binary.BigEndian.AppendUint32(slices.Clone(key), day-min(day, span))
-		n := 0
-		for k, _ := c.Seek(from); k != nil && bytes.HasPrefix(k, key) && n < maxCandidates; k, _ = c.Next() {
-			if len(k) != len(key)+dayLen+idLen || binary.BigEndian.Uint32(k[len(key):]) > day+span {
-				break
-			}
-			n++
-			id := string(k[len(key)+dayLen:])
+		for id := range sketchCandidates(sk, key, dayOf(a.Published)) {
 			if tried[id] || id == a.ID {
 				continue
 			}
@@ -476,6 +471,29 @@ func storyBefore(a, b Article) bool {
 		return c < 0
 	}
 	return a.ID < b.ID
+}
+
+// sketchCandidates yields the IDs of the sketch entries of key whose day
+// is within windowDays of day, by day, at most maxCandidates of them: a
+// cursor seek in each of the one or two periods the window reaches.
+func sketchCandidates(sk *bolt.Bucket, key []byte, day uint32) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		from, to := day-min(day, windowDays), day+min(windowDays, math.MaxUint32-day)
+		n := 0
+		for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
+			prefix := sketchPrefix(period, key)
+			c := sk.Cursor()
+			for k, _ := c.Seek(binary.BigEndian.AppendUint32(slices.Clip(prefix), from)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				if n == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
+					break
+				}
+				n++
+				if !yield(string(k[len(prefix)+dayLen:])) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // dayOf is the day number (Unix days) of t, clamped to the uint32 range.
@@ -572,12 +590,10 @@ func absorbStory(tx *bolt.Tx, o Article, into string, cs *counters) error {
 	if cs.categories == nil {
 		cs.categories = make(map[string]*categoryMeta)
 	}
-	index := tx.Bucket([]byte(bucketIndex))
-	key := indexKey(o.Published, o.ID)
+	if err := unfile(tx, o); err != nil {
+		return err
+	}
 	for _, cat := range filedUnder(o) {
-		if err := unindex(index, cat.Slug, key); err != nil {
-			return err
-		}
 		delta(cs.categories, cat.Slug, "").Count--
 	}
 	if err := tx.Bucket([]byte(bucketArticles)).Delete([]byte(o.ID)); err != nil {

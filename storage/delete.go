@@ -73,7 +73,7 @@ func deleteStories(tx *bolt.Tx, ids []string, now time.Time) (int, error) {
 		tomb := stamp
 		if found {
 			tomb = tombstoneOf(tx, stamp, old)
-			if err := deleteStory(tx, arts, index, old, deltas); err != nil {
+			if err := deleteStory(tx, arts, old, deltas); err != nil {
 				return 0, err
 			}
 			perSource[old.Source.FeedURL]--
@@ -88,7 +88,7 @@ func deleteStories(tx *bolt.Tx, ids []string, now time.Time) (int, error) {
 	}
 	cats := tx.Bucket([]byte(bucketCategories))
 	for _, slug := range slices.Sorted(maps.Keys(deltas)) {
-		if err := applyCategory(cats, index, slug, deltas[slug], now); err != nil {
+		if err := applyCategory(tx, cats, index, slug, deltas[slug], now); err != nil {
 			return 0, err
 		}
 	}
@@ -131,14 +131,13 @@ func fnv64a(b []byte) uint64 {
 	return h.Sum64()
 }
 
-// deleteStory removes the stored article old, its index and sketch
+// deleteStory removes the stored article old, its time, coverage and sketch
 // entries, its signature record and those of its copies, and counts its categories down in deltas.
-func deleteStory(tx *bolt.Tx, arts, index *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
-	key := indexKey(old.Published, old.ID)
+func deleteStory(tx *bolt.Tx, arts *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
+	if err := unfile(tx, old); err != nil {
+		return err
+	}
 	for _, cat := range filedUnder(old) {
-		if err := unindex(index, cat.Slug, key); err != nil {
-			return err
-		}
 		delta(deltas, cat.Slug, "").Count--
 	}
 	if err := dropRecord(tx, old); err != nil {

@@ -15,14 +15,16 @@
 // and any number of read transactions beside it. Every value returned is a
 // copy; none refers to the database's memory.
 //
-// # Layout (schema version 1)
+// # Layout (schema version 2)
 //
 // All keys are byte-sortable; values are JSON.
 //
-//	meta        "schema" → decimal schema version ("1")
+//	meta        "schema" → decimal schema version ("2")
 //	articles    article ID (32 hex digits) → Article
 //	index/      one nested bucket per category slug, and one for AllSlug:
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
+//	coverage/   one nested bucket per category slug, and one for AllSlug:
+//	  <slug>    BigEndian(uint16 Coverage: distinct sources of the story) ‖ its index/<slug> key → empty
 //	categories  slug → {"name", "count", "updated"}; count = entries in index/<slug>
 //	sources     feed URL → SourceState
 //	source_counts feed URL → BigEndian(uint64) articles stored from it
@@ -33,7 +35,8 @@
 //	tombstones  deleted story ID → BigEndian(uint64 deletion Unix ns), for a
 //	            story that was stored followed by the FNV-64a of its source,
 //	            GUID and text signature (delete.go)
-//	sketch      kind ‖ band ‖ uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//	sketches    BigEndian(uint32 period: Published day / 9) ‖ kind ‖ band ‖
+//	            uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
 //	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
@@ -44,11 +47,16 @@
 //
 // The last six (story identity, see dedupe.go and the story package) are
 // created by the first write that needs them, so files written before they
-// existed open unchanged and keep schema version 1. Article IDs never change:
-// the identity indexes map new keys to existing stories instead.
+// existed open unchanged. Article IDs never change: the identity indexes
+// map new keys to existing stories instead. The sketch index is keyed by
+// period first, so that new stories' entries land together at the end of
+// it (signature.go); schema version 1 keyed it by sketch key first, in a
+// bucket named "sketch", and Open moves its entries (migrate.go).
 //
 // The newest articles of a category are a reverse cursor walk over its
-// index bucket, not a scan. SaveArticles writes an article, its index
+// index bucket, not a scan; its most-carried stories are one over its
+// coverage bucket (built at the first Open of a file written before it
+// existed). SaveArticles writes an article, its index
 // entries and its categories' counters in one transaction, so a crash
 // leaves either all of them or none; Check verifies these invariants. A
 // category whose count drops to zero loses its record and index bucket.

@@ -13,9 +13,10 @@ type migration func(tx *bolt.Tx) error
 
 // migrations lists the upgrades in order: migrations[i] turns schema
 // version i+1 into i+2, so len(migrations)+1 must equal schemaVersion. Each
-// runs once, forward only. Version 1 is the first layout: nothing yet.
+// runs once, forward only. Version 1 is the first layout; version 2 keys
+// the sketch index by period first (sketchByPeriod).
 func migrations() []migration {
-	return nil
+	return []migration{sketchByPeriod}
 }
 
 // migrate brings the database in tx from its recorded version up to

@@ -3,8 +3,10 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -36,9 +38,34 @@ type PageQuery struct {
 	// Source.FeedURL; a merged story counts for its first source) that
 	// already has MaxPerSource on the page, so that one chatty source
 	// cannot swamp it. The walk then reads at most perSourceScan × Limit
-	// index entries. It applies to pages walked backwards (no After).
+	// index entries that pass the filters below. It applies to pages walked
+	// backwards (no After).
 	MaxPerSource int
+	// Since, when not zero, leaves out the articles published before it.
+	Since time.Time
+	// MinSources, when above 1, leaves out the stories carried by fewer
+	// distinct sources (see Coverage).
+	MinSources int
+	// Keep, when set, leaves out the articles it returns false for. It runs
+	// inside a read transaction: it must be fast and must not use the
+	// Store. A filter that few articles pass makes the walk read further
+	// (up to Since, or the whole index).
+	Keep func(Article) bool
+	// ByCoverage orders the page by Coverage, most first, then newest
+	// first, walking the coverage index; Before and After are then
+	// coverage cursors (CoverageCursorLen bytes) and Since bounds each
+	// coverage level with one seek, so the walk reads the page's entries
+	// and one more per level.
+	ByCoverage bool
 }
+
+// CursorLen is the length of a time index cursor, and CoverageCursorLen
+// that of a coverage index cursor (PageQuery.ByCoverage): a coverage
+// count, then a time index cursor.
+const (
+	CursorLen         = tsLen + idLen
+	CoverageCursorLen = covLen + tsLen + idLen
+)
 
 // Page is one page of a category, newest first.
 type Page struct {
@@ -53,54 +80,60 @@ type Page struct {
 	HasNewer, HasOlder bool
 }
 
-// Page returns one page of the category slug (AllSlug for every article)
-// by walking its time index from the query's cursor: the cost depends on
-// the page size, not on the category size. An unknown slug gives an empty
-// page. A cursor of the wrong length is an error wrapping ErrInvalidCursor.
-// Safe for concurrent use.
+// Page returns one page of the category slug (AllSlug for every article):
+// ViewPage of that one category.
 func (s *Store) Page(ctx context.Context, slug string, q PageQuery) (Page, error) {
+	return s.ViewPage(ctx, []string{slug}, q)
+}
+
+// ViewPage returns one page of the union of the categories slugs, each
+// story once, by walking their time indexes (their coverage indexes with
+// q.ByCoverage) from the query's cursor: the cost depends on the page size
+// and on how many entries the filters of q leave out, not on the size of
+// the categories. Unknown slugs give an empty page. A cursor of the wrong
+// length is an error wrapping ErrInvalidCursor. Safe for concurrent use.
+func (s *Store) ViewPage(ctx context.Context, slugs []string, q PageQuery) (Page, error) {
 	if err := ctx.Err(); err != nil {
 		return Page{}, err
 	}
+	want := CursorLen
+	if q.ByCoverage {
+		want = CoverageCursorLen
+	}
 	for _, c := range []Cursor{q.Before, q.After} {
-		if c != nil && len(c) != tsLen+idLen {
-			return Page{}, fmt.Errorf("page of category %s: cursor of %d bytes: %w", slug, len(c), ErrInvalidCursor)
+		if c != nil && len(c) != want {
+			return Page{}, fmt.Errorf("page of %v: cursor of %d bytes: %w", slugs, len(c), ErrInvalidCursor)
 		}
 	}
 	var p Page
 	err := s.db.View(func(tx *bolt.Tx) error {
-		idx := tx.Bucket([]byte(bucketIndex)).Bucket([]byte(slug))
-		if idx == nil || q.Limit <= 0 {
+		top := tx.Bucket([]byte(bucketIndex))
+		if q.ByCoverage {
+			top = tx.Bucket([]byte(bucketCoverage))
+		}
+		var buckets []*bolt.Bucket
+		for _, slug := range slugs {
+			if b := top.Bucket([]byte(slug)); b != nil {
+				buckets = append(buckets, b)
+			}
+		}
+		if len(buckets) == 0 || q.Limit <= 0 {
 			return nil
 		}
-		arts := tx.Bucket([]byte(bucketArticles))
-		var keys [][]byte
-		var newer, older bool
-		if q.MaxPerSource > 0 && q.After == nil {
-			var err error
-			keys, p.Articles, newer, older, err = walkCapped(idx.Cursor(), arts, q)
-			if err != nil {
-				return err
-			}
+		w := &walker{m: newMultiCursor(buckets), arts: tx.Bucket([]byte(bucketArticles)), q: q}
+		if !q.Since.IsZero() {
+			w.since = keyTime(q.Since)
+		}
+		var err error
+		if q.Before == nil && q.After != nil {
+			p, err = w.forward()
 		} else {
-			keys, newer, older = walkIndex(idx.Cursor(), q)
-			for _, k := range keys {
-				a, err := indexedArticle(arts, k)
-				if err != nil {
-					return err
-				}
-				p.Articles = append(p.Articles, a)
-			}
+			p, err = w.backward()
 		}
-		p.HasNewer, p.HasOlder = newer, older
-		if len(keys) > 0 {
-			p.Newest = bytes.Clone(keys[0])
-			p.Oldest = bytes.Clone(keys[len(keys)-1])
-		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return Page{}, fmt.Errorf("page of category %s: %w", slug, err)
+		return Page{}, fmt.Errorf("page of %v: %w", slugs, err)
 	}
 	if p.Articles == nil {
 		p.Articles = []Article{}
@@ -108,12 +141,13 @@ func (s *Store) Page(ctx context.Context, slug string, q PageQuery) (Page, error
 	return p, nil
 }
 
-// indexedArticle returns the article the index key k points at.
+// indexedArticle returns the article the index key k (of the time or the
+// coverage index) points at.
 func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
-	_, id, err := splitIndexKey(k)
-	if err != nil {
-		return Article{}, err
+	if len(k) < idLen {
+		return Article{}, fmt.Errorf("index key %x: too short", k)
 	}
+	id := k[len(k)-idLen:]
 	a, found, err := getArticle(arts, id)
 	if err != nil {
 		return Article{}, err
@@ -124,69 +158,137 @@ func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
 	return a, nil
 }
 
-// walkCapped is walkIndex backwards with q.MaxPerSource: it reads the
-// articles as it walks and skips those of a source already at the cap,
-// reading at most perSourceScan × q.Limit entries. It returns the keys and
-// articles kept, newest first.
-func walkCapped(c *bolt.Cursor, arts *bolt.Bucket, q PageQuery) (keys [][]byte, kept []Article, newer, older bool, err error) {
-	k, newer := startBackward(c, q.Before)
+// walker reads one page of a multiCursor with the filters of q.
+type walker struct {
+	m     *multiCursor
+	arts  *bolt.Bucket
+	q     PageQuery
+	since uint64 // keyTime of q.Since; 0 without
+}
+
+// split returns the coverage (0 in the time index) and the key time of k.
+func (w *walker) split(k []byte) (cov int, ts uint64) {
+	if w.q.ByCoverage {
+		cov, k = splitCoverageKey(k)
+	}
+	return cov, binary.BigEndian.Uint64(k)
+}
+
+// backward walks from the newest key (or from just below q.Before).
+func (w *walker) backward() (Page, error) {
+	var p Page
+	var k []byte
+	if w.q.Before == nil {
+		k = w.m.last()
+	} else {
+		p.HasNewer = w.m.seek(w.q.Before) != nil
+		k = w.m.below(w.q.Before)
+	}
 	perSource := make(map[string]int)
-	for read := 0; k != nil && len(kept) < q.Limit && read < perSourceScan*q.Limit; k, _ = c.Prev() {
-		read++
-		a, err := indexedArticle(arts, k)
+	var keys [][]byte
+	for read := 0; k != nil && len(p.Articles) < w.q.Limit; {
+		if w.q.MaxPerSource > 0 && read >= perSourceScan*w.q.Limit {
+			break
+		}
+		if k = w.inRange(k, true); k == nil {
+			break
+		}
+		a, ok, err := w.admit(k)
 		if err != nil {
-			return nil, nil, false, false, err
+			return Page{}, err
 		}
-		if perSource[a.Source.FeedURL] >= q.MaxPerSource {
-			continue
+		if ok {
+			read++
+			if w.q.MaxPerSource <= 0 || perSource[a.Source.FeedURL] < w.q.MaxPerSource {
+				perSource[a.Source.FeedURL]++
+				keys = append(keys, k)
+				p.Articles = append(p.Articles, a)
+			}
 		}
-		perSource[a.Source.FeedURL]++
-		keys = append(keys, k)
-		kept = append(kept, a)
+		k = w.m.prev()
 	}
-	return keys, kept, newer, k != nil, nil
+	p.HasOlder = w.inRange(k, true) != nil
+	p.setEnds(keys)
+	return p, nil
 }
 
-// walkIndex returns up to q.Limit index keys of the page q selects, newest
-// first, and whether keys exist newer than and older than the page. The
-// keys are only valid inside the transaction of c.
-func walkIndex(c *bolt.Cursor, q PageQuery) (keys [][]byte, newer, older bool) {
-	if q.Before == nil && q.After != nil {
-		// Forward from the cursor, then reverse.
-		k, _ := c.Seek(q.After)
-		if k != nil && bytes.Equal(k, q.After) {
-			k, _ = c.Next()
+// inRange returns k, or when the key alone shows that its entry is out of
+// the window (Since) or below MinSources, the first key in the walk's
+// direction that is not (nil when none is): a seek per coverage level in
+// the coverage index, the end of the walk backwards in the time index.
+func (w *walker) inRange(k []byte, backwards bool) []byte {
+	since := indexKey(w.q.Since, "")
+	for k != nil {
+		cov, ts := w.split(k)
+		switch {
+		case w.q.ByCoverage && cov < w.q.MinSources && backwards:
+			return nil // every lower level has fewer sources
+		case w.q.ByCoverage && cov < w.q.MinSources:
+			k = w.m.seek(coverageLevel(w.q.MinSources, since))
+		case ts >= w.since:
+			return k
+		case !w.q.ByCoverage && backwards:
+			return nil // every older entry is older still
+		case !w.q.ByCoverage:
+			k = w.m.seek(since)
+		case backwards:
+			k = w.m.below(coverageLevel(cov, nil)) // the rest of this level is older
+		default:
+			k = w.m.seek(coverageLevel(cov, since))
 		}
-		for ; k != nil && len(keys) < q.Limit; k, _ = c.Next() {
+	}
+	return nil
+}
+
+// forward walks up from just above q.After, then returns the page newest
+// first.
+func (w *walker) forward() (Page, error) {
+	var p Page
+	var keys [][]byte
+	k := w.m.seek(w.q.After)
+	if k != nil && bytes.Equal(k, w.q.After) {
+		k = w.m.next()
+	}
+	for k != nil && len(p.Articles) < w.q.Limit {
+		if k = w.inRange(k, false); k == nil {
+			break
+		}
+		a, ok, err := w.admit(k)
+		if err != nil {
+			return Page{}, err
+		}
+		if ok {
 			keys = append(keys, k)
+			p.Articles = append(p.Articles, a)
 		}
-		newer = k != nil
-		slices.Reverse(keys)
-		first, _ := c.First()
-		older = first != nil && bytes.Compare(first, q.After) <= 0
-		return keys, newer, older
+		k = w.m.next()
 	}
-	k, newer := startBackward(c, q.Before)
-	for ; k != nil && len(keys) < q.Limit; k, _ = c.Prev() {
-		keys = append(keys, k)
-	}
-	return keys, newer, k != nil
+	p.HasNewer = w.inRange(k, false) != nil
+	slices.Reverse(keys)
+	slices.Reverse(p.Articles)
+	first := w.m.first()
+	p.HasOlder = first != nil && bytes.Compare(first, w.q.After) <= 0
+	p.setEnds(keys)
+	return p, nil
 }
 
-// startBackward positions c on the newest key of a backward page: the last
-// key, or the one just below before when it is set, and reports whether
-// keys exist at or above before.
-func startBackward(c *bolt.Cursor, before Cursor) (k []byte, newer bool) {
-	if before == nil {
-		k, _ = c.Last()
-		return k, false
+// admit reads the article of k and reports whether it passes the filters
+// of the walk that need the article.
+func (w *walker) admit(k []byte) (Article, bool, error) {
+	a, err := indexedArticle(w.arts, k)
+	if err != nil {
+		return Article{}, false, err
 	}
-	// Seek lands on the first key >= before; the page starts below it.
-	at, _ := c.Seek(before)
-	if at == nil {
-		k, _ = c.Last()
-		return k, false
+	if Coverage(a) < w.q.MinSources || (w.q.Keep != nil && !w.q.Keep(a)) {
+		return Article{}, false, nil
 	}
-	k, _ = c.Prev()
-	return k, true
+	return a, true, nil
+}
+
+// setEnds sets the page's cursors from its keys, newest first.
+func (p *Page) setEnds(keys [][]byte) {
+	if len(keys) > 0 {
+		p.Newest = bytes.Clone(keys[0])
+		p.Oldest = bytes.Clone(keys[len(keys)-1])
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -30,15 +31,38 @@ func newRecord(a Article, text []byte) story.Record {
 	return story.NewRecord(a.Published, a.Source.FeedURL, text)
 }
 
+// sketchPeriodDays is how many Published days share the period prefix of
+// the sketch index: twice the days a lookup reaches on either side of a
+// story's day (windowDays), plus its own, so that a lookup reads at most
+// two periods. New stories are published lately, so their entries go into
+// the last period or two, a small part of the index that stays in memory
+// and whose pages each commit rewrites together, instead of fifteen random
+// places across the whole index.
+const sketchPeriodDays = 2*windowDays + 1
+
+// windowDays is how many Published days a sketch lookup reaches on either
+// side of a story's own day: story.DupWindow rounded up, plus one.
+const windowDays = uint32(story.DupWindow/(24*time.Hour)) + 1
+
+// periodLen is the length of the period prefix of a sketch entry.
+const periodLen = 4
+
+// sketchPrefix returns the sketch index prefix of a sketch key in a
+// period: the period (a day number divided by sketchPeriodDays), then the
+// key.
+func sketchPrefix(period uint32, key []byte) []byte {
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, periodLen+len(key)+dayLen+idLen), period), key...)
+}
+
 // sketchEntries returns the sketch index keys of the story id with record
-// r: each sketch key, then the Published day, then id.
+// r: the period of its Published day, each sketch key, then the day, then
+// id.
 func sketchEntries(r story.Record, id string) [][]byte {
 	day := dayOf(r.Published())
 	keys := r.Keys()
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
-		e := make([]byte, 0, len(k)+dayLen+len(id))
-		out[i] = append(binary.BigEndian.AppendUint32(append(e, k...), day), id...)
+		out[i] = append(binary.BigEndian.AppendUint32(sketchPrefix(day/sketchPeriodDays, k), day), id...)
 	}
 	return out
 }
@@ -134,6 +158,43 @@ func dropRecord(tx *bolt.Tx, a Article) error {
 		if err := sigs.Delete([]byte(a.ID)); err != nil {
 			return fmt.Errorf("delete signature of %s: %w", a.ID, err)
 		}
+	}
+	return nil
+}
+
+// bucketSketchV1 is the sketch index of schema version 1, keyed by sketch
+// key first: sketch key ‖ BigEndian(uint32 Published day) ‖ ID → empty.
+const bucketSketchV1 = "sketch"
+
+// sketchByPeriod is the migration from schema version 1 to 2: the entries
+// of the sketch index move from bucketSketchV1 to bucketSketch, under their
+// period first (sketchEntries). Entries too short to hold a day, which
+// Check reports and no lookup finds, are dropped.
+func sketchByPeriod(tx *bolt.Tx) error {
+	old := tx.Bucket([]byte(bucketSketchV1))
+	if old == nil {
+		return nil
+	}
+	sk, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSketch, err)
+	}
+	err = old.ForEach(func(k, _ []byte) error {
+		if len(k) < story.SketchKeyLen+dayLen {
+			return nil
+		}
+		key, rest := k[:story.SketchKeyLen], k[story.SketchKeyLen:]
+		day := binary.BigEndian.Uint32(rest)
+		if err := sk.Put(append(sketchPrefix(day/sketchPeriodDays, key), rest...), nil); err != nil {
+			return fmt.Errorf("put sketch entry %x: %w", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket([]byte(bucketSketchV1)); err != nil {
+		return fmt.Errorf("delete bucket %s: %w", bucketSketchV1, err)
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 const AllSlug = "all"
 
 // schemaVersion is the layout version this package reads and writes (see doc.go).
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Top-level bucket names and the meta key; see the layout in doc.go.
 const (
@@ -91,10 +91,12 @@ func Open(path string, opts Options) (*Store, error) {
 
 // initSchema checks the schema version of db, or writes the empty layout
 // when db is new. It writes to an existing tributary database only to
-// migrate an older schema version forward (see migrate).
+// migrate an older schema version forward (see migrate) or to build the
+// coverage index of a file written before it existed (buildCoverage).
 func initSchema(db *bolt.DB) error {
-	var isNew, upgrade bool
+	var isNew, upgrade, noCoverage bool
 	err := db.View(func(tx *bolt.Tx) error {
+		noCoverage = tx.Bucket([]byte(bucketCoverage)) == nil
 		meta := tx.Bucket([]byte(bucketMeta))
 		if meta == nil {
 			// A new bbolt file has no buckets at all; anything else
@@ -119,13 +121,22 @@ func initSchema(db *bolt.DB) error {
 			if _, err := migrate(tx, migrations()); err != nil {
 				return err
 			}
+			if err := buildCoverage(tx); err != nil {
+				return err
+			}
 			return checkSchema(tx, tx.Bucket([]byte(bucketMeta)))
 		})
 	}
 	if !isNew {
+		if noCoverage {
+			return db.Update(buildCoverage)
+		}
 		return nil
 	}
 	return db.Update(func(tx *bolt.Tx) error {
+		if _, err := coverageIndex(tx); err != nil {
+			return err
+		}
 		for _, name := range topBuckets() {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)

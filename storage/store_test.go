@@ -225,9 +225,9 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "newer schema",
 			prepare: func(t *testing.T, path string) {
-				setSchema(t, path, "2")
+				setSchema(t, path, "3")
 			},
-			want: "database schema version 2 is newer than this tributary supports (1)",
+			want: "database schema version 3 is newer than this tributary supports (2)",
 		},
 		{
 			name: "garbled schema",

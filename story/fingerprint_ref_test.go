@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"html"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -85,7 +86,7 @@ func refBandKeys(kind byte, rows int, mins []uint64) [][]byte {
 		for _, m := range mins[i : i+rows] {
 			h.Write(binary.BigEndian.AppendUint64(nil, m))
 		}
-		keys = append(keys, sketchKey(kind, i/rows, h.Sum32()))
+		keys = append(keys, appendSketchKey(nil, kind, i/rows, h.Sum32()))
 	}
 	return keys
 }
@@ -104,7 +105,7 @@ func refSketchKeys(s Story) [][]byte {
 		keys = append(keys, refBandKeys('L', leadRows, refMinHash(refShingles(lead), leadBands*leadRows))...)
 	}
 	if len(s.TextWords) >= openingWords {
-		keys = append(keys, sketchKey('O', 0, uint32(refHashWords(s.TextWords[:openingWords]))))
+		keys = append(keys, appendSketchKey(nil, 'O', 0, uint32(refHashWords(s.TextWords[:openingWords]))))
 	}
 	return keys
 }
@@ -163,4 +164,108 @@ func FuzzFingerprint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, body string) {
 		checkFingerprint(t, title, body)
 	})
+}
+
+// refTitleSuffix is the reference definition of a publisher suffix.
+var refTitleSuffix = regexp.MustCompile(`\s+[|\-–—:]\s+(\S+\s*){1,4}$`)
+
+// checkTitleSuffix compares titleSuffixAt with the reference regexp.
+func checkTitleSuffix(t *testing.T, title string) {
+	t.Helper()
+	want := -1
+	if loc := refTitleSuffix.FindStringIndex(title); loc != nil {
+		want = loc[0]
+	}
+	if got := titleSuffixAt(title); got != want {
+		t.Fatalf("titleSuffixAt(%q) = %d, want %d", title, got, want)
+	}
+}
+
+func TestTitleSuffixMatchesReference(t *testing.T) {
+	for _, st := range loadLabelStories(t) {
+		for _, e := range edits() {
+			checkTitleSuffix(t, labelArticle(st, &e).Title)
+		}
+	}
+	for _, title := range []string{
+		"", " - ", "a - b", "a  -  b c d e", "a - b c d e f", "a | b - c", "a -b", "a- b", "a -\tb\f",
+		"a : b | c d e f g", "a – b—c", "a —\u00a0b", "a \xff- b", "x - y - z w v u t", "a - b  ",
+		"Trump, Putin meet: what to know | Today News", "a\r|\nb", "a - \xe2\x80",
+	} {
+		checkTitleSuffix(t, title)
+	}
+}
+
+func FuzzTitleSuffix(f *testing.F) {
+	f.Add("Leaders meet in Alaska | Today News")
+	f.Add("a - b c d e f")
+	f.Fuzz(checkTitleSuffix)
+}
+
+// sketchKeys returns the sketch keys of s (appendSketchKeys), one slice
+// each.
+func sketchKeys(s Story) [][]byte {
+	keys := appendSketchKeys(nil, titleHashes(s.TitleWords), shingleHashes(s.TextWords), s.TextWords)
+	return slices.Collect(slices.Chunk(keys, SketchKeyLen))
+}
+
+// refOf is the reference definition of Of: every text goes through
+// StripBoilerplate.
+func refOf(title, content, summary string) Story {
+	body := content
+	if body == "" {
+		body = summary
+	}
+	return Story{TitleWords: words(StripTitleSuffix(title)), TextWords: words(StripBoilerplate(htmlText(body)))}
+}
+
+// checkOf compares Of with the reference.
+func checkOf(t *testing.T, title, body string) {
+	t.Helper()
+	if got, want := Of(title, body, ""), refOf(title, body, ""); !slices.Equal(got.TextWords, want.TextWords) || !slices.Equal(got.TitleWords, want.TitleWords) {
+		t.Fatalf("Of(%q, %q) = %q, want %q", title, body, got, want)
+	}
+}
+
+func TestOfMatchesReference(t *testing.T) {
+	for _, st := range loadLabelStories(t) {
+		for _, e := range edits() {
+			a := labelArticle(st, &e)
+			checkOf(t, a.Title, a.Content+a.Summary)
+		}
+	}
+	for _, r := range boilerplate {
+		for _, trigger := range r.triggers {
+			for _, body := range []string{trigger, strings.ToUpper(trigger), "x" + trigger + "y", "<p>" + trigger + " 2025 Agency.</p>"} {
+				checkOf(t, "", body)
+			}
+		}
+	}
+	for _, body := range []string{
+		"With assistance from Tony Czuczka.", "WITH ASSISTANCE FROM x.", "(Reporting by Jane Doe; Editing by X)",
+		"©2025 Bloomberg L.P.", "(C) 2024 AP. Rest", "Copyright 2025 Reuters. Rest", "Read more: Markets Wrap.",
+		"bread more.", "Also read: x.", "alſo read: x.", "Catch all the news here.", "Subscribe to our list.",
+		"This article first appeared on Example.", "The post X appeared first on Y.", "SUBſCRIBE TO x.",
+		"reporting\u00a0by x)", "reporting&nbsp;by x)", "writing by x)", "ediTing BY x)", "wire\tagency feed.",
+		"This story was published from a wire agency feed without modifications. Only the headline has been changed.",
+	} {
+		checkOf(t, "", body)
+	}
+}
+
+func FuzzOf(f *testing.F) {
+	f.Add("Leaders meet | Today News", "<p>With assistance from Tony.</p>")
+	f.Add("t", "bread more. Also read: x. (c) 2024 x.")
+	f.Fuzz(checkOf)
+}
+
+func TestWordsMatchReference(t *testing.T) {
+	for _, s := range []string{
+		"", "\x00", "a\x00b", "'", "''a", "a''", "a ' b", "’x’", "Trump's O’Neil", "ÉCOLE straße", "a\xffb",
+		"\uFFFD", "x\u2019 y", "İstanbul Kelvin\u212a", "Ⅻ ⅷ ２０２６", "ǅemal", "abc DEF g1 2h", "a-b_c.d",
+	} {
+		if got, want := words(s), refWords(s); !slices.Equal(got, want) {
+			t.Errorf("words(%q) = %q, want %q", s, got, want)
+		}
+	}
 }

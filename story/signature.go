@@ -45,16 +45,13 @@ type Record []byte
 // on the story's title and text. It is a pure function.
 func (s Story) Signature() []byte {
 	words, shingled := titleHashes(s.TitleWords), shingleHashes(s.TextWords)
-	keys := sketchKeysOf(words, shingled, s.TextWords)
 	title := short(words)
 	title = title[:min(len(title), math.MaxUint16)]
 	text := short(shingled)
-	buf := make([]byte, 0, sigCountsLen+len(keys)*SketchKeyLen+hashLen*(len(title)+len(text)))
-	buf = append(buf, byte(len(keys)))
-	buf = binary.BigEndian.AppendUint16(buf, uint16(len(title)))
-	for _, k := range keys {
-		buf = append(buf, k...)
-	}
+	buf := make([]byte, sigCountsLen, sigCountsLen+maxSketchKeys*SketchKeyLen+hashLen*(len(title)+len(text)))
+	buf = appendSketchKeys(buf, words, shingled, s.TextWords)
+	buf[0] = byte((len(buf) - sigCountsLen) / SketchKeyLen)
+	binary.BigEndian.PutUint16(buf[1:], uint16(len(title)))
 	for _, h := range title {
 		buf = binary.BigEndian.AppendUint32(buf, h)
 	}
@@ -70,8 +67,47 @@ func short(hs []uint64) []uint32 {
 	for i, h := range hs {
 		out[i] = uint32(h)
 	}
-	slices.Sort(out)
+	sortUint32(out)
 	return slices.Compact(out)
+}
+
+// radixMin is the least length sortUint32 radix-sorts; shorter lists are
+// sorted in place by comparison.
+const radixMin = 64
+
+// sortUint32 sorts hs ascending. From radixMin values on it is a radix
+// sort, a byte per pass after one pass that counts all four bytes, which
+// needs no comparisons: a text's shingle
+// hashes are uniformly spread, and comparison sorts mispredict half of
+// their branches on them.
+func sortUint32(hs []uint32) {
+	if len(hs) < radixMin {
+		slices.Sort(hs)
+		return
+	}
+	var at [4][256]int32 // per byte of the values: counts, then offsets
+	for _, h := range hs {
+		at[0][byte(h)]++
+		at[1][byte(h>>8)]++
+		at[2][byte(h>>16)]++
+		at[3][byte(h>>24)]++
+	}
+	src, dst := hs, make([]uint32, len(hs))
+	for pass := range at {
+		var pos int32
+		for i, n := range at[pass] {
+			at[pass][i] = pos
+			pos += n
+		}
+		shift := 8 * pass
+		for _, h := range src {
+			b := byte(h >> shift)
+			dst[at[pass][b]] = h
+			at[pass][b]++
+		}
+		src, dst = dst, src
+	}
+	// Four passes: the sorted values are back in hs.
 }
 
 // NewRecord returns the signature record of a story published at published

@@ -55,6 +55,14 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	return nil
 }
 
+// lastFullTextError is ": ERR" for the last full-text failure, or "".
+func lastFullTextError(err error) string {
+	if err == nil {
+		return ""
+	}
+	return "; last: " + err.Error()
+}
+
 // printSummary writes one line per source and a totals line.
 func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -87,6 +95,10 @@ func printSummary(w io.Writer, results []fetcher.Result, elapsed time.Duration) 
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%v\t%s\n", r.Outcome, r.New, r.Updated, r.Unchanged, r.Filtered, r.Expired, r.Merged, took, source)
 		if r.OverMax > 0 {
 			fmt.Fprintf(tw, "\t\t\t\t\t\t\t\t  kept %d of %d items (fetch.max_items)\n", r.Items-r.OverMax, r.Items)
+		}
+		if r.FullText+r.FullTextFailed > 0 {
+			fmt.Fprintf(tw, "\t\t\t\t\t\t\t\t  full text: %d fetched, %d failed (kept the feed's text)%s\n",
+				r.FullText, r.FullTextFailed, lastFullTextError(r.FullTextErr))
 		}
 	}
 	tw.Flush()

@@ -15,6 +15,7 @@
 //	tributary compact [-config FILE]          offline compaction of the database
 //	tributary salvage [-config FILE] OUT      copy what can be read of a damaged database
 //	tributary test-rules [-config FILE] URL   show what the rules make of a feed
+//	tributary url [-config FILE] SLUG         subscribe URLs of a category or view
 //
 // Run "tributary CMD -h" for the flags of a command.
 package main
@@ -92,6 +93,7 @@ func commands() []command {
 		{"compact", "[-config FILE]", "rewrite the database without free pages (only while serve is stopped)", runCompact},
 		{"salvage", "[-config FILE] OUT", "copy what can be read of a damaged database into a new file OUT; report what was lost", runSalvage},
 		{"test-rules", "[-config FILE] URL", "fetch a feed once and print per item its categories and which rule kept or dropped it", runTestRules},
+		{"url", "[-config FILE] SLUG", "print the subscribe URLs of a category or view (with its key when private)", runURL},
 	}
 }
 

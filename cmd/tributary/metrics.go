@@ -27,6 +27,7 @@ type metrics struct {
 	fetches       *prometheus.CounterVec
 	fetchDuration prometheus.Histogram
 	items         *prometheus.CounterVec
+	fullTexts     *prometheus.CounterVec
 	pruned        prometheus.Counter
 	reloads       *prometheus.CounterVec
 	requests      *prometheus.CounterVec
@@ -51,6 +52,10 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 			Name: "tributary_items_total",
 			Help: "Fetched items by what storing them did: new, updated, unchanged, filtered, expired (older than retention.max_age, not stored), duplicate (merged into a stored story), suppressed (of a deleted story).",
 		}, []string{"result"}),
+		fullTexts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_fulltext_pages_total",
+			Help: "Article pages fetched for the full text of new items (sources with fulltext) by result: ok, or failed (the item kept the feed's text).",
+		}, []string{"result"}),
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tributary_articles_pruned_total",
 			Help: "Articles deleted by retention.",
@@ -72,7 +77,9 @@ func newMetrics(state func() (*storage.Store, *config.Config), log *slog.Logger)
 	for _, r := range []string{"new", "updated", "unchanged", "filtered", "expired", "duplicate", "suppressed"} {
 		m.items.WithLabelValues(r)
 	}
-	m.reg.MustRegister(m.fetches, m.fetchDuration, m.items, m.pruned, m.reloads, m.requests, m.render,
+	m.fullTexts.WithLabelValues("ok")
+	m.fullTexts.WithLabelValues("failed")
+	m.reg.MustRegister(m.fetches, m.fetchDuration, m.items, m.fullTexts, m.pruned, m.reloads, m.requests, m.render,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newStoreCollector(state, log))
@@ -86,6 +93,8 @@ func (m *metrics) observe(r fetcher.Result) {
 	for result, n := range itemCounts(r) {
 		m.items.WithLabelValues(result).Add(float64(n))
 	}
+	m.fullTexts.WithLabelValues("ok").Add(float64(r.FullText))
+	m.fullTexts.WithLabelValues("failed").Add(float64(r.FullTextFailed))
 }
 
 // itemCounts maps a Result's counters to the "result" label values.

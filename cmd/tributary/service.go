@@ -77,6 +77,8 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 		CacheSize:    cfg.Output.CacheSize,
 		Categories:   configuredCategories(cfg),
 		SourceURLs:   publishedURLs(cfg),
+		Views:        cfg.Views,
+		AccessKeys:   accessKeys(cfg),
 		Hub:          cfg.WebSub.Hub,
 		Health:       s.healthy,
 		Logger:       s.log,

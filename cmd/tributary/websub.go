@@ -79,17 +79,26 @@ func (s *service) newWebSub(ctx context.Context, cfg *config.Config) (*webSub, e
 	return w, nil
 }
 
-// feedTopics returns the URLs of the first page of every feed of cfg in
-// every format.
+// feedTopics returns the URLs of the first page of every feed of cfg
+// (categories and views) in every format, a private feed's with its key
+// (as its self link carries it).
 func feedTopics(cfg *config.Config) []string {
 	slugs := []string{"all"}
 	for _, c := range configuredCategories(cfg) {
 		slugs = append(slugs, c.Slug)
 	}
+	for _, v := range cfg.Views {
+		slugs = append(slugs, v.Slug)
+	}
+	keys := accessKeys(cfg)
 	var topics []string
 	for _, slug := range slugs {
+		query := ""
+		if key, ok := keys[slug]; ok {
+			query = "?" + url.Values{"key": {key}}.Encode()
+		}
 		for _, ext := range feedFormats {
-			topics = append(topics, cfg.BaseURL+"/feeds/"+slug+ext)
+			topics = append(topics, cfg.BaseURL+"/feeds/"+slug+ext+query)
 		}
 	}
 	return topics

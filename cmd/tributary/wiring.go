@@ -67,3 +67,20 @@ func publishedURLs(cfg *config.Config) map[string]string {
 	}
 	return urls
 }
+
+// accessKeys returns the access key of every private category and view of
+// cfg, by slug.
+func accessKeys(cfg *config.Config) map[string]string {
+	keys := make(map[string]string)
+	for _, c := range cfg.Categories {
+		if c.Private {
+			keys[c.Slug] = config.AccessKey(cfg.Secret, c.Slug)
+		}
+	}
+	for _, v := range cfg.Views {
+		if v.Private {
+			keys[v.Slug] = config.AccessKey(cfg.Secret, v.Slug)
+		}
+	}
+	return keys
+}
