@@ -150,3 +150,26 @@ func TestParseScheduleZone(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSchedule checks that no cron spec makes ParseSchedule panic (the
+// cron parser panics on some time-zone prefixes), that it returns a
+// schedule exactly when it returns no error, and that a schedule it
+// returns computes its next run.
+func FuzzParseSchedule(f *testing.F) {
+	for _, s := range []string{"@every 15m", "*/20 * * * *", "0 6 * * MON-FRI", "CRON_TZ=Europe/Berlin 0 6 * * *",
+		"TZ=UTC @every 5m", "TZ=0", "CRON_TZ=UTC", "CRON_TZ=UTC\t@hourly", "@every 59s", "@yearly", "every 5", ""} {
+		f.Add(s)
+	}
+	from := time.Date(2026, 3, 8, 6, 59, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, spec string) {
+		sched, err := ParseSchedule(spec)
+		if (sched == nil) != (err != nil) {
+			t.Fatalf("ParseSchedule(%q) = %v, %v", spec, sched, err)
+		}
+		if sched != nil {
+			if next := sched.Next(from); !next.IsZero() && !next.After(from) {
+				t.Errorf("%q: next run %v not after %v", spec, next, from)
+			}
+		}
+	})
+}
