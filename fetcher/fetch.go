@@ -41,7 +41,9 @@ const (
 	outcomeDeferred = "deferred"
 	// outcomeRefused: a public source sent the fetch to a private address.
 	outcomeRefused = "refused"
-	// outcomeCanceled: the pass's context ended first; nothing is stored.
+	// outcomeCanceled: the pass's context ended before the fetch was
+	// stored whole: its state is not stored, and of its articles only the
+	// transactions committed before the end (see Fetcher.save).
 	outcomeCanceled = "canceled"
 )
 
@@ -84,26 +86,26 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 		norm, outcome, err = f.parse(ctx, src, &dl, &res)
 	}
 	if outcome == outcomeCanceled {
-		res.Outcome, res.Err = outcome, redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
-		res.Title = cmp.Or(src.feed.Title, prev.Title)
-		res.Duration = f.now().Sub(start)
-		return res
+		return f.canceled(src, prev, res, err, start)
 	}
-	// The pass may be cancelled from here on; what was fetched is still
-	// stored, and the state always matches the articles saved.
-	sctx := context.WithoutCancel(ctx)
 	defer toSave(len(dl.body))()
 	if err == nil && len(norm.Articles) > 0 {
-		sr, serr := f.save(sctx, norm.Articles)
-		if serr != nil {
-			outcome, err = outcomeStoreError, serr
-			if errors.Is(serr, context.DeadlineExceeded) {
-				outcome = outcomeTimeout
-			}
-		}
+		f.log.Debug("saving articles", slog.String("feed_url", src.shown), slog.Int("articles", len(norm.Articles)))
+		sr, serr := f.save(ctx, norm.Articles)
 		res.New, res.Updated, res.Unchanged = sr.New, sr.Updated, sr.Unchanged
 		res.Merged, res.Suppressed = sr.Merged, sr.Suppressed
+		switch {
+		case errors.Is(serr, context.Canceled):
+			return f.canceled(src, prev, res, serr, start)
+		case errors.Is(serr, context.DeadlineExceeded):
+			outcome, err = outcomeTimeout, serr
+		case serr != nil:
+			outcome, err = outcomeStoreError, serr
+		}
 	}
+	// The state always matches the articles saved, so it is stored even
+	// when the pass ends meanwhile.
+	sctx := context.WithoutCancel(ctx)
 	now := f.now()
 	st := f.nextState(src, prev, dl, norm, outcome, err, now)
 	st = withFullTextCounts(st, res)
@@ -166,23 +168,44 @@ func (f *Fetcher) parse(ctx context.Context, src *source, dl *download, res *Res
 }
 
 // save stores articles within fetch.timeout, counted from when the save
-// starts (after any wait for the disk); the store writes its first
-// storage.SaveChunk articles whatever the time, and stops between
-// transactions after that. The articles of a save cut short are stored
-// whole or not at all and the error wraps context.DeadlineExceeded; the
-// source's validators are then not updated, so the next fetch gets the
-// whole feed again.
+// starts (after any wait for the disk), and until the pass's ctx ends: a
+// save that has not begun when ctx ends does not begin, and one under way
+// stops at its next transaction (the store writes its first
+// storage.SaveChunk articles whatever happens, and stops between
+// transactions after that), so that shutdown waits for one transaction at
+// most, not for a whole large feed. The articles of a save cut short are
+// stored whole or not at all and the error wraps context.DeadlineExceeded
+// or context.Canceled; the source's validators are then not updated, so
+// the next fetch gets the whole feed again.
 func (f *Fetcher) save(ctx context.Context, articles []storage.Article) (storage.SaveResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.fetch.Timeout)
+	if err := ctx.Err(); err != nil {
+		return storage.SaveResult{}, fmt.Errorf("save articles: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.fetch.Timeout)
 	defer cancel()
-	sr, err := f.store.SaveArticles(ctx, articles)
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	sr, err := f.store.SaveArticles(sctx, articles)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return sr, fmt.Errorf("save articles: not done within %s (fetch.timeout): %w", f.fetch.Timeout, err)
+	case err != nil && ctx.Err() != nil:
+		return sr, fmt.Errorf("save articles: %d stored when the fetch was cancelled: %w", sr.New+sr.Updated+sr.Merged, context.Cause(ctx))
 	case err != nil:
 		return sr, fmt.Errorf("save articles: %w", err)
 	}
 	return sr, nil
+}
+
+// canceled is the Result of a fetch of src that the pass's ctx ended
+// (err says how) before it was stored whole: res with its counts of what
+// was stored. The source's state stays prev, so that the next pass fetches
+// the whole feed again.
+func (f *Fetcher) canceled(src *source, prev storage.SourceState, res Result, err error, start time.Time) Result {
+	res.Outcome, res.Err = outcomeCanceled, redactedError{fmt.Errorf("fetch %s: %w", src.shown, err)}
+	res.Title = cmp.Or(src.feed.Title, prev.Title)
+	res.Duration = f.now().Sub(start)
+	return res
 }
 
 // unexpired returns the articles published at most maxAge before now (the

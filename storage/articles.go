@@ -70,6 +70,26 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	if err != nil {
 		return SaveResult{}, err
 	}
+	var res SaveResult
+	for start := 0; start < len(arts); start += SaveChunk {
+		if err := ctx.Err(); err != nil && start > 0 {
+			return res, fmt.Errorf("save %d articles: %d stored before the save ended: %w", len(arts), start, err)
+		}
+		cr, err := s.saveChunk(arts[start:min(start+SaveChunk, len(arts))])
+		if err != nil {
+			return res, fmt.Errorf("save %d articles: %w", len(arts), err)
+		}
+		res = res.plus(cr)
+	}
+	return res, nil
+}
+
+// saveChunk stores arts, at most SaveChunk articles of one save, in one
+// write transaction, or in none when nothing changes. Each chunk is
+// classified, signed and written before the next is looked at, so that the
+// work between two checks of the save's ctx, and the memory held by
+// signatures, are bounded by SaveChunk whatever the size of the save.
+func (s *Store) saveChunk(arts []*incoming) (SaveResult, error) {
 	// Classify in a read transaction first: re-fetched feeds are mostly
 	// unchanged, and a write transaction is not free even when rolled back.
 	// The near-duplicate lookup is left to the write transaction, which
@@ -77,7 +97,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	var res SaveResult
 	var toWrite []*incoming // the new and edited ones
 	pending := false
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		now := s.now().UTC()
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, false)
@@ -94,11 +114,8 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 		}
 		return nil
 	})
-	if err != nil {
-		return SaveResult{}, fmt.Errorf("save %d articles: %w", len(arts), err)
-	}
-	if len(toWrite) == 0 && !pending {
-		return res, nil
+	if err != nil || len(toWrite) == 0 && !pending {
+		return res, err
 	}
 	// Signatures are the costly part of planning a new or edited article:
 	// compute them here, in the caller's goroutine, rather than under the
@@ -109,19 +126,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 	// Plan again under the write lock, one article after the other: another
 	// writer may have stored some of the same articles since the read
 	// transaction, and an article may be a copy of an earlier one of arts.
-	res = SaveResult{}
-	for start := 0; start < len(arts); start += SaveChunk {
-		if err := ctx.Err(); err != nil && start > 0 {
-			return res, fmt.Errorf("save %d articles: %d stored before the save ended: %w", len(arts), start, err)
-		}
-		chunk := arts[start:min(start+SaveChunk, len(arts))]
-		cr, err := s.writeChunk(chunk)
-		if err != nil {
-			return res, fmt.Errorf("save %d articles: %w", len(arts), err)
-		}
-		res = res.plus(cr)
-	}
-	return res, nil
+	return s.writeChunk(arts)
 }
 
 // SaveChunk is the most articles SaveArticles writes in one transaction.
