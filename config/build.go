@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/robfig/cron/v3"
+
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/language"
 )
@@ -53,7 +55,10 @@ func (v *validator) build(root *yaml.Node) *Config {
 		}
 	}
 	cfg.DataDir = v.dataDir(top["data_dir"])
-	cfg.Schedule = v.schedule(top["schedule"], "schedule", defaultSchedule)
+	cfg.Schedule, cfg.Cron = v.schedule(top["schedule"], "schedule", defaultSchedule)
+	if cfg.Cron == nil {
+		cfg.Cron, _ = ParseSchedule(defaultSchedule) // a constant that parses
+	}
 
 	fetch, _ := v.mapping(top["fetch"], "fetch")
 	cfg.Fetch = Fetch{
@@ -106,7 +111,7 @@ func (v *validator) build(root *yaml.Node) *Config {
 	cfg.WebSub = v.webSubSettings(top["websub"], cfg.BaseURL, top["base_url"] != nil && !isNull(top["base_url"]))
 
 	cfg.Categories = v.categories(top["categories"])
-	cfg.Feeds = v.feeds(top["feeds"])
+	cfg.Feeds = v.feeds(top["feeds"], cfg.Cron)
 	cfg.Views = v.views(top["views"], cfg)
 	cfg.Secret = v.secret(top["secret_file"])
 	v.checkPrivate(cfg.Secret, top["secret_file"] != nil)
@@ -186,7 +191,7 @@ func (v *validator) categorySlug(n *yaml.Node, path, name string) string {
 }
 
 // feeds reads the feeds: list.
-func (v *validator) feeds(n *yaml.Node) []Feed {
+func (v *validator) feeds(n *yaml.Node, global cron.Schedule) []Feed {
 	seen := map[string]firstSeen{}
 	published := map[string]firstSeen{}
 	var feeds []Feed
@@ -228,7 +233,10 @@ func (v *validator) feeds(n *yaml.Node) []Feed {
 			}
 		}
 		f.SourceCategories = v.boolean(m["source_categories"], path+".source_categories")
-		f.Schedule = v.schedule(m["schedule"], path+".schedule", "")
+		f.Schedule, f.Cron = v.schedule(m["schedule"], path+".schedule", "")
+		if f.Cron == nil {
+			f.Cron = global
+		}
 		f.Include = v.regexp(m["include"], path+".include")
 		f.Exclude = v.regexp(m["exclude"], path+".exclude")
 		f.CategoryMap = v.categoryMap(m["category_map"], path+".category_map")
@@ -484,18 +492,19 @@ func (v *validator) size(n *yaml.Node, path string, def int64) int64 {
 	return size
 }
 
-// schedule reads a cron spec (see parseSchedule), or returns def if n is
-// missing.
-func (v *validator) schedule(n *yaml.Node, path, def string) string {
+// schedule reads and parses a cron spec (see ParseSchedule), or returns
+// def (unparsed, with a nil schedule) if n is missing or invalid.
+func (v *validator) schedule(n *yaml.Node, path, def string) (string, cron.Schedule) {
 	s, n, ok := v.scalar(n, path)
 	if !ok {
-		return def
+		return def, nil
 	}
-	if err := parseSchedule(s); err != nil {
+	sched, err := ParseSchedule(s)
+	if err != nil {
 		v.addf(n, path, "%v", err)
-		return def
+		return def, nil
 	}
-	return s
+	return s, sched
 }
 
 // regexp compiles the regular expression n, or returns nil if n is missing

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -70,6 +71,8 @@ type Config struct {
 	DataDir string
 	// Schedule is the robfig/cron spec for every source. Default "@every 15m".
 	Schedule string
+	// Cron is Schedule parsed (ParseSchedule), once, by Load.
+	Cron cron.Schedule
 	// Fetch holds the fetch.* settings.
 	Fetch Fetch
 	// Retention holds the retention.* settings.
@@ -196,6 +199,10 @@ type Feed struct {
 	SourceCategories bool
 	// Schedule is the source's own cron spec; empty means Config.Schedule.
 	Schedule string
+	// Cron is the schedule that applies to the source, parsed once by
+	// Load: its own Schedule, else the Config.Cron it shares with the other
+	// sources without one.
+	Cron cron.Schedule
 	// Include, when non-nil, keeps only items it matches: their title,
 	// text, link, author or categories.
 	Include *regexp.Regexp

@@ -14,14 +14,30 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/robfig/cron/v3"
 	"golang.org/x/text/language"
 
 	"github.com/tributary/tributary/config"
 )
 
-// compareRegexps makes cmp compare compiled regexps by their source.
+// compareRegexps makes cmp compare compiled regexps by their source, and
+// parsed cron schedules by their activations.
 func compareRegexps() cmp.Option {
 	return cmp.Options{
+		cmp.Comparer(func(a, b cron.Schedule) bool {
+			if a == nil || b == nil {
+				return a == b
+			}
+			for _, t := range []time.Time{
+				time.Date(2026, 3, 8, 6, 59, 0, 0, time.UTC),
+				time.Date(2026, 11, 1, 5, 31, 17, 0, time.UTC),
+			} {
+				if !a.Next(t).Equal(b.Next(t)) {
+					return false
+				}
+			}
+			return true
+		}),
 		cmp.Comparer(func(a, b *regexp.Regexp) bool {
 			if a == nil || b == nil {
 				return a == b
@@ -30,6 +46,16 @@ func compareRegexps() cmp.Option {
 		}),
 		cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
 	}
+}
+
+// mustSchedule parses spec with config.ParseSchedule.
+func mustSchedule(t *testing.T, spec string) cron.Schedule {
+	t.Helper()
+	sched, err := config.ParseSchedule(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sched
 }
 
 // problems splits a Parse or Load error into its lines.
@@ -58,6 +84,7 @@ func defaults() *config.Config {
 		BaseURL:  "http://127.0.0.1:8080",
 		DataDir:  "data",
 		Schedule: "@every 15m",
+		Cron:     cron.Every(15 * time.Minute),
 		Fetch: config.Fetch{
 			Concurrency:  16,
 			PerHost:      2,
@@ -74,7 +101,7 @@ func defaults() *config.Config {
 		Output:    config.Output{PageSize: 50, CacheSize: 64 << 20},
 		HTTP:      config.HTTP{AdminAllow: config.DefaultAdminAllow()},
 		Log:       config.Log{Format: "text"},
-		Feeds:     []config.Feed{{URL: "https://a.example/feed"}},
+		Feeds:     []config.Feed{{URL: "https://a.example/feed", Cron: cron.Every(15 * time.Minute)}},
 	}
 }
 
@@ -148,6 +175,7 @@ feeds:
 		BaseURL:  "http://127.0.0.1:9000",
 		DataDir:  "/var/lib/tributary",
 		Schedule: "*/20 * * * *",
+		Cron:     mustSchedule(t, "*/20 * * * *"),
 		Fetch: config.Fetch{
 			Concurrency:           4,
 			PerHost:               4,
@@ -181,6 +209,7 @@ feeds:
 				Categories:       []string{"World", "Business"},
 				SourceCategories: true,
 				Schedule:         "@every 5m",
+				Cron:             mustSchedule(t, "@every 5m"),
 				Include:          regexp.MustCompile("(?i)ukraine|russia"),
 				Exclude:          regexp.MustCompile("(?i)sponsored"),
 				FullText:         config.FullText{Enabled: true, Selector: "article .body, #main > p"},
@@ -188,7 +217,7 @@ feeds:
 				UserAgent:        "feed-agent/2",
 				Timeout:          45 * time.Second,
 			},
-			{URL: "http://a.example/feed", FullText: config.FullText{Enabled: true}},
+			{URL: "http://a.example/feed", Cron: mustSchedule(t, "*/20 * * * *"), FullText: config.FullText{Enabled: true}},
 		},
 	}
 	got, err := parse(t, src)
@@ -563,6 +592,7 @@ func TestLoadExample(t *testing.T) {
 		BaseURL:  "http://127.0.0.1:8080",
 		DataDir:  filepath.Join("..", "data"),
 		Schedule: "@every 15m",
+		Cron:     cron.Every(15 * time.Minute),
 		Fetch: config.Fetch{
 			Concurrency:  16,
 			PerHost:      2,
@@ -593,6 +623,7 @@ func TestLoadExample(t *testing.T) {
 				Categories:       []string{"World"},
 				SourceCategories: true,
 				Schedule:         "@every 30m",
+				Cron:             cron.Every(30 * time.Minute),
 				Include:          regexp.MustCompile(`(?i)\b(ukraine|russia|china|india)\b`),
 				Exclude:          regexp.MustCompile(`(?i)\bsponsored\b`),
 				CategoryMap: map[string]string{
@@ -600,8 +631,8 @@ func TestLoadExample(t *testing.T) {
 					"politics":                               "World",
 				},
 			},
-			{URL: "https://feeds.bloomberg.com/politics/news.rss", Categories: []string{"Politics"}},
-			{URL: "https://go.dev/blog/feed.atom", Categories: []string{"Go"}},
+			{URL: "https://feeds.bloomberg.com/politics/news.rss", Categories: []string{"Politics"}, Cron: cron.Every(15 * time.Minute)},
+			{URL: "https://go.dev/blog/feed.atom", Categories: []string{"Go"}, Cron: cron.Every(15 * time.Minute)},
 		},
 		Views: []config.View{{
 			Name:       "Top Stories",

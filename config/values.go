@@ -64,24 +64,28 @@ func parseSize(s string) (int64, error) {
 	return int64(n) * mult, nil
 }
 
-// parseSchedule checks a robfig/cron spec the way the scheduler reads it
+// ParseSchedule parses a robfig/cron spec the way the scheduler reads it
 // (cron.ParseStandard: 5 fields or a descriptor) and requires an @every
-// interval of at least a minute, to be polite to the feeds' servers.
-func parseSchedule(spec string) (err error) {
+// interval of at least a minute, to be polite to the feeds' servers. A
+// spec without CRON_TZ= or TZ= is evaluated in UTC, whatever the zone of
+// the time given to Next, which keeps the daylight saving bugs of cron
+// v3.0.1 (a skipped or doubled run) away. Load calls it once per spec
+// (Config.Cron, Feed.Cron); the fetcher uses the parsed schedules.
+func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	// cron v3.0.1 panics when a time zone is not followed by a space, as in
 	// "TZ=0" or "CRON_TZ=UTC\t@hourly"; the check below catches those, and
 	// the recover any other panic of the unmaintained parser.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("invalid cron spec %q: the cron parser failed on it (%v)", spec, r)
+			sched, err = nil, fmt.Errorf("invalid cron spec %q: the cron parser failed on it (%v)", spec, r)
 		}
 	}()
 	for _, prefix := range []string{"CRON_TZ=", "TZ="} {
 		if zone, ok := strings.CutPrefix(spec, prefix); ok && !strings.Contains(zone, " ") {
-			return fmt.Errorf("invalid cron spec %q: a time zone must be followed by a space and a schedule", spec)
+			return nil, fmt.Errorf("invalid cron spec %q: a time zone must be followed by a space and a schedule", spec)
 		}
 	}
-	sched, err := cron.ParseStandard(spec)
+	sched, err = cron.ParseStandard(spec)
 	if err != nil {
 		msg := err.Error()
 		// "expected exactly 5 fields, found 2: [every 5]": the fields
@@ -89,12 +93,16 @@ func parseSchedule(spec string) (err error) {
 		if i := strings.LastIndex(msg, ": ["); i >= 0 && strings.HasSuffix(msg, "]") {
 			msg = msg[:i]
 		}
-		return fmt.Errorf("invalid cron spec %q: %s", spec, msg)
+		return nil, fmt.Errorf("invalid cron spec %q: %s", spec, msg)
 	}
 	if d, ok := sched.(cron.ConstantDelaySchedule); ok && d.Delay < minEvery {
-		return fmt.Errorf("invalid cron spec %q: @every must be at least 1m, to be polite to the feeds' servers", spec)
+		return nil, fmt.Errorf("invalid cron spec %q: @every must be at least 1m, to be polite to the feeds' servers", spec)
 	}
-	return nil
+	if s, ok := sched.(*cron.SpecSchedule); ok && s.Location == time.Local {
+		// cron reads time.Local as "the zone of the time given".
+		s.Location = time.UTC
+	}
+	return sched, nil
 }
 
 // compileRegexp compiles a Go regular expression, with an error that

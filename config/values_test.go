@@ -107,14 +107,69 @@ func TestParseSchedule(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			err := parseSchedule(tt.spec)
+			sched, err := ParseSchedule(tt.spec)
 			got := ""
 			if err != nil {
 				got = err.Error()
 			}
 			if got != tt.wantErr {
-				t.Errorf("parseSchedule(%q) = %q, want %q", tt.spec, got, tt.wantErr)
+				t.Errorf("ParseSchedule(%q) = %q, want %q", tt.spec, got, tt.wantErr)
+			}
+			if (sched == nil) != (err != nil) {
+				t.Errorf("ParseSchedule(%q) = %v, %v: want a schedule exactly when no error", tt.spec, sched, err)
 			}
 		})
 	}
+}
+
+// TestParseScheduleZone checks that a spec without a zone runs in UTC even
+// on a clock in a zone with daylight saving time, where cron evaluating it
+// in local time would skip 02:30 on the day clocks go forward, and that a
+// CRON_TZ= prefix still picks its zone.
+func TestParseScheduleZone(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	tests := []struct {
+		spec string
+		from time.Time
+		want time.Time
+	}{
+		{"30 2 * * *", time.Date(2026, 3, 8, 0, 0, 0, 0, ny), time.Date(2026, 3, 9, 2, 30, 0, 0, time.UTC)},
+		{"30 1 * * *", time.Date(2026, 11, 1, 1, 45, 0, 0, ny), time.Date(2026, 11, 2, 1, 30, 0, 0, time.UTC)},
+		{"CRON_TZ=America/New_York 30 2 * * *", time.Date(2026, 3, 7, 3, 0, 0, 0, ny), time.Date(2026, 3, 9, 2, 30, 0, 0, ny)},
+	}
+	for _, tt := range tests {
+		sched, err := ParseSchedule(tt.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sched.Next(tt.from); !got.Equal(tt.want) {
+			t.Errorf("%q after %v: next = %v, want %v", tt.spec, tt.from, got.UTC(), tt.want.UTC())
+		}
+	}
+}
+
+// FuzzParseSchedule checks that no cron spec makes ParseSchedule panic (the
+// cron parser panics on some time-zone prefixes), that it returns a
+// schedule exactly when it returns no error, and that a schedule it
+// returns computes its next run.
+func FuzzParseSchedule(f *testing.F) {
+	for _, s := range []string{"@every 15m", "*/20 * * * *", "0 6 * * MON-FRI", "CRON_TZ=Europe/Berlin 0 6 * * *",
+		"TZ=UTC @every 5m", "TZ=0", "CRON_TZ=UTC", "CRON_TZ=UTC\t@hourly", "@every 59s", "@yearly", "every 5", ""} {
+		f.Add(s)
+	}
+	from := time.Date(2026, 3, 8, 6, 59, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, spec string) {
+		sched, err := ParseSchedule(spec)
+		if (sched == nil) != (err != nil) {
+			t.Fatalf("ParseSchedule(%q) = %v, %v", spec, sched, err)
+		}
+		if sched != nil {
+			if next := sched.Next(from); !next.IsZero() && !next.After(from) {
+				t.Errorf("%q: next run %v not after %v", spec, next, from)
+			}
+		}
+	})
 }

@@ -40,9 +40,10 @@ func newDocCache(maxBytes int64) *docCache {
 	}
 }
 
-// cost is what keeping doc under key counts against the budget.
+// cost is what keeping doc under key counts against the budget: the
+// memory its bytes hold, capacity included.
 func cost(key string, doc *document) int64 {
-	return int64(len(key) + len(doc.plain) + len(doc.gzipped))
+	return int64(len(key) + cap(doc.plain) + cap(doc.gzipped))
 }
 
 // get returns the document under key, nil when none; an archive page

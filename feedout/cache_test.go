@@ -1,6 +1,7 @@
 package feedout
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -278,4 +279,30 @@ func wantPage(arts []storage.Article, c []byte, before bool, n int) []string {
 		links = append(links, side[i].Link)
 	}
 	return links
+}
+
+// TestDocumentHoldsWhatTheCacheCounts checks that a document rendered into
+// a growing buffer keeps no spare capacity (a bytes.Buffer doubles as it
+// grows): the cache's budget is the memory its documents hold.
+func TestDocumentHoldsWhatTheCacheCounts(t *testing.T) {
+	var b bytes.Buffer
+	line := bytes.Repeat([]byte("<entry>a line of a rendered feed</entry>\n"), 25)
+	for b.Len() < 100<<10 {
+		b.Write(line)
+	}
+	doc, err := newDocument(version{}, time.Now(), b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(doc.plain, b.Bytes()) {
+		t.Fatal("the document's body differs from the rendering")
+	}
+	for name, p := range map[string][]byte{"plain": doc.plain, "gzip": doc.gzipped} {
+		if cap(p) > len(p)+len(p)/8+8<<10 {
+			t.Errorf("%s: %d bytes hold %d", name, len(p), cap(p))
+		}
+	}
+	if got, want := cost("k", doc), int64(1+cap(doc.plain)+cap(doc.gzipped)); got != want {
+		t.Errorf("cost = %d, want %d (the capacity held)", got, want)
+	}
 }

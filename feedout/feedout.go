@@ -347,7 +347,7 @@ func (h *handler) fail(ctx context.Context, w http.ResponseWriter, op, slug stri
 // when it holds none).
 func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (feedDef, version, bool) {
 	if v, ok := h.views[slug]; ok {
-		d := viewDef(v)
+		d := h.withhold(viewDef(v))
 		return d, h.viewVersion(d, infos), true
 	}
 	cat, ok := h.configured[slug]
@@ -361,9 +361,18 @@ func (h *handler) lookup(slug string, infos []storage.CategoryInfo) (feedDef, ve
 		if !ok {
 			cat, ok = info.Category, true
 		}
-		return h.categoryDef(cat), version{updated: info.Updated, count: info.Count}, true
+		return h.withhold(h.categoryDef(cat)), version{updated: info.Updated, count: info.Count}, true
 	}
-	return h.categoryDef(cat), version{}, ok
+	return h.withhold(h.categoryDef(cat)), version{}, ok
+}
+
+// withhold returns d leaving out the stories filed only in private
+// categories when d is public and merges categories ("all" or a view).
+func (h *handler) withhold(d feedDef) feedDef {
+	if _, private := h.keys[d.slug]; !private && len(h.keys) > 0 && (d.view != nil || d.slug == storage.AllSlug) {
+		d.withheld = h.keys
+	}
+	return d
 }
 
 // document returns the document req asks for of cat at version ver, from
@@ -418,7 +427,9 @@ func (h *handler) render(ctx context.Context, def feedDef, ver version, req page
 }
 
 // newDocument returns the document of body: its gzip encoding, compressed
-// once here, and the strong ETags of both.
+// once here, and the strong ETags of both. The document keeps copies of
+// their exact size: a bytes.Buffer's slice may hold twice its length, which
+// the cache would keep unseen.
 func newDocument(ver version, modified time.Time, body []byte) (*document, error) {
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -431,9 +442,9 @@ func newDocument(ver version, modified time.Time, body []byte) (*document, error
 	return &document{
 		version:  ver,
 		modified: modified,
-		plain:    body,
+		plain:    bytes.Clone(body),
 		plainTag: strconv.Quote(tag),
-		gzipped:  gz.Bytes(),
+		gzipped:  bytes.Clone(gz.Bytes()),
 		gzipTag:  strconv.Quote(tag + "-gz"),
 	}, nil
 }

@@ -26,6 +26,10 @@ type feedDef struct {
 	view               *config.View
 	pageSize, maxLimit int
 	perSource          int
+	// withheld are the private feeds' slugs when d is a public feed that
+	// merges categories ("all" or a view): a story filed only in private
+	// categories is left out of it.
+	withheld map[string]string
 }
 
 // cursorLen is the length of the paging cursors of d's documents.
@@ -88,6 +92,9 @@ func (d feedDef) pageQuery(req pageRequest, now time.Time) storage.PageQuery {
 	if len(req.words) > 0 {
 		keep = append(keep, hasWords(req.words))
 	}
+	if len(d.withheld) > 0 {
+		keep = append(keep, filedInPublic(d.withheld))
+	}
 	if len(keep) > 0 {
 		q.Keep = func(a storage.Article) bool {
 			for _, k := range keep {
@@ -109,6 +116,18 @@ func carriedBy(sources []string) func(storage.Article) bool {
 			return true
 		}
 		return slices.ContainsFunc(a.Via, func(c storage.Copy) bool { return slices.Contains(sources, c.Source.FeedURL) })
+	}
+}
+
+// filedInPublic returns a filter that keeps the stories filed in at least
+// one category whose slug is not private, or in none: a private category's
+// stories stay out of the public feeds that merge categories.
+func filedInPublic(private map[string]string) func(storage.Article) bool {
+	return func(a storage.Article) bool {
+		return len(a.Categories) == 0 || slices.ContainsFunc(a.Categories, func(c storage.Category) bool {
+			_, hidden := private[c.Slug]
+			return !hidden
+		})
 	}
 }
 

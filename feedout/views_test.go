@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -242,6 +243,29 @@ func TestPrivateFeedsAreUnknownWithoutKey(t *testing.T) {
 		}
 		if !strings.Contains(keyed, "/feeds/top.atom") {
 			t.Errorf("GET %s?key=: the public feeds are gone", target)
+		}
+	}
+}
+
+// TestPrivateCategoryStaysOutOfPublicFeeds checks that a story filed only in
+// a private category is not served by the public feeds that merge
+// categories ("all" and public views), and is by the private ones.
+func TestPrivateCategoryStaysOutOfPublicFeeds(t *testing.T) {
+	t.Parallel()
+	h := viewFixture(t)
+	tests := []struct {
+		target string
+		want   bool // Story 20, filed only in the private politics, is served
+	}{
+		{"/feeds/all.atom?limit=100", false},
+		{"/feeds/all.atom?limit=100&q=paragraph", false},
+		{"/feeds/hidden.atom?limit=100&key=" + config.AccessKey(viewSecret, "hidden"), true},
+		{"/feeds/politics.atom?key=" + config.AccessKey(viewSecret, "politics"), true},
+	}
+	for _, tt := range tests {
+		titles := entryTitles(t, get(t, h, tt.target, http.StatusOK).Body.Bytes())
+		if got := slices.Contains(titles, "Story 20"); got != tt.want || !tt.want && !slices.Contains(titles, "Story 9") {
+			t.Errorf("GET %s: entries %q; Story 20 served: %v, want %v", tt.target, titles, got, tt.want)
 		}
 	}
 }

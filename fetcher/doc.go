@@ -44,7 +44,24 @@
 // hours and never earlier than the spec's next activation. A 410 Gone stops
 // scheduled fetches of the source until the operator acts. A permanent
 // redirect seen on two fetches in a row is remembered (PermanentURL) and
-// fetched from then on. Run looks for due sources every 10 seconds, in UTC.
+// fetched from then on. Cron specs are parsed once, by config.Load
+// (config.Feed.Cron), and a spec without CRON_TZ= is evaluated in UTC.
+//
+// # Scheduling
+//
+// Scheduler is the one scheduling path, used by serve and by Run: a
+// robfig/cron schedule in UTC with a single entry, every Tick (10 seconds),
+// wrapped in SkipIfStillRunning and Recover, cron's logger adapted to slog
+// (its wake-ups at Debug). A pass runs at once, then on every tick; a tick
+// that comes while a pass runs is skipped, and a kick (serve's reload)
+// makes a pass follow the running one. Each tick's pass costs what its due
+// sources cost: the Fetcher keeps an in-memory min-heap of when each source
+// is next due, filled from the stored states once by the first scheduled
+// pass and updated by every fetch, so a tick pops the due sources and reads
+// the stored state of those only (20 bytes of queue and one *source per
+// source, the source pointing at the config's feed without a copy). A
+// source whose documents are pushed (Options.Pushed) is looked at on its
+// own schedule, so that it is polled on it again once its pushes stop.
 //
 // # Outcomes
 //

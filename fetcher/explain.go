@@ -33,7 +33,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string, ft config.FullTex
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("explain %s: want an absolute http or https URL", feedURL)
 		}
-		src = &source{feed: config.Feed{URL: feedURL}, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(feedURL)}
+		src = &source{feed: &config.Feed{URL: feedURL}, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(feedURL)}
 	}
 	dl := f.get(ctx, src, storage.SourceState{}, true) // an operator asked: no host wait
 	if dl.err != nil {
@@ -50,7 +50,7 @@ func (f *Fetcher) Explain(ctx context.Context, feedURL string, ft config.FullTex
 		if item == nil {
 			continue
 		}
-		a, v := f.norm.article(item, src.feed, base, f.now())
+		a, v := f.norm.article(item, *src.feed, base, f.now())
 		out = append(out, v)
 		arts = append(arts, a)
 	}

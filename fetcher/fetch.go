@@ -117,6 +117,8 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 	if perr := f.store.PutSourceState(sctx, st); perr != nil {
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
 	}
+	at, scheduled := f.wake(src, st, true, now)
+	f.due.schedule(src.index, at, scheduled)
 	res.Outcome = outcome
 	res.Title = cmp.Or(src.feed.Title, st.Title)
 	if err != nil {
@@ -150,7 +152,7 @@ func (f *Fetcher) parse(ctx context.Context, src *source, dl *download, res *Res
 			slog.Int("kept", len(feed.Items)))
 	}
 	now := f.now()
-	norm := f.norm.normalize(feed, src.feed, base, now)
+	norm := f.norm.normalize(feed, *src.feed, base, now)
 	dl.feedInterval = feedInterval(feed)
 	res.Filtered = norm.Filtered
 	norm.Articles, res.Expired = unexpired(norm.Articles, f.maxAge, now)
@@ -237,7 +239,7 @@ func (f *Fetcher) nextState(src *source, prev storage.SourceState, dl download, 
 	if err != nil {
 		st.LastError = config.RedactText(err.Error())
 		st.ConsecutiveFailures++
-		st.NextDue = later(backoff(src.sched, st.ConsecutiveFailures, now), dl.retryAt)
+		st.NextDue = later(backoff(src.feed.Cron, st.ConsecutiveFailures, now), dl.retryAt)
 		return st
 	}
 	st.LastSuccess = now
@@ -272,7 +274,7 @@ const movedConfirmations = 2
 // requestContext returns ctx carrying what src's requests need beyond the
 // fetch settings: its credentials and its own proxy.
 func (src *source) requestContext(ctx context.Context) context.Context {
-	return withProxy(withCredentials(ctx, src.feed), src.feed)
+	return withProxy(withCredentials(ctx, *src.feed), *src.feed)
 }
 
 // withoutUserinfo returns a copy of u without its user name and password:

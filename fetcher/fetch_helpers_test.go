@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
@@ -135,11 +137,18 @@ func (c *testClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// testConfig returns a validated-looking config with test fetch settings.
+// testConfig returns a validated-looking config with test fetch settings,
+// every feed without a parsed schedule on "@every 15m".
 func testConfig(feeds ...config.Feed) *config.Config {
+	for i := range feeds {
+		if feeds[i].Cron == nil {
+			feeds[i].Cron = cron.Every(15 * time.Minute)
+		}
+	}
 	return &config.Config{
 		Title:    "test",
 		Schedule: "@every 15m",
+		Cron:     cron.Every(15 * time.Minute),
 		Fetch: config.Fetch{
 			Concurrency: 4,
 			PerHost:     2,

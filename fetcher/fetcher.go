@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
-	"github.com/robfig/cron/v3"
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
@@ -124,16 +122,18 @@ type Fetcher struct {
 	pushed   func(feedURL string) bool
 	// pass holds a token while a pass runs.
 	pass chan struct{}
+	// due is when each source is next due for a scheduled pass.
+	due dueQueue
 	// pages holds a token per article page being fetched for fulltext.
 	pages chan struct{}
 }
 
-// source is one configured feed with its parsed schedule.
+// source is one configured feed.
 type source struct {
 	// index is the position in the config, which orders Results.
 	index int
-	feed  config.Feed
-	sched cron.Schedule
+	// feed is the config's own entry (no copy), with its parsed schedule.
+	feed *config.Feed
 	// host is the lower-cased host name, the key of the per-host limit.
 	host string
 	// shown is the URL without its secrets, for logs and errors.
@@ -184,17 +184,18 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 	if f.now == nil {
 		f.now = time.Now
 	}
-	for i, fd := range cfg.Feeds {
-		sched, err := parseSchedule(cmp.Or(fd.Schedule, cfg.Schedule))
-		if err != nil {
-			return nil, fmt.Errorf("fetcher: source %s: %w", config.RedactURL(fd.URL), err)
+	f.sources = make([]*source, len(cfg.Feeds))
+	for i := range cfg.Feeds {
+		fd := &cfg.Feeds[i]
+		if fd.Cron == nil {
+			return nil, fmt.Errorf("fetcher: source %s: no parsed schedule (a config not from config.Load)", config.RedactURL(fd.URL))
 		}
 		u, err := url.Parse(fd.URL)
 		if err != nil {
 			return nil, redactedError{fmt.Errorf("fetcher: source %s: %w", config.RedactURL(fd.URL), err)}
 		}
-		src := &source{index: i, feed: fd, sched: sched, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(fd.URL)}
-		f.sources = append(f.sources, src)
+		src := &source{index: i, feed: fd, host: strings.ToLower(u.Hostname()), shown: config.RedactURL(fd.URL)}
+		f.sources[i] = src
 		f.byURL[fd.URL] = src
 	}
 	return f, nil

@@ -21,6 +21,8 @@ import (
 type job struct {
 	src *source
 	st  storage.SourceState
+	// hasState is false when the source was never fetched.
+	hasState bool
 	// err is set when the stored state could not be read.
 	err error
 	// forced: the operator asked for this fetch (FetchNow), so it is made
@@ -109,18 +111,31 @@ func (f *Fetcher) lock(ctx context.Context) error {
 
 func (f *Fetcher) unlock() { <-f.pass }
 
-// runDue runs a pass over the sources due now. The caller holds the lock.
+// runDue runs a pass over the sources due now: those the due queue gives,
+// whose stored state alone is read. The caller holds the lock.
 func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
-	jobs, err := f.jobs(ctx, f.sources, true)
+	if err := f.due.load(ctx, f); err != nil {
+		return nil, err
+	}
+	due := f.due.popDue(f.now())
+	srcs := make([]*source, len(due))
+	for i, idx := range due {
+		srcs[i] = f.sources[idx]
+	}
+	jobs, err := f.jobs(ctx, srcs, true)
 	if err != nil {
+		for _, src := range srcs {
+			f.due.schedule(src.index, time.Time{}, true) // still due
+		}
 		return nil, err
 	}
 	return f.runPass(ctx, jobs), nil
 }
 
 // jobs reads the stored state of srcs and returns the jobs for them, only
-// for the due ones when onlyDue is set. A state that cannot be read makes a
-// job that fails with it, unless ctx ended, which ends the pass.
+// for the due ones when onlyDue is set (a source the state shows not due
+// goes back to the due queue). A state that cannot be read makes a job that
+// fails with it, unless ctx ended, which ends the pass.
 func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job, error) {
 	now := f.now()
 	jobs := make([]job, 0, len(srcs))
@@ -138,9 +153,11 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 			f.hosts.deferHost(hostOf(src, st), st.RetryAfter)
 		}
 		if onlyDue && !f.isDue(src, st, ok, now) {
+			at, scheduled := f.wake(src, st, ok, now)
+			f.due.schedule(src.index, at, scheduled)
 			continue
 		}
-		jobs = append(jobs, job{src: src, st: st, forced: !onlyDue})
+		jobs = append(jobs, job{src: src, st: st, hasState: ok, forced: !onlyDue})
 	}
 	return jobs, nil
 }
@@ -195,6 +212,7 @@ const pendingSaveBytes = 4 << 20
 // that it ends neither the pass nor the daemon.
 func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done func())) (res Result) {
 	start := f.now()
+	defer f.unstored(j, &res)
 	defer func() {
 		if r := recover(); r != nil {
 			f.log.Error("panic while fetching source",
@@ -241,6 +259,17 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 			slog.Duration("duration", res.Duration))
 	}
 	return res
+}
+
+// unstored puts back into the due queue, as due as before, the source of a
+// job that stored no new state: its state could not be read, its fetch was
+// cancelled, or it panicked. (fetchSource schedules the others.)
+func (f *Fetcher) unstored(j job, res *Result) {
+	if j.err == nil && res.Outcome != outcomeCanceled && res.Outcome != outcomePanic {
+		return
+	}
+	at, scheduled := f.wake(j.src, j.st, j.hasState && j.err == nil, f.now())
+	f.due.schedule(j.src.index, at, scheduled)
 }
 
 // logPass writes the one summary line of a pass: at Info, or at Debug when

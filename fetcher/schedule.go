@@ -2,10 +2,10 @@ package fetcher
 
 import (
 	"context"
-	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -22,52 +22,11 @@ const (
 	jitterFraction = 0.10
 )
 
-// parseSchedule parses a standard cron spec (5 fields or a descriptor).
-// cron.ParseStandard panics on some malformed time-zone prefixes
-// ("TZ=0"), so a panic is turned into an error.
-func parseSchedule(spec string) (sched cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			sched, err = nil, fmt.Errorf("cron spec %q: %v", spec, r)
-		}
-	}()
-	sched, err = cron.ParseStandard(spec)
-	if err != nil {
-		return nil, fmt.Errorf("cron spec %q: %w", spec, err)
-	}
-	return sched, nil
-}
-
 // interval estimates the normal time between two runs of sched around now:
 // the gap between its next two activations.
 func interval(sched cron.Schedule, now time.Time) time.Duration {
 	first := sched.Next(now)
 	return sched.Next(first).Sub(first)
-}
-
-// isDue reports whether a source with stored state st (hasState false when
-// it was never fetched) is to be fetched at now by a scheduled pass. A source
-// that answered 410 Gone waits for the operator. A source whose host asked
-// to be left alone (Retry-After) waits for it. A source in good health is
-// also due once its current schedule says so, so that a shortened schedule
-// takes effect without waiting for the old NextDue.
-func (f *Fetcher) isDue(src *source, st storage.SourceState, hasState bool, now time.Time) bool {
-	if !hasState {
-		return true
-	}
-	if st.Outcome == outcomeGone {
-		return false
-	}
-	if _, ok := f.hosts.deferred(hostOf(src, st), now); ok {
-		return false
-	}
-	if st.NextDue.IsZero() || !st.NextDue.After(now) {
-		return true
-	}
-	if st.ConsecutiveFailures == 0 && !st.LastFetch.IsZero() {
-		return !src.nextRun(st.LastFetch, f.floor(src, st)).After(now)
-	}
-	return false
 }
 
 // floor is the least time between two fetches of src with state st:
@@ -76,10 +35,20 @@ func (f *Fetcher) isDue(src *source, st storage.SourceState, hasState bool, now 
 // fetch.max_interval itself for a source whose documents are pushed
 // (Options.Pushed), which is polled only as a safety net.
 func (f *Fetcher) floor(src *source, st storage.SourceState) time.Duration {
-	if f.pushed != nil && f.pushed(src.feed.URL) {
+	if f.isPushed(src) {
 		return f.fetch.MaxInterval
 	}
+	return f.pollFloor(st)
+}
+
+// pollFloor is floor for a source whose documents are not pushed.
+func (f *Fetcher) pollFloor(st storage.SourceState) time.Duration {
 	return min(max(st.ServerInterval, st.FeedInterval), f.fetch.MaxInterval)
+}
+
+// isPushed reports whether src's documents are pushed (Options.Pushed).
+func (f *Fetcher) isPushed(src *source) bool {
+	return f.pushed != nil && f.pushed(src.feed.URL)
 }
 
 // maxSpecSpread bounds the offset added to the activations of a cron spec
@@ -101,7 +70,7 @@ const maxSpecSpread = 15 * time.Minute
 // The result is never before from+floor.
 func (src *source) nextRun(from time.Time, floor time.Duration) time.Time {
 	var next time.Time
-	if every, ok := src.sched.(cron.ConstantDelaySchedule); ok && every.Delay > 0 {
+	if every, ok := src.feed.Cron.(cron.ConstantDelaySchedule); ok && every.Delay > 0 {
 		d := every.Delay
 		gap := min(d/2, d-tickInterval)
 		next = slotAfter(from.Add(max(gap, 0)), d, phase(src.feed.URL, d))
@@ -109,8 +78,8 @@ func (src *source) nextRun(from time.Time, floor time.Duration) time.Time {
 			next = next.Add(d)
 		}
 	} else {
-		spread := min(interval(src.sched, from)/10, maxSpecSpread)
-		next = src.sched.Next(from).Add(phase(src.feed.URL, spread))
+		spread := min(interval(src.feed.Cron, from)/10, maxSpecSpread)
+		next = src.feed.Cron.Next(from).Add(phase(src.feed.URL, spread))
 	}
 	return later(next, from.Add(floor))
 }
@@ -167,40 +136,99 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// tick is how often Run looks for due sources. Each source's own interval
-// comes from its cron spec; the tick only bounds how late a fetch starts.
-// Ten seconds keeps the group of sources whose slots fall in one tick
-// small (1,000 sources on "@every 15m": about 11 per tick) for the price of
-// reading the source states six times a minute.
-const tick = "@every 10s"
+// Tick is how often scheduled passes look for due sources. Each source's
+// own interval comes from its cron spec; the tick only bounds how late a
+// fetch starts. Ten seconds keeps the group of sources whose slots fall in
+// one tick small (1,000 sources on "@every 15m": about 11 per tick); a
+// tick costs what its due sources cost, not what all sources do (see
+// dueQueue).
+const Tick = 10 * time.Second
 
-// tickInterval is the period of tick.
-const tickInterval = 10 * time.Second
+// tickInterval is Tick, the name the fetcher's own code uses.
+const tickInterval = Tick
 
-// Run schedules passes until ctx is done: one pass right away, then one on
-// every tick of a UTC cron schedule (every 10 seconds), each fetching the sources
-// then due. A tick that comes while a pass still runs is skipped. Once ctx
-// is done, the pass in flight sees it cancelled; Run returns nil when that
-// pass has ended.
-func (f *Fetcher) Run(ctx context.Context) error {
-	logger := cronLogger{f.log}
-	c := cron.New(
-		cron.WithLocation(time.UTC),
-		cron.WithLogger(logger),
-		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)),
-	)
-	id, err := c.AddFunc(tick, func() { f.scheduledPass(ctx) })
-	if err != nil {
-		return fmt.Errorf("fetcher: schedule passes: %w", err)
+// Scheduler drives passes with robfig/cron, in UTC: one pass at once, then
+// one on every Tick. A tick that comes while a pass runs is skipped; a
+// receive on Kick makes a pass follow the running one (or start at once).
+// Passes never overlap, and a panic in one is logged and ends only that
+// pass. It is the one scheduling path of the daemon (serve) and of
+// Fetcher.Run.
+type Scheduler struct {
+	// Pass runs one pass; it must return once the context it was built
+	// with ends.
+	Pass func()
+	// Ticked, when set, is called on every tick, whether a pass starts or
+	// is skipped: the scheduler's heartbeat.
+	Ticked func()
+	// Kick, when set, asks for a pass that does not wait for the next tick.
+	Kick <-chan struct{}
+	// Logger receives cron's messages (wake-ups at Debug, recovered panics
+	// at Error); nil discards.
+	Logger *slog.Logger
+}
+
+// Run schedules passes until ctx is done, then waits for the pass in
+// flight to return.
+func (s Scheduler) Run(ctx context.Context) {
+	logger := cronLogger{s.Logger}
+	if logger.log == nil {
+		logger.log = slog.New(slog.DiscardHandler)
 	}
-	// The first pass runs the wrapped job itself, so that ticks skip while
-	// it runs and a panic in it is recovered like any other.
-	first := c.Entry(id).WrappedJob
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(logger))
+	// running holds a token while a pass runs, whether a tick or a kick
+	// started it; SkipIfStillRunning alone would let a kick overlap a tick.
+	running := make(chan struct{}, 1)
+	// Recover goes inside SkipIfStillRunning: cron v3.0.1's wrapper does
+	// not give its token back when the job panics, which would skip every
+	// tick after the first panic.
+	ticked := cron.NewChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)).Then(cron.FuncJob(func() {
+		select {
+		case running <- struct{}{}:
+		default:
+			logger.Info("skip")
+			return
+		}
+		defer func() { <-running }()
+		s.Pass()
+	}))
+	kicked := cron.NewChain(cron.Recover(logger)).Then(cron.FuncJob(func() {
+		running <- struct{}{}
+		defer func() { <-running }()
+		if ctx.Err() == nil {
+			s.Pass()
+		}
+	}))
+	every := cron.Every(Tick)
+	c.Schedule(every, ticked)
+	if s.Ticked != nil {
+		c.Schedule(every, cron.NewChain(cron.Recover(logger)).Then(cron.FuncJob(s.Ticked)))
+		s.Ticked()
+	}
+	var wg sync.WaitGroup
+	wg.Go(ticked.Run) // cron runs nothing at Start
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.Kick:
+				kicked.Run()
+			}
+		}
+	})
 	c.Start()
-	f.log.Info("fetcher started", slog.Int("sources", len(f.sources)))
-	first.Run()
 	<-ctx.Done()
 	<-c.Stop().Done()
+	wg.Wait()
+}
+
+// Run schedules passes until ctx is done (see Scheduler): one pass right
+// away, then one on every Tick, each fetching the sources then due. A tick
+// that comes while a pass still runs is skipped. Once ctx is done, the pass
+// in flight sees it cancelled; Run returns nil when that pass has ended.
+func (f *Fetcher) Run(ctx context.Context) error {
+	f.log.Info("fetcher started", slog.Int("sources", len(f.sources)))
+	Scheduler{Pass: func() { f.scheduledPass(ctx) }, Logger: f.log}.Run(ctx)
 	f.log.Info("fetcher stopped")
 	return nil
 }

@@ -7,37 +7,16 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/storage"
 )
-
-func TestParseSchedule(t *testing.T) {
-	tests := []struct {
-		spec    string
-		wantErr bool
-	}{
-		{"@every 15m", false},
-		{"*/5 * * * *", false},
-		{"@daily", false},
-		{"CRON_TZ=UTC 0 6 * * *", false},
-		{"TZ=0", true}, // panics inside cron.ParseStandard
-		{"CRON_TZ=UTC", true},
-		{"* * * * * *", true},
-		{"", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.spec, func(t *testing.T) {
-			_, err := parseSchedule(tt.spec)
-			if (err != nil) != tt.wantErr {
-				t.Errorf("parseSchedule(%q) err = %v, wantErr %v", tt.spec, err, tt.wantErr)
-			}
-		})
-	}
-}
 
 func TestBackoff(t *testing.T) {
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
@@ -61,7 +40,7 @@ func TestBackoff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tt.spec, tt.fails), func(t *testing.T) {
-			sched, err := parseSchedule(tt.spec)
+			sched, err := cron.ParseStandard(tt.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +64,9 @@ func TestBackoff(t *testing.T) {
 func TestIsDue(t *testing.T) {
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
 	cfg := testConfig(feedsAt("http://a.test/feed", "http://b.test/feed")...)
-	cfg.Schedule = "@every 5m"
+	for i := range cfg.Feeds {
+		cfg.Feeds[i].Cron = cron.Every(5 * time.Minute)
+	}
 	f := newTestFetcher(t, cfg, newFakeStore(), Options{})
 	src := f.sources[0]
 	f.hosts.deferHost("b.test", now.Add(time.Minute))
@@ -120,7 +101,7 @@ func TestRunOnceDue(t *testing.T) {
 	fast := srv.set("/fast", route{body: fetchFixture(t, "perspectives.rss"), etag: `"f"`})
 	broken := srv.set("/broken", route{status: http.StatusServiceUnavailable})
 	cfg := testConfig(feedsAt(global, fast, broken)...)
-	cfg.Feeds[1].Schedule = "@every 5m"
+	cfg.Feeds[1].Cron = cron.Every(5 * time.Minute)
 	clock := newTestClock()
 	store := newFakeStore()
 	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
@@ -231,8 +212,8 @@ func TestRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const everyMin, every5, global = "http://a.test/1m", "http://b.test/5m", "http://c.test/15m"
 		cfg := testConfig(feedsAt(everyMin, every5, global)...)
-		cfg.Feeds[0].Schedule = "@every 1m"
-		cfg.Feeds[1].Schedule = "@every 5m"
+		cfg.Feeds[0].Cron = cron.Every(1 * time.Minute)
+		cfg.Feeds[1].Cron = cron.Every(5 * time.Minute)
 		tr := &countingTransport{count: map[string]int{}}
 		f, err := New(cfg, newFakeStore(), Options{Client: &http.Client{Transport: tr}, Logger: testLogger(t)})
 		if err != nil {
@@ -309,20 +290,201 @@ func TestRunStopsInFlightPass(t *testing.T) {
 	})
 }
 
-// TestNewScheduleOverride checks that a source's own schedule replaces the
-// global one and that a bad spec is an error, not a panic.
-func TestNewScheduleOverride(t *testing.T) {
-	cfg := testConfig(config.Feed{URL: "http://x.test/a", Schedule: "TZ=0"})
+// TestNewNeedsParsedSchedule checks that New takes a source's schedule
+// parsed by config (no spec is parsed twice) and refuses a feed without one.
+func TestNewNeedsParsedSchedule(t *testing.T) {
+	cfg := testConfig(config.Feed{URL: "http://x.test/a"})
+	cfg.Feeds[0].Cron = nil
 	if _, err := New(cfg, newFakeStore(), Options{}); err == nil {
-		t.Error("New with a panicking cron spec: no error")
+		t.Error("New with a feed without a parsed schedule: no error")
 	}
-	cfg = testConfig(config.Feed{URL: "http://x.test/a", Schedule: "@hourly"})
+	cfg = testConfig(config.Feed{URL: "http://x.test/a", Cron: cron.Every(time.Hour)})
 	f, err := New(cfg, newFakeStore(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 8, 18, 9, 30, 0, 0, time.UTC)
-	if got := f.sources[0].sched.Next(now); !got.Equal(now.Add(30 * time.Minute)) {
+	if got := f.sources[0].feed.Cron.Next(now); !got.Equal(now.Add(time.Hour)) {
 		t.Errorf("next run = %v", got)
+	}
+}
+
+// TestScheduledPassReadsDueStatesOnly checks that the cost of a scheduled
+// pass follows the sources due, not all sources: after the first pass, which
+// reads every stored state once, each 10-second tick reads the state of the
+// sources it fetches and no other, and over 30 minutes on "@every 15m"
+// every source is fetched again, each from its own slot.
+func TestScheduledPassReadsDueStatesOnly(t *testing.T) {
+	const n = 300
+	srv := newFeedServer(t)
+	body := fetchFixture(t, "perspectives.rss")
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = srv.set(fmt.Sprintf("/feed/%d", i), route{body: body, etag: fmt.Sprintf(`"v%d"`, i)})
+	}
+	clock := newTestClock()
+	store := &countingStore{Store: newTestStore(t, clock.Now)}
+	cfg := testConfig(feedsAt(urls...)...)
+	f := newTestFetcher(t, cfg, store, Options{Now: clock.Now})
+	ctx := t.Context()
+	if res, err := f.RunOnce(ctx); err != nil || len(res) != n {
+		t.Fatalf("first pass: %d results, %v; want %d", len(res), err, n)
+	}
+	store.reads.Store(0)
+	fetched := map[string]int{}
+	for tick := range 30 * time.Minute / tickInterval {
+		clock.Advance(tickInterval)
+		res, err := f.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads := store.reads.Swap(0); reads != int64(len(res)) {
+			t.Fatalf("tick %d fetched %d sources but read %d states", tick, len(res), reads)
+		}
+		for _, r := range res {
+			if r.Outcome != outcomeNotModified {
+				t.Errorf("%s: outcome %q, want not-modified", r.FeedURL, r.Outcome)
+			}
+			fetched[r.FeedURL]++
+		}
+	}
+	for _, u := range urls {
+		if c := fetched[u]; c < 1 || c > 3 {
+			t.Errorf("%s fetched %d times in 30 minutes on @every 15m, want 1 to 3", u, c)
+		}
+	}
+}
+
+// TestScheduler checks the one scheduling path that serve and Run share:
+// a pass at once, one per tick, ticks skipped (but still counted) while a
+// pass runs, a kick that makes a pass follow the running one, a panic that
+// ends only its pass, and a stop that waits for the pass in flight.
+func TestScheduler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var passes, ticks, inFlight, maxInFlight int
+		hold := make(chan struct{}) // a pass waits on it while block is set
+		block := false
+		pass := func() {
+			mu.Lock()
+			passes++
+			n := passes
+			inFlight++
+			maxInFlight = max(maxInFlight, inFlight)
+			b := block
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+			}()
+			if b {
+				<-hold
+			}
+			if n == 3 {
+				panic("pass 3 exploded")
+			}
+		}
+		counts := func() (int, int) {
+			mu.Lock()
+			defer mu.Unlock()
+			return passes, ticks
+		}
+		kick := make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Scheduler{Pass: pass, Kick: kick, Logger: testLogger(t), Ticked: func() {
+				mu.Lock()
+				ticks++
+				mu.Unlock()
+			}}.Run(ctx)
+		}()
+		synctest.Wait()
+		if p, tk := counts(); p != 1 || tk != 1 {
+			t.Fatalf("at start: %d passes, %d ticks; want 1, 1", p, tk)
+		}
+		time.Sleep(Tick)
+		synctest.Wait()
+		if p, tk := counts(); p != 2 || tk != 2 {
+			t.Fatalf("after one tick: %d passes, %d ticks; want 2, 2", p, tk)
+		}
+		time.Sleep(Tick) // pass 3 panics
+		synctest.Wait()
+		mu.Lock()
+		block = true
+		mu.Unlock()
+		time.Sleep(Tick) // pass 4 starts and blocks
+		synctest.Wait()
+		time.Sleep(3 * Tick) // three ticks skipped
+		kick <- struct{}{}
+		synctest.Wait()
+		if p, tk := counts(); p != 4 || tk != 7 {
+			t.Fatalf("while a pass blocks: %d passes, %d ticks; want 4, 7", p, tk)
+		}
+		mu.Lock()
+		block = false
+		mu.Unlock()
+		hold <- struct{}{} // pass 4 ends; the kicked pass 5 follows at once
+		synctest.Wait()
+		if p, _ := counts(); p != 5 {
+			t.Fatalf("after the kick: %d passes, want 5", p)
+		}
+		mu.Lock()
+		block = true
+		mu.Unlock()
+		time.Sleep(Tick) // pass 6 blocks
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+			t.Fatal("Run returned while a pass was in flight")
+		default:
+		}
+		hold <- struct{}{}
+		<-done
+		if p, _ := counts(); p != 6 || maxInFlight != 1 {
+			t.Errorf("%d passes, at most %d at once; want 6, 1", p, maxInFlight)
+		}
+	})
+}
+
+// TestPushedSourcePolledAgainWhenPushesStop checks that the due queue
+// looks at a source whose documents are pushed on its own schedule: while
+// pushed it is polled only every fetch.max_interval, and once its pushes
+// stop (a lease that lapses) scheduled passes poll it on its schedule again,
+// without waiting for the safety-net poll.
+func TestPushedSourcePolledAgainWhenPushesStop(t *testing.T) {
+	srv := newFeedServer(t)
+	u := srv.set("/pushed", route{body: fetchFixture(t, "perspectives.rss"), etag: `"p"`})
+	cfg := testConfig(feedsAt(u)...)
+	cfg.Fetch.MaxInterval = 24 * time.Hour
+	clock := newTestClock()
+	var pushed atomic.Bool
+	pushed.Store(true)
+	f := newTestFetcher(t, cfg, newFakeStore(), Options{Now: clock.Now, Pushed: func(string) bool { return pushed.Load() }})
+	fetches := func(d time.Duration) int {
+		n := 0
+		for range d / tickInterval {
+			clock.Advance(tickInterval)
+			res, err := f.RunOnce(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(res)
+		}
+		return n
+	}
+	if n := fetches(tickInterval); n != 1 {
+		t.Fatalf("first pass fetched %d, want 1", n)
+	}
+	if n := fetches(2 * time.Hour); n != 0 {
+		t.Errorf("a pushed source on @every 15m was polled %d times in 2h, want 0", n)
+	}
+	pushed.Store(false)
+	if n := fetches(30 * time.Minute); n < 1 {
+		t.Errorf("30 minutes after its pushes stopped the source was polled %d times, want at least 1", n)
 	}
 }

@@ -100,7 +100,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPasses()
 	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx, passTick) }()
+	s.lastTick.Store(time.Now().UnixNano()) // healthy from READY=1 on
+	go func() { defer close(schedDone); s.schedule(schedCtx, passCtx) }()
 	// The hub's and subscriber's loops stop with the scheduling.
 	s.websub.start(schedCtx)
 	watchCtx, stopWatchdog := context.WithCancel(ctx)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,15 +19,9 @@ import (
 	"github.com/tributary/tributary/websub"
 )
 
-const (
-	// passTick is how often the scheduler starts a pass over the due
-	// sources; each source's own interval comes from its cron spec, and its
-	// slot within that interval (fetcher) spreads sources over the ticks.
-	passTick = 10 * time.Second
-	// drainTimeout is how long a shutdown lets the pass in flight finish
-	// before its fetches are cancelled.
-	drainTimeout = 20 * time.Second
-)
+// drainTimeout is how long a shutdown lets the pass in flight finish
+// before its fetches are cancelled.
+const drainTimeout = 20 * time.Second
 
 // generation is everything built from one loaded config. The service swaps
 // whole generations on reload, so a pass or a request always sees one
@@ -93,60 +86,18 @@ func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
 	return &generation{cfg: cfg, fetcher: f, feeds: h}, nil
 }
 
-// schedule runs a pass at once and then on every tick or kick, one pass at
-// a time, until ctx is done. A tick that comes while a pass runs is
-// skipped; a kick (a reload) makes another pass follow the running one, so
-// that new sources are fetched without waiting for the next tick. Passes
-// get passCtx, which outlives ctx so that a shutdown can let the pass in
+// schedule runs passes with fetcher.Scheduler until ctx is done: one at
+// once, then one per fetcher.Tick, and one after a kick (a reload), so that
+// new sources are fetched without waiting for the next tick. Passes get
+// passCtx, which outlives ctx so that a shutdown can let the pass in
 // flight finish. schedule returns when ctx is done and no pass runs.
-func (s *service) schedule(ctx, passCtx context.Context, tick time.Duration) {
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	var (
-		wg             sync.WaitGroup
-		mu             sync.Mutex
-		running, again bool
-	)
-	start := func(kicked bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if running {
-			again = again || kicked
-			if !kicked {
-				s.log.Debug("fetch pass skipped: another pass is running")
-			}
-			return
-		}
-		running = true
-		wg.Go(func() {
-			for {
-				s.pass(passCtx)
-				mu.Lock()
-				if !again || ctx.Err() != nil {
-					running = false
-					mu.Unlock()
-					return
-				}
-				again = false
-				mu.Unlock()
-			}
-		})
-	}
-	s.lastTick.Store(time.Now().UnixNano())
-	start(false)
-	for {
-		kicked := false
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		case <-t.C:
-		case <-s.kick:
-			kicked = true
-		}
-		s.lastTick.Store(time.Now().UnixNano())
-		start(kicked)
-	}
+func (s *service) schedule(ctx, passCtx context.Context) {
+	fetcher.Scheduler{
+		Pass:   func() { s.pass(passCtx) },
+		Ticked: func() { s.lastTick.Store(time.Now().UnixNano()) },
+		Kick:   s.kick,
+		Logger: s.log,
+	}.Run(ctx)
 }
 
 // pass fetches the due sources of the current generation, feeds the
@@ -256,12 +207,12 @@ func restartOnly(old, cfg *config.Config) []string {
 // would take, and a read transaction succeeds.
 func (s *service) healthy(ctx context.Context) error {
 	now := time.Now()
-	if last := time.Unix(0, s.lastTick.Load()); now.Sub(last) > 2*passTick {
+	if last := time.Unix(0, s.lastTick.Load()); now.Sub(last) > 2*fetcher.Tick {
 		return fmt.Errorf("scheduler idle since %s", last.UTC().Format(time.RFC3339))
 	}
 	if start := s.passStart.Load(); start != 0 {
 		cfg := s.gen.Load().cfg
-		limit := time.Duration(len(cfg.Feeds)+1)*cfg.Fetch.Timeout + passTick
+		limit := time.Duration(len(cfg.Feeds)+1)*cfg.Fetch.Timeout + fetcher.Tick
 		if took := now.Sub(time.Unix(0, start)); took > limit {
 			return fmt.Errorf("fetch pass running for %v", took.Round(time.Second))
 		}
