@@ -29,10 +29,12 @@ func newFlagSet(name, argsUsage, summary string, stdout io.Writer) *flag.FlagSet
 
 // parseFlags parses args, mapping -h to errHelp and other mistakes to a usageError.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	usage := fs.Usage
 	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		usage()
@@ -45,7 +47,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // configFlag registers -config with its documented default.
 func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", defaultConfigPath(), "config `FILE` (default $TRIBUTARY_CONFIG, then ./tributary.yaml)")
+	return fs.String("config", defaultConfigPath(), "config `FILE`; $TRIBUTARY_CONFIG sets the default")
 }
 
 func defaultConfigPath() string {
