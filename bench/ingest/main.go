@@ -43,7 +43,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// Usage was printed.
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "ingest: %v\n", err)
 		os.Exit(1)
 	}
