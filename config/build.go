@@ -137,6 +137,17 @@ func (v *validator) language(n *yaml.Node) string {
 	return tag.String()
 }
 
+// requiredName reads the name of the list entry item (the mapping m at
+// path), which must be set: false, with the problem recorded, when it is
+// missing or not a string.
+func (v *validator) requiredName(item *yaml.Node, m map[string]*yaml.Node, path string) (string, *yaml.Node, bool) {
+	name, nameNode, ok := v.scalar(m["name"], path+".name")
+	if !ok && (m["name"] == nil || isNull(m["name"])) {
+		v.addf(item, path, "name is required")
+	}
+	return name, nameNode, ok
+}
+
 // categories reads the categories: list.
 func (v *validator) categories(n *yaml.Node) []Category {
 	seen := map[string]firstSeen{}
@@ -147,11 +158,8 @@ func (v *validator) categories(n *yaml.Node) []Category {
 		if !ok {
 			continue
 		}
-		name, nameNode, ok := v.scalar(m["name"], path+".name")
+		name, nameNode, ok := v.requiredName(item, m, path)
 		if !ok {
-			if m["name"] == nil || isNull(m["name"]) {
-				v.addf(item, path, "name is required")
-			}
 			continue
 		}
 		c := Category{Name: name, Slug: v.categorySlug(nameNode, path+".name", name)}

@@ -159,11 +159,8 @@ func (v *validator) views(n *yaml.Node, cfg *Config) []View {
 		if !ok {
 			continue
 		}
-		name, nameNode, ok := v.scalar(m["name"], path+".name")
+		name, nameNode, ok := v.requiredName(item, m, path)
 		if !ok {
-			if m["name"] == nil || isNull(m["name"]) {
-				v.addf(item, path, "name is required")
-			}
 			continue
 		}
 		view := View{Name: name, Slug: v.categorySlug(nameNode, path+".name", name)}
