@@ -197,16 +197,25 @@ func plainText(fragment string) string {
 	if !strings.ContainsAny(fragment, "<&") {
 		return collapseSpace(fragment)
 	}
-	z := html.NewTokenizer(strings.NewReader(fragment))
 	var b strings.Builder
+	walkText(fragment, func(text []byte) { b.Write(text) }, func(bool) { b.WriteByte(' ') })
+	return collapseSpace(b.String())
+}
+
+// walkText tokenizes the HTML fragment and hands its visible text (outside
+// script and style) to text, in order, and each tag that separates words
+// (any but inlineTags) to brk, with line true for the block elements that
+// end a line (lineTags).
+func walkText(fragment string, text func([]byte), brk func(line bool)) {
+	z := html.NewTokenizer(strings.NewReader(fragment))
 	hidden := 0 // depth inside script or style
 	for {
 		switch tt := z.Next(); tt {
 		case html.ErrorToken:
-			return collapseSpace(b.String())
+			return
 		case html.TextToken:
 			if hidden == 0 {
-				b.Write(z.Text())
+				text(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
@@ -218,7 +227,7 @@ func plainText(fragment string) string {
 					hidden--
 				}
 			case !inlineTags[tag]:
-				b.WriteByte(' ')
+				brk(lineTags[tag])
 			}
 		}
 	}
@@ -237,41 +246,23 @@ var lineTags = map[string]bool{
 // same words), one line per block of text: each block element (lineTags)
 // ends a line. Empty lines are dropped.
 func textLines(fragment string) []string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
 	var lines []string
 	var b strings.Builder
-	hidden := 0 // depth inside script or style
 	flush := func() {
 		if line := collapseSpace(b.String()); line != "" {
 			lines = append(lines, line)
 		}
 		b.Reset()
 	}
-	for {
-		switch tt := z.Next(); tt {
-		case html.ErrorToken:
+	walkText(fragment, func(text []byte) { b.Write(text) }, func(line bool) {
+		if line {
 			flush()
-			return lines
-		case html.TextToken:
-			if hidden == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
-			switch tag := string(name); {
-			case tag == "script" || tag == "style":
-				if tt == html.StartTagToken {
-					hidden++
-				} else if tt == html.EndTagToken && hidden > 0 {
-					hidden--
-				}
-			case lineTags[tag]:
-				flush()
-			case !inlineTags[tag]:
-				b.WriteByte(' ') // separates words, as in plainText
-			}
+		} else {
+			b.WriteByte(' ') // separates words, as in plainText
 		}
-	}
+	})
+	flush()
+	return lines
 }
 
 // collapseSpace returns s as valid UTF-8 with control characters removed,
