@@ -1,0 +1,230 @@
+package pglease
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/fetcher"
+)
+
+// TestOneFetchPerDueTime runs two and three instances, each with its own
+// store and Coordinator on one database, over one farm: every source is
+// fetched exactly once in their first passes, by one of them, and not
+// again by the passes that follow (the others' due queues moved it to its
+// next due time).
+func TestOneFetchPerDueTime(t *testing.T) {
+	for _, instances := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d instances", instances), func(t *testing.T) {
+			pool := newPool(t)
+			fm := newFarm(t)
+			urls := fm.urls("s", 40)
+			var fs []*fetcher.Fetcher
+			for range instances {
+				f, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 8, perHost: 8}, Options{})
+				fs = append(fs, f)
+			}
+			fetchedBy := map[string]int{}
+			for i, results := range runAll(t, fs...) {
+				for _, r := range results {
+					if r.Err != nil {
+						t.Errorf("instance %d: %s: %v", i, r.FeedURL, r.Err)
+					}
+					fetchedBy[r.FeedURL]++
+				}
+			}
+			if diff := cmp.Diff(paths(urls), fm.counts()); diff != "" {
+				t.Errorf("requests per source after the first passes (-want +got):\n%s", diff)
+			}
+			if len(fetchedBy) != len(urls) {
+				t.Errorf("%d sources in the Results, want %d", len(fetchedBy), len(urls))
+			}
+			for i, results := range runAll(t, fs...) {
+				if len(results) != 0 {
+					t.Errorf("instance %d fetched %d sources again in its second pass", i, len(results))
+				}
+			}
+			if diff := cmp.Diff(paths(urls), fm.counts()); diff != "" {
+				t.Errorf("requests per source after the second passes (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestHostLimitsAcrossInstances checks host_interval and per_host across
+// two instances whose sources are all on one host: request arrivals at the
+// server are host_interval apart, and no more than per_host are answered
+// at once, where each instance alone would allow as many.
+func TestHostLimitsAcrossInstances(t *testing.T) {
+	t.Run("host_interval", func(t *testing.T) {
+		const interval = 120 * time.Millisecond
+		pool := newPool(t)
+		fm := newFarm(t)
+		urls := fm.urls("i", 6)
+		settings := fetchSettings{concurrency: 4, perHost: 4, hostInterval: interval}
+		a, _ := newInstance(t, pool, urls[:3], settings, Options{})
+		b, _ := newInstance(t, pool, urls[3:], settings, Options{})
+		runAll(t, a, b)
+		starts := fm.arrivals()
+		if len(starts) != len(urls) {
+			t.Fatalf("%d requests, want %d", len(starts), len(urls))
+		}
+		for i := 1; i < len(starts); i++ {
+			// A turn is taken on the database's clock a moment before its
+			// request leaves; the slack covers how much that moment varies.
+			if d := starts[i].Sub(starts[i-1]); d < interval-20*time.Millisecond {
+				t.Errorf("requests %d and %d to one host arrived %v apart, want at least %v", i-1, i, d, interval)
+			}
+		}
+	})
+	t.Run("per_host", func(t *testing.T) {
+		pool := newPool(t)
+		fm := newFarm(t)
+		urls := fm.urls("p", 8)
+		hold := make(chan struct{})
+		fm.hold = hold
+		settings := fetchSettings{concurrency: 4, perHost: 2}
+		a, _ := newInstance(t, pool, urls[:4], settings, Options{Poll: 10 * time.Millisecond})
+		b, _ := newInstance(t, pool, urls[4:], settings, Options{Poll: 10 * time.Millisecond})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			runAll(t, a, b)
+		}()
+		// Let requests through one at a time once two are in flight: were
+		// the limit per instance, four would be.
+		for i := range urls {
+			waitFor(t, func() bool {
+				fm.mu.Lock()
+				defer fm.mu.Unlock()
+				return fm.inFlight >= min(2, len(urls)-i)
+			})
+			hold <- struct{}{}
+		}
+		<-done
+		if fm.maxInFlight != 2 {
+			t.Errorf("at most %d requests to one host at once, want 2 (per_host)", fm.maxInFlight)
+		}
+	})
+}
+
+// waitFor waits until cond holds, failing t after 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRetryAfterHoldsForAll checks that a host's 429 with Retry-After seen
+// by one instance keeps the other from asking it.
+func TestRetryAfterHoldsForAll(t *testing.T) {
+	pool := newPool(t)
+	fm := newFarm(t)
+	limited, other := fm.urls("r", 1)[0], fm.urls("o", 1)[0]
+	fm.answer["/f/r0"] = func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}
+	a, _ := newInstance(t, pool, []string{limited}, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	b, _ := newInstance(t, pool, []string{other}, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	ra := runAll(t, a)[0]
+	if len(ra) != 1 || ra[0].Outcome != "rate-limited" {
+		t.Fatalf("first instance: %+v, want one rate-limited", ra)
+	}
+	rb := runAll(t, b)[0]
+	if len(rb) != 1 || rb[0].Outcome != "deferred" {
+		t.Errorf("second instance: %+v, want one deferred", rb)
+	}
+	if n := fm.counts()["/f/o0"]; n != 0 {
+		t.Errorf("the second instance asked the host that asked to wait %d times, want 0", n)
+	}
+}
+
+// TestDeadInstance checks that the sources leased by an instance that died
+// (it stopped renewing without releasing them) are fetched by another once
+// its leases end, and not before; and that a live instance's lease
+// outlasts its first term (it is renewed).
+func TestDeadInstance(t *testing.T) {
+	const lease = 1500 * time.Millisecond
+	pool := newPool(t)
+	fm := newFarm(t)
+	urls := fm.urls("d", 5)
+	dead := newCoordinator(t, pool, Options{Lease: lease})
+	live := newCoordinator(t, pool, Options{Lease: lease})
+	now := time.Now()
+	if granted, _, err := dead.Claim(t.Context(), urls[:4], now, false); err != nil || len(granted) != 4 {
+		t.Fatalf("dead instance's claim: %v granted, %v", granted, err)
+	}
+	if granted, _, err := live.Claim(t.Context(), urls[4:], now, false); err != nil || len(granted) != 1 {
+		t.Fatalf("live instance's claim: %v granted, %v", granted, err)
+	}
+	dead.halt()
+	f, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 4, perHost: 4}, Options{Lease: lease})
+	if res := runAll(t, f)[0]; len(res) != 0 {
+		t.Errorf("fetched %d sources under other instances' leases", len(res))
+	}
+	var end time.Time
+	if err := pool.QueryRow(t.Context(), `SELECT max(lease_until) FROM source_leases WHERE holder = $1`, dead.ID()).Scan(&end); err != nil {
+		t.Fatal(err)
+	}
+	// Past the dead instance's leases, and the live one's first term.
+	time.Sleep(time.Until(end.Add(lease / 2)))
+	res := runAll(t, f)[0]
+	got := map[string]string{}
+	for _, r := range res {
+		got[r.FeedURL] = r.Outcome
+	}
+	want := map[string]string{}
+	for _, u := range urls[:4] {
+		want[u] = "ok"
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sources fetched once the dead instance's leases ended (-want +got):\n%s", diff)
+	}
+}
+
+// TestFetchNowTakesTheLease checks that the operator's FetchNow on one
+// instance does not fetch a source another instance is fetching: it
+// reports it leased, and the source is asked once.
+func TestFetchNowTakesTheLease(t *testing.T) {
+	pool := newPool(t)
+	fm := newFarm(t)
+	urls := fm.urls("n", 1)
+	hold := make(chan struct{})
+	fm.hold = hold
+	a, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	b, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := a.FetchNow(context.Background()); err != nil {
+			t.Errorf("first FetchNow: %v", err)
+		}
+	})
+	waitFor(t, func() bool { return fm.counts()["/f/n0"] == 1 })
+	res, err := b.FetchNow(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Outcome != "leased" || res[0].Err == nil {
+		t.Errorf("second FetchNow while the first fetches: %+v, want one leased with an error", res)
+	}
+	close(hold)
+	wg.Wait()
+	if n := fm.counts()["/f/n0"]; n != 1 {
+		t.Errorf("source asked %d times, want 1", n)
+	}
+	res, err = b.FetchNow(t.Context())
+	if err != nil || len(res) != 1 || res[0].Outcome != "ok" {
+		t.Errorf("FetchNow once the first fetch ended: %+v, %v; want one ok", res, err)
+	}
+}
