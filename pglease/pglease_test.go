@@ -228,3 +228,29 @@ func TestFetchNowTakesTheLease(t *testing.T) {
 		t.Errorf("FetchNow once the first fetch ended: %+v, %v; want one ok", res, err)
 	}
 }
+
+// TestLongFetchKeepsItsLease checks that a fetch that outlasts several
+// leases keeps its source: its instance renews the lease meanwhile, and
+// another instance's pass does not fetch the source.
+func TestLongFetchKeepsItsLease(t *testing.T) {
+	const lease = 1500 * time.Millisecond
+	pool := newPool(t)
+	fm := newFarm(t)
+	urls := fm.urls("l", 1)
+	hold := make(chan struct{})
+	fm.hold = hold
+	a, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{Lease: lease})
+	b, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{Lease: lease})
+	var wg sync.WaitGroup
+	wg.Go(func() { runAll(t, a) })
+	waitFor(t, func() bool { return fm.counts()["/f/l0"] == 1 })
+	time.Sleep(2 * lease) // the lease would have ended twice, unrenewed
+	if res := runAll(t, b)[0]; len(res) != 0 {
+		t.Errorf("another instance fetched %d sources during the long fetch", len(res))
+	}
+	close(hold)
+	wg.Wait()
+	if n := fm.counts()["/f/l0"]; n != 1 {
+		t.Errorf("source asked %d times, want 1", n)
+	}
+}
