@@ -77,10 +77,16 @@ func (f *Fetcher) claim(ctx context.Context, srcs []*source, now time.Time, forc
 }
 
 // reschedule puts src back into the due queue at at (see dueQueue.set)
-// and, with a Coordinator, releases its lease with that time. A release
-// that fails is logged: the lease then expires.
+// and releases its lease with that time.
 func (f *Fetcher) reschedule(ctx context.Context, src *source, at time.Time, scheduled bool) {
 	f.due.schedule(src.index, at, scheduled)
+	f.release(ctx, src, at, scheduled)
+}
+
+// release ends this instance's lease of src, with a Coordinator, due next
+// at at (see Coordinator.Release). A release that fails is logged: the
+// lease then expires.
+func (f *Fetcher) release(ctx context.Context, src *source, at time.Time, scheduled bool) {
 	if f.coord == nil {
 		return
 	}

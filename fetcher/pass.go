@@ -80,7 +80,11 @@ func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, e
 	}
 	jobs, err := f.jobs(ctx, srcs, false)
 	if err != nil {
-		f.putBack(ctx, srcs)
+		// The sources stay where they were in the due queue; for the
+		// other instances, they are due at once.
+		for _, src := range srcs {
+			f.release(ctx, src, time.Time{}, true)
+		}
 		return nil, err
 	}
 	results := f.runPass(ctx, jobs)
@@ -92,14 +96,6 @@ func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, e
 	}
 	slices.SortFunc(results, func(a, b Result) int { return cmp.Compare(f.byURL[a.FeedURL].index, f.byURL[b.FeedURL].index) })
 	return results, nil
-}
-
-// putBack puts srcs back into the due queue due at once, and releases
-// them so, when a pass that claimed them ends before it fetches them.
-func (f *Fetcher) putBack(ctx context.Context, srcs []*source) {
-	for _, src := range srcs {
-		f.reschedule(ctx, src, time.Time{}, true)
-	}
 }
 
 // scheduledPass is the job of Run's ticks: a pass over the due sources,
@@ -159,7 +155,9 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 	}
 	jobs, err := f.jobs(ctx, granted, true)
 	if err != nil {
-		f.putBack(ctx, granted) // still due
+		for _, src := range granted {
+			f.reschedule(ctx, src, time.Time{}, true) // still due
+		}
 		return nil, err
 	}
 	return f.runPass(ctx, jobs), nil
@@ -167,8 +165,9 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 
 // jobs reads the stored state of srcs and returns the jobs for them, only
 // for the due ones when onlyDue is set (a source the state shows not due
-// goes back to the due queue, and its lease is released). A state that cannot be read makes a job that
-// fails with it, unless ctx ended, which ends the pass.
+// goes back to the due queue, and its lease is released). A state that
+// cannot be read makes a job that fails with it, unless ctx ended, which
+// ends the pass.
 func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job, error) {
 	now := f.now()
 	jobs := make([]job, 0, len(srcs))
