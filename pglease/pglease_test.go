@@ -254,3 +254,28 @@ func TestLongFetchKeepsItsLease(t *testing.T) {
 		t.Errorf("source asked %d times, want 1", n)
 	}
 }
+
+// TestGoneWaitsForTheOperator checks that a source one instance found gone
+// (410) is not fetched by the scheduled passes of another, which moves it
+// a day ahead, while the operator's FetchNow still fetches it.
+func TestGoneWaitsForTheOperator(t *testing.T) {
+	pool := newPool(t)
+	fm := newFarm(t)
+	urls := fm.urls("g", 1)
+	fm.answer["/f/g0"] = func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }
+	a, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	b, _ := newInstance(t, pool, urls, fetchSettings{concurrency: 1, perHost: 1}, Options{})
+	if res := runAll(t, a)[0]; len(res) != 1 || res[0].Outcome != "gone" {
+		t.Fatalf("first instance: %+v, want one gone", res)
+	}
+	if res := runAll(t, b)[0]; len(res) != 0 {
+		t.Errorf("second instance's scheduled pass fetched %d gone sources", len(res))
+	}
+	res, err := b.FetchNow(t.Context())
+	if err != nil || len(res) != 1 || res[0].Outcome != "gone" {
+		t.Errorf("operator's FetchNow: %+v, %v; want one gone", res, err)
+	}
+	if n := fm.counts()["/f/g0"]; n != 2 {
+		t.Errorf("source asked %d times, want 2 (a pass, then the operator)", n)
+	}
+}
