@@ -113,6 +113,9 @@ var (
 	ErrBucketExists   = errors.New("bucket already exists")
 	ErrBucketNotFound = errors.New("bucket not found")
 	ErrTxNotWritable  = errors.New("transaction not writable")
+	// ErrIncompatibleValue is a value operation on a nested bucket's
+	// name, or a bucket operation on a key that holds a value.
+	ErrIncompatibleValue = errors.New("incompatible value")
 )
 
 // Error is an I/O failure a backend met in a method without an error

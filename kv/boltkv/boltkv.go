@@ -167,6 +167,8 @@ func convert(err error) error {
 		return kv.ErrBucketNotFound
 	case berrors.ErrTxNotWritable:
 		return kv.ErrTxNotWritable
+	case berrors.ErrIncompatibleValue:
+		return kv.ErrIncompatibleValue
 	}
 	return err
 }
