@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		{"ID", testID},
 		{"Reopen", testReopen},
 		{"LargeValues", testLargeValues},
+		{"ManyKeys", testManyKeys},
 		{"BinaryKeys", testBinaryKeys},
 		{"ReadOnly", testReadOnly},
 		{"Model", testModel},
@@ -516,6 +517,43 @@ func testLargeValues(t *testing.T, open Open) {
 	view(t, db, func(tx kv.Tx) error {
 		if !bytes.Equal(tx.Bucket([]byte("b")).Get([]byte("big")), big) {
 			t.Error("a 4 MiB value came back changed")
+		}
+		return nil
+	})
+}
+
+// testManyKeys writes more keys in one transaction than a backend is
+// likely to send or read at once, and reads them back both ways.
+func testManyKeys(t *testing.T, open Open) {
+	db, _ := open(t)
+	const n = 12000
+	key := func(i int) []byte { return fmt.Appendf(nil, "k%06d", i) }
+	update(t, db, func(tx kv.Tx) error {
+		b := bucket(tx, "b")
+		for i := range n {
+			if err := b.Put(key(i), key(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx kv.Tx) error {
+		c := tx.Bucket([]byte("b")).Cursor()
+		i := 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if !bytes.Equal(k, key(i)) || !bytes.Equal(v, key(i)) {
+				t.Fatalf("key %d is %q=%q", i, k, v)
+			}
+			i++
+		}
+		for k, _ := c.Last(); k != nil; k, _ = c.Prev() {
+			i--
+			if !bytes.Equal(k, key(i)) {
+				t.Fatalf("backward: key %d is %q", i, k)
+			}
+		}
+		if i != 0 {
+			t.Errorf("backward walk ended %d keys short", i)
 		}
 		return nil
 	})

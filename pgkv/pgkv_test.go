@@ -1,0 +1,270 @@
+package pgkv_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	neturl "net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/kv/kvtest"
+	"github.com/tributary/tributary/pgkv"
+	"github.com/tributary/tributary/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.StopShared()
+	os.Exit(code)
+}
+
+// openURL opens the database at url, closed by t's cleanup.
+func openURL(t testing.TB, url string) *pgkv.DB {
+	t.Helper()
+	db, err := pgkv.Open(context.Background(), url, pgkv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// open opens a new database of the test server.
+func open(t *testing.T) (kv.DB, func() kv.DB) {
+	url := pgtest.NewDatabase(t)
+	db := openURL(t, url)
+	return db, func() kv.DB {
+		_ = db.Close()
+		return openURL(t, url)
+	}
+}
+
+func TestConformance(t *testing.T) { kvtest.Run(t, open) }
+
+// TestMigrateConcurrent opens one empty database from several pools at
+// once, as instances starting together: all open, and each migration is
+// applied once.
+func TestMigrateConcurrent(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			db, err := pgkv.Open(t.Context(), url, pgkv.Options{})
+			if err == nil {
+				err = db.Update(t.Context(), func(tx kv.Tx) error {
+					_, err := tx.CreateBucketIfNotExists([]byte("b"))
+					return err
+				})
+				_ = db.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	s, err := pgtest.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Query(t.Context(), dbName(t, url), "SELECT version, name FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "1|kv" {
+		t.Errorf("schema_migrations holds %q, want 1|kv once", got)
+	}
+	db := openURL(t, url)
+	applied, err := db.Migrate(t.Context())
+	if err != nil || len(applied) != 0 {
+		t.Errorf("Migrate on a migrated database applied %v, %v", applied, err)
+	}
+}
+
+// dbName is the database name of a pgtest URL.
+func dbName(t *testing.T, u string) string {
+	t.Helper()
+	p, err := neturl.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(p.Path, "/")
+}
+
+// TestTwoInstancesSerialiseWrites runs read-modify-write increments of
+// one counter from two DBs (two pools, as two instances) at once: the
+// count ends exact, as no two write transactions overlap.
+func TestTwoInstancesSerialiseWrites(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	dbs := []*pgkv.DB{openURL(t, url), openURL(t, url)}
+	const workers, rounds = 4, 25
+	var wg sync.WaitGroup
+	for w := range workers {
+		db := dbs[w%len(dbs)]
+		wg.Go(func() {
+			for range rounds {
+				err := db.Update(t.Context(), func(tx kv.Tx) error {
+					b, err := tx.CreateBucketIfNotExists([]byte("c"))
+					if err != nil {
+						return err
+					}
+					n, _ := strconv.Atoi(string(b.Get([]byte("n"))))
+					return b.Put([]byte("n"), []byte(strconv.Itoa(n+1)))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := dbs[1].View(t.Context(), func(tx kv.Tx) error {
+		if got := string(tx.Bucket([]byte("c")).Get([]byte("n"))); got != strconv.Itoa(workers*rounds) {
+			t.Errorf("counter %s after %d increments", got, workers*rounds)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestChanges sees a commit of another DB on the same database through
+// Changes, with that commit's generation.
+func TestChanges(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := openURL(t, url), openURL(t, url)
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := a.Changes(ctx)
+	var start uint64
+	if err := a.View(ctx, func(tx kv.Tx) error { start = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The first generation is the current one, once the listener is in.
+	if g := <-ch; g != start {
+		t.Fatalf("first generation %d, want the current %d", g, start)
+	}
+	var committed uint64
+	if err := b.Update(ctx, func(tx kv.Tx) error {
+		committed = tx.ID()
+		_, err := tx.CreateBucket([]byte("x"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-ch; g != committed {
+		t.Errorf("Changes sent %d, want the other DB's commit %d", g, committed)
+	}
+	cancel()
+	for range ch {
+	}
+}
+
+// TestPutOverStoredBucket puts a value over the name of a nested bucket
+// the transaction has not read: the commit fails and nothing changes.
+func TestPutOverStoredBucket(t *testing.T) {
+	db, _ := open(t)
+	ctx := t.Context()
+	if err := db.Update(ctx, func(tx kv.Tx) error {
+		b, _ := tx.CreateBucket([]byte("b"))
+		n, _ := b.CreateBucket([]byte("n"))
+		return n.Put([]byte("k"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Update(ctx, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		if err := b.Put([]byte("other"), []byte("1")); err != nil {
+			return err
+		}
+		return b.Put([]byte("n"), []byte("x"))
+	})
+	if !errors.Is(err, kv.ErrIncompatibleValue) {
+		t.Fatalf("Update = %v, want ErrIncompatibleValue", err)
+	}
+	if err := db.View(ctx, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		if b.Get([]byte("other")) != nil || string(b.Bucket([]byte("n")).Get([]byte("k"))) != "v" {
+			t.Error("the failed commit changed the database")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQueryErrorIsReturned cancels a view's context: the Get that fails
+// panics with a *kv.Error, which View returns.
+func TestQueryErrorIsReturned(t *testing.T) {
+	db, _ := open(t)
+	if err := db.Update(t.Context(), func(tx kv.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	err := db.View(ctx, func(tx kv.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		cancel()
+		b.Get([]byte("k"))
+		t.Error("Get returned after its query failed")
+		return nil
+	})
+	var kerr *kv.Error
+	if !errors.As(err, &kerr) || !errors.Is(err, context.Canceled) {
+		t.Errorf("View = %v, want a *kv.Error of context.Canceled", err)
+	}
+}
+
+// TestOpenErrorHidesPassword fails to connect with a password in the URL:
+// the error names the database but not the password.
+func TestOpenErrorHidesPassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	_, err = pgkv.Open(t.Context(), "postgres://tributary:s3cret-pw@"+addr+"/feeds?sslmode=disable&connect_timeout=5", pgkv.Options{})
+	if err == nil {
+		t.Fatal("Open succeeded with nothing listening")
+	}
+	if strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	if !strings.Contains(err.Error(), "tributary") {
+		t.Errorf("the error does not name the user: %v", err)
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("tributary", "pw", "db.example:5432", "feeds", "sslmode=require")
+	f.Add("u", "p@ss:w/rd", "[::1]:5432", "x", "password=inquery")
+	f.Add("", "", "localhost", "", "")
+	f.Fuzz(func(t *testing.T, user, pass, host, path, query string) {
+		const mark = "SECRETMARK"
+		if strings.Contains(user+host+path+query, mark) {
+			return
+		}
+		u := neturl.URL{Scheme: "postgres", User: neturl.UserPassword(user, mark+pass), Host: host, Path: "/" + path, RawQuery: query}
+		got := pgkv.Redact(u.String())
+		if strings.Contains(got, mark) || strings.Contains(got, neturl.QueryEscape(mark)) {
+			t.Errorf("Redact(%q) = %q shows the password", u.String(), got)
+		}
+		if v, err := neturl.ParseQuery(query); err == nil && v.Get("password") != "" && strings.Contains(got, "password="+neturl.QueryEscape(v.Get("password"))) && v.Get("password") != "xxxxx" {
+			t.Errorf("Redact(%q) = %q shows the query's password", u.String(), got)
+		}
+	})
+}
