@@ -11,8 +11,13 @@ import (
 	"github.com/tributary/tributary/kv"
 )
 
-// pageSize is the number of rows a cursor reads per query.
-const pageSize = 256
+// A cursor reads firstPage rows with its first query, and twice as many
+// with each next one, up to maxPage: a walk over a large bucket costs few
+// round trips, a lookup of a few keys reads few rows.
+const (
+	firstPage = 256
+	maxPage   = 2048
+)
 
 // row is one key of a bucket read from the database; value is nil for a
 // nested bucket.
@@ -70,6 +75,8 @@ type cursor struct {
 	kind kind   // what key holds
 	// off is 0 on key, 1 past the last key, -1 before the first.
 	off int
+	// size is the number of rows the next query reads.
+	size int
 }
 
 var _ kv.Cursor = (*cursor)(nil)
@@ -226,9 +233,9 @@ func (c *cursor) dbNext(k []byte, incl bool) (row, bool) {
 	if incl {
 		op = ">="
 	}
-	rows := c.query("SELECT key, value FROM kv WHERE bucket = $1 AND key "+op+" $3 ORDER BY key LIMIT $2", k)
+	full, rows := c.query("SELECT key, value FROM kv WHERE bucket = $1 AND key "+op+" $2 ORDER BY key LIMIT %d", k)
 	c.page = page{rows: rows, read: true, lo: k, loIncl: incl}
-	if len(rows) == pageSize {
+	if full {
 		c.page.hi, c.page.hiIncl = rows[len(rows)-1].key, true
 	} else {
 		c.page.hiInf = true
@@ -247,15 +254,18 @@ func (c *cursor) dbPrev(k []byte, inf bool) (row, bool) {
 	if r, found, ok := c.page.before(k, inf); ok {
 		return r, found
 	}
-	var rows []row
+	var (
+		rows []row
+		full bool
+	)
 	if inf {
-		rows = c.query("SELECT key, value FROM kv WHERE bucket = $1 ORDER BY key DESC LIMIT $2")
+		full, rows = c.query("SELECT key, value FROM kv WHERE bucket = $1 ORDER BY key DESC LIMIT %d")
 	} else {
-		rows = c.query("SELECT key, value FROM kv WHERE bucket = $1 AND key < $3 ORDER BY key DESC LIMIT $2", k)
+		full, rows = c.query("SELECT key, value FROM kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT %d", k)
 	}
 	slices.Reverse(rows)
 	c.page = page{rows: rows, read: true, hi: k, hiInf: inf, lo: []byte{}, loIncl: true}
-	if len(rows) == pageSize {
+	if full {
 		c.page.lo = rows[0].key
 	}
 	if len(rows) == 0 {
@@ -265,10 +275,19 @@ func (c *cursor) dbPrev(k []byte, inf bool) (row, bool) {
 }
 
 // query reads one page of the bucket's rows: sql's $1 is the bucket, $2
-// the page size, $3 the key k if any.
-func (c *cursor) query(sql string, k ...[]byte) []row {
+// the key k if any, its %d the page size. full reports whether the page is
+// full: there may be more rows past it.
+func (c *cursor) query(sql string, k ...[]byte) (full bool, _ []row) {
 	t := c.b.t
-	args := []any{c.b.path, pageSize}
+	if c.size == 0 {
+		c.size = firstPage
+	}
+	size := c.size
+	c.size = min(2*c.size, maxPage)
+	// The limit is written out, not a parameter: the plan PostgreSQL
+	// caches for the statement is then one for a page, an index scan.
+	sql = fmt.Sprintf(sql, size)
+	args := []any{c.b.path}
 	for _, x := range k {
 		args = append(args, x)
 	}
@@ -281,5 +300,5 @@ func (c *cursor) query(sql string, k ...[]byte) []row {
 	if err != nil {
 		panic(queryError(fmt.Sprintf("read bucket %s", quote(c.b.path)), err))
 	}
-	return out
+	return len(out) == size, out
 }

@@ -45,8 +45,8 @@
 // its own writes; when fn returns nil, the overlay goes to the database in
 // one round trip (a pgx.Batch of DELETE and INSERT … ON CONFLICT over
 // unnest arrays, thousands of rows a statement), with the new generation,
-// and COMMIT. Cursors read the database a page of 256 rows at a time, in
-// the direction they move. Reads of keys are cached for the transaction.
+// and COMMIT. Cursors read the database a page at a time, in the
+// direction they move: 256 rows, then twice as many each time, up to 2,048. Reads of keys are cached for the transaction.
 //
 // Methods without an error result (Get, cursor moves) panic with a
 // *kv.Error when a query fails, and View and Update return it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 
@@ -23,6 +24,9 @@ type Options struct {
 	// Password, when not empty, is the password to connect with, in place
 	// of the URL's or $PGPASSWORD (read from database_password_file).
 	Password string
+	// Logger receives the failures of the Changes listener, which
+	// reconnects; nil discards them.
+	Logger *slog.Logger
 }
 
 // DB is a kv.DB on a PostgreSQL database. It is safe for concurrent use;
@@ -30,6 +34,7 @@ type Options struct {
 type DB struct {
 	pool       *pgxpool.Pool
 	migrations []Migration
+	log        *slog.Logger
 }
 
 var _ kv.DB = (*DB)(nil)
@@ -54,7 +59,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", Redact(url), err)
 	}
-	d := &DB{pool: pool, migrations: ms}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &DB{pool: pool, migrations: ms, log: log}
 	if _, err := d.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", Redact(url), err)

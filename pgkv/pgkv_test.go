@@ -171,6 +171,40 @@ func TestChanges(t *testing.T) {
 	}
 }
 
+// TestChangesReconnect ends the listener's connection from the server:
+// Changes connects again and sends the generation committed meanwhile.
+func TestChangesReconnect(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	db := openURL(t, url)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ch := db.Changes(ctx)
+	<-ch // listening
+	var n int
+	if err := db.Pool().QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'tributary-listen' AND datname = current_database()`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminated %d listeners, %v", n, err)
+	}
+	var committed uint64
+	if err := db.Update(ctx, func(tx kv.Tx) error {
+		committed = tx.ID()
+		_, err := tx.CreateBucket([]byte("x"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Under load the listener may reconnect before the commit, and send
+	// the generation before it first.
+	for g := range ch {
+		if g == committed {
+			return
+		}
+		if g > committed {
+			t.Fatalf("after reconnecting Changes sent %d, past the commit %d", g, committed)
+		}
+	}
+}
+
 // TestPutOverStoredBucket puts a value over the name of a nested bucket
 // the transaction has not read: the commit fails and nothing changes.
 func TestPutOverStoredBucket(t *testing.T) {
