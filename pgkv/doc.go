@@ -21,11 +21,13 @@
 // The schema is made by the migrations of migrations/ (NNNN_name.sql,
 // embedded in the binary), applied in order by Migrate and Open and
 // recorded in schema_migrations(version, name, applied_at). The runner is
-// ours, some fifty lines, rather than a migration library's: what it must
-// do is hold a session advisory lock while it applies the files, so that
-// instances starting together apply each migration once, and read them
-// from an embed.FS; with those two parts being ours anyway, a library
-// would add a dependency and its own table for a loop over sorted files.
+// ours, under a hundred lines, rather than a migration library's: what it
+// must do is hold a session advisory lock while it applies the files, so
+// that instances starting together apply each migration once, and read
+// them from an embed.FS; with those two parts ours anyway, a library would
+// add a dependency, and its own table and file conventions, for a loop
+// over sorted files. Each migration runs in a transaction with its row in
+// schema_migrations: it is applied whole or not at all.
 //
 // # Transactions
 //

@@ -10,8 +10,29 @@ import (
 	"github.com/tributary/tributary/kv"
 )
 
-// flushChunk is the most rows one statement of a flush carries.
-const flushChunk = 5000
+// One statement of a flush carries at most flushRows rows, and no more
+// than about flushBytes bytes of keys and values (PostgreSQL takes at
+// most 1 GB in one parameter).
+const (
+	flushRows  = 5000
+	flushBytes = 64 << 20
+)
+
+// chunks splits the rows 0..n-1, of sizes size(i), into spans [i, j) of at
+// least one row and at most flushRows rows and flushBytes bytes.
+func chunks(n int, size func(i int) int) [][2]int {
+	var out [][2]int
+	for i := 0; i < n; {
+		j, bytes := i, 0
+		for j < n && j-i < flushRows && (j == i || bytes+size(j) <= flushBytes) {
+			bytes += size(j)
+			j++
+		}
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
 
 // notifyChannel is the channel of the notification each write commit
 // sends; its payload is the committed generation.
@@ -58,14 +79,14 @@ func (t *tx) flush() error {
 			q.Queue("DELETE FROM kv WHERE bucket >= $1", d.path)
 		}
 	}
-	for i := 0; i < len(b.delKeys); i += flushChunk {
-		j := min(i+flushChunk, len(b.delKeys))
+	for _, c := range chunks(len(b.delKeys), func(i int) int { return len(b.delBuckets[i]) + len(b.delKeys[i]) }) {
+		i, j := c[0], c[1]
 		q.Queue(`DELETE FROM kv USING unnest($1::bytea[], $2::bytea[]) AS d(bucket, key)
 			WHERE kv.bucket = d.bucket AND kv.key = d.key AND kv.value IS NOT NULL`,
 			b.delBuckets[i:j], b.delKeys[i:j])
 	}
-	for i := 0; i < len(b.putKeys); i += flushChunk {
-		j := min(i+flushChunk, len(b.putKeys))
+	for _, c := range chunks(len(b.putKeys), func(i int) int { return len(b.putBuckets[i]) + len(b.putKeys[i]) + len(b.putValues[i]) }) {
+		i, j := c[0], c[1]
 		n := j - i
 		q.Queue(`INSERT INTO kv (bucket, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])
 			ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value

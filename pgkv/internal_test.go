@@ -72,3 +72,25 @@ func TestPrefixEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestChunks(t *testing.T) {
+	const big = flushBytes / 2
+	tests := []struct {
+		name  string
+		sizes []int
+		want  [][2]int
+	}{
+		{"none", nil, nil},
+		{"small rows by count", make([]int, 2*flushRows+1), [][2]int{{0, flushRows}, {flushRows, 2 * flushRows}, {2 * flushRows, 2*flushRows + 1}}},
+		{"by bytes", []int{big, big, 1, big, big}, [][2]int{{0, 2}, {2, 4}, {4, 5}}},
+		{"a row larger than the limit goes alone", []int{1, 2 * flushBytes, 1}, [][2]int{{0, 1}, {1, 2}, {2, 3}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := chunks(len(tc.sizes), func(i int) int { return tc.sizes[i] })
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
