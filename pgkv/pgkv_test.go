@@ -1,14 +1,18 @@
 package pgkv_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"net"
 	neturl "net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tributary/tributary/kv"
@@ -299,6 +303,84 @@ func FuzzRedact(f *testing.F) {
 		}
 		if v, err := neturl.ParseQuery(query); err == nil && v.Get("password") != "" && strings.Contains(got, "password="+neturl.QueryEscape(v.Get("password"))) && v.Get("password") != "xxxxx" {
 			t.Errorf("Redact(%q) = %q shows the query's password", u.String(), got)
+		}
+	})
+}
+
+// FuzzKeys stores the keys a fuzzed input splits into (at 0x2c) as keys
+// and as nested bucket names, and reads them back: byte order, Get, and
+// each nested bucket holding its own name, whatever bytes they hold.
+func FuzzKeys(f *testing.F) {
+	f.Add([]byte("a,b,c"))
+	f.Add([]byte{0x00, ',', 0x00, 0x00, ',', 0xff, ',', 0xff, 0x00, ',', 0x01, 0x00})
+	f.Add([]byte{0xff, 0xff, ',', 0xff, ',', 0x80, ',', 0x7f})
+	db := openURL(f, pgtest.NewDatabase(f))
+	var round atomic.Int64
+	f.Fuzz(func(t *testing.T, in []byte) {
+		set := map[string]bool{}
+		for k := range bytes.SplitSeq(in, []byte(",")) {
+			if len(k) > 0 {
+				set[string(k)] = true
+			}
+		}
+		keys := slices.Sorted(maps.Keys(set))
+		top := []byte(strconv.FormatInt(round.Add(1), 10))
+		err := db.Update(t.Context(), func(tx kv.Tx) error {
+			b, err := tx.CreateBucket(top)
+			if err != nil {
+				return err
+			}
+			vals, err := b.CreateBucket([]byte("v"))
+			if err != nil {
+				return err
+			}
+			nest, err := b.CreateBucket([]byte("n"))
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := vals.Put([]byte(k), []byte(k)); err != nil {
+					return err
+				}
+				n, err := nest.CreateBucket([]byte(k))
+				if err != nil {
+					return err
+				}
+				if err := n.Put([]byte("k"), []byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.View(t.Context(), func(tx kv.Tx) error {
+			b := tx.Bucket(top)
+			var got []string
+			c := b.Bucket([]byte("v")).Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if !bytes.Equal(k, v) {
+					t.Errorf("key %q holds %q", k, v)
+				}
+				got = append(got, string(k))
+			}
+			if !slices.Equal(got, keys) {
+				t.Errorf("keys in order %q, want %q", got, keys)
+			}
+			nest := b.Bucket([]byte("n"))
+			for _, k := range keys {
+				if v := b.Bucket([]byte("v")).Get([]byte(k)); string(v) != k {
+					t.Errorf("Get(%q) = %q", k, v)
+				}
+				if v := nest.Bucket([]byte(k)).Get([]byte("k")); string(v) != k {
+					t.Errorf("nested bucket %q holds %q", k, v)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
