@@ -16,7 +16,10 @@
 // for a key that names a nested bucket, which is how a cursor shows it
 // (a nil value) and how Get tells it from a value. bytea compares byte by
 // byte, so the primary key's order is kv's, whatever the collation. The
-// one-row table kv_generation holds the generation, Tx.ID.
+// one-row table kv_generation holds the generation, Tx.ID. A key is at
+// most 2,600 bytes with its bucket's path (kv.ErrKeyTooLarge), within the
+// row size a B-tree index takes; tributary's keys are hashes, dates and
+// feed URLs.
 //
 // The schema is made by the migrations of migrations/ (NNNN_name.sql,
 // embedded in the binary), applied in order by Migrate and Open and

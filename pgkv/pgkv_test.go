@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"net"
 	neturl "net/url"
 	"os"
@@ -319,6 +320,9 @@ func FuzzKeys(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		set := map[string]bool{}
 		for k := range bytes.SplitSeq(in, []byte(",")) {
+			if len(k) > 2000 {
+				return // past the key limit, tested by TestKeyLimit
+			}
 			if len(k) > 0 {
 				set[string(k)] = true
 			}
@@ -383,4 +387,47 @@ func FuzzKeys(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestKeyLimit puts keys about PostgreSQL's index row limit: up to the
+// limit they are stored, past it Put fails at once, not the commit.
+func TestKeyLimit(t *testing.T) {
+	db, _ := open(t)
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		r := rand.New(rand.NewPCG(1, uint64(n)))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		return b
+	}
+	var long []byte
+	err := db.Update(t.Context(), func(tx kv.Tx) error {
+		b, err := tx.CreateBucket([]byte("b")) // path: 2 bytes
+		if err != nil {
+			return err
+		}
+		long = random(2598)
+		if err := b.Put(long, []byte("v")); err != nil {
+			return err
+		}
+		if err := b.Put(random(2599), []byte("v")); !errors.Is(err, kv.ErrKeyTooLarge) {
+			t.Errorf("Put of a key past the limit: %v, want ErrKeyTooLarge", err)
+		}
+		if _, err := b.CreateBucket(random(2599)); !errors.Is(err, kv.ErrKeyTooLarge) {
+			t.Errorf("CreateBucket of a name past the limit: %v, want ErrKeyTooLarge", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.View(t.Context(), func(tx kv.Tx) error {
+		if string(tx.Bucket([]byte("b")).Get(long)) != "v" {
+			t.Error("the longest key was not stored")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

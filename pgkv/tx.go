@@ -12,6 +12,11 @@ import (
 	"github.com/tributary/tributary/kv"
 )
 
+// maxKey is the most bytes of a key with its bucket's path: PostgreSQL
+// indexes a row of at most 2,704 bytes (a third of a page), headers
+// included, and a key that does not compress beyond that fails.
+const maxKey = 2600
+
 // kind is what a key holds.
 type kind uint8
 
@@ -212,6 +217,9 @@ func (b *bucket) writable(key []byte) error {
 	}
 	if len(key) == 0 {
 		return fmt.Errorf("kv: empty key")
+	}
+	if len(b.path)+len(key) > maxKey {
+		return fmt.Errorf("%d-byte key in a bucket of a %d-byte path: %w", len(key), len(b.path), kv.ErrKeyTooLarge)
 	}
 	return nil
 }

@@ -169,6 +169,8 @@ func convert(err error) error {
 		return kv.ErrTxNotWritable
 	case berrors.ErrIncompatibleValue:
 		return kv.ErrIncompatibleValue
+	case berrors.ErrKeyTooLarge:
+		return kv.ErrKeyTooLarge
 	}
 	return err
 }

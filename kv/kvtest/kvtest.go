@@ -119,6 +119,8 @@ func pairs(kvs ...string) []pair {
 func testGetPutDelete(t *testing.T, open Open) {
 	db, _ := open(t)
 	putAll(t, db, "b", "a", "1", "b", "2", "e", "")
+	// A nil value is stored as an empty one, never taken for a bucket.
+	update(t, db, func(tx kv.Tx) error { return tx.Bucket([]byte("b")).Put([]byte("n"), nil) })
 	update(t, db, func(tx kv.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		if err := b.Put([]byte("b"), []byte("two")); err != nil {
@@ -134,10 +136,19 @@ func testGetPutDelete(t *testing.T, open Open) {
 		for _, tc := range []struct {
 			key  string
 			want []byte
-		}{{"a", nil}, {"b", []byte("two")}, {"e", []byte{}}, {"zz", nil}} {
+		}{{"a", nil}, {"b", []byte("two")}, {"e", []byte{}}, {"n", []byte{}}, {"zz", nil}} {
 			got := b.Get([]byte(tc.key))
 			if !bytes.Equal(got, tc.want) || (got == nil) != (tc.want == nil) {
 				t.Errorf("Get(%q) = %q (nil %v), want %q", tc.key, got, got == nil, tc.want)
+			}
+		}
+		if diff := cmp.Diff(pairs("b", "two", "e", "", "n", ""), forward(b.Cursor())); diff != "" {
+			t.Errorf("cursor (-want +got):\n%s", diff)
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if v == nil {
+				t.Errorf("the cursor shows the empty value of %q as nil, a bucket's", k)
 			}
 		}
 		if tx.Bucket([]byte("none")) != nil {
@@ -305,6 +316,7 @@ func testBucketErrors(t *testing.T, open Open) {
 			{"nested DeleteBucket of no bucket", b.DeleteBucket([]byte("none")), kv.ErrBucketNotFound},
 			{"DeleteBucket of a value", b.DeleteBucket([]byte("v")), kv.ErrIncompatibleValue},
 			{"Put over a bucket", b.Put([]byte("n"), []byte("x")), kv.ErrIncompatibleValue},
+			{"Put of a 64 KiB key", b.Put(make([]byte, 64<<10), []byte("x")), kv.ErrKeyTooLarge},
 		} {
 			if !errors.Is(tc.err, tc.want) {
 				t.Errorf("%s: error %v, want %v", tc.name, tc.err, tc.want)
