@@ -30,7 +30,9 @@
 // them from an embed.FS; with those two parts ours anyway, a library would
 // add a dependency, and its own table and file conventions, for a loop
 // over sorted files. Each migration runs in a transaction with its row in
-// schema_migrations: it is applied whole or not at all.
+// schema_migrations: it is applied whole or not at all. Tables beside the
+// key-value ones (the source leases of the scheduler) come as further
+// migrations, 0002 and on, in the same directory.
 //
 // # Transactions
 //
@@ -43,7 +45,9 @@
 // instances deciding at once from the same state would each make a
 // decision one bbolt writer never would. Serialised, the decisions are
 // exactly those of one writer, and the lock, held until COMMIT, costs no
-// retries, where SERIALIZABLE would abort one of two racing writers.
+// retries, where SERIALIZABLE would abort one of two racing writers. The
+// advisory lock keys are 0x7472_6962_6b76 (writes) and 0x7472_6962_6d69_67
+// (migrations); nothing else on the database may take them.
 //
 // Update's writes stay in an in-memory overlay (a B-tree per bucket),
 // which Get and cursors merge with the database, so the transaction reads
@@ -52,6 +56,11 @@
 // unnest arrays, thousands of rows a statement), with the new generation,
 // and COMMIT. Cursors read the database a page at a time, in the
 // direction they move: 256 rows, then twice as many each time, up to 2,048. Reads of keys are cached for the transaction.
+//
+// Each transaction holds a connection of the pool for its length: the
+// pool's size, pgx's default (4, or the number of CPUs if more), is the
+// number of transactions that run at once, and pool_max_conns in the URL
+// sets it. The Changes listener has a connection of its own.
 //
 // Methods without an error result (Get, cursor moves) panic with a
 // *kv.Error when a query fails, and View and Update return it.

@@ -24,8 +24,8 @@ const migrationLock = 0x7472_6962_6d69_67 // "tribmig"
 
 // Migration is one versioned schema change, from migrations/NNNN_name.sql.
 type Migration struct {
-	Version int
-	Name    string
+	Version int    // NNNN, from 1
+	Name    string // the file's name between NNNN_ and .sql
 	sql     string
 }
 
