@@ -94,3 +94,20 @@ func TestChunks(t *testing.T) {
 		})
 	}
 }
+
+// TestSendKeepsNewest sends generations to a receiver that does not keep
+// up: it finds the newest, not the first.
+func TestSendKeepsNewest(t *testing.T) {
+	ch := make(chan uint64, 1)
+	for g := range uint64(5) {
+		send(ch, g+1)
+	}
+	if g := <-ch; g != 5 {
+		t.Errorf("received %d, want the newest, 5", g)
+	}
+	select {
+	case g := <-ch:
+		t.Errorf("received %d more", g)
+	default:
+	}
+}

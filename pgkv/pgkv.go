@@ -131,12 +131,16 @@ func (d *DB) Update(ctx context.Context, fn func(kv.Tx) error) (err error) {
 		return fmt.Errorf("begin write transaction: %w", err)
 	}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", writeLock); err != nil {
+	// One round trip: READ COMMITTED gives each statement the snapshot of
+	// its start, so the generation read is that of after the lock.
+	var (
+		q   pgx.Batch
+		gen int64
+	)
+	q.Queue("SELECT pg_advisory_xact_lock($1)", writeLock)
+	q.Queue("SELECT generation FROM kv_generation").QueryRow(func(r pgx.Row) error { return r.Scan(&gen) })
+	if err := ptx.SendBatch(ctx, &q).Close(); err != nil {
 		return fmt.Errorf("take write lock: %w", err)
-	}
-	var gen int64
-	if err := ptx.QueryRow(ctx, "SELECT generation FROM kv_generation").Scan(&gen); err != nil {
-		return fmt.Errorf("read generation: %w", err)
 	}
 	t := newTx(ctx, ptx, uint64(gen)+1, true)
 	if err := fn(t); err != nil {

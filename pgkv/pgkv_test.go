@@ -109,12 +109,17 @@ func dbName(t *testing.T, u string) string {
 
 // TestTwoInstancesSerialiseWrites runs read-modify-write increments of
 // one counter from two DBs (two pools, as two instances) at once: the
-// count ends exact, as no two write transactions overlap.
+// count ends exact, as no two write transactions overlap, and each write
+// has the generation after the one before.
 func TestTwoInstancesSerialiseWrites(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	dbs := []*pgkv.DB{openURL(t, url), openURL(t, url)}
 	const workers, rounds = 4, 25
-	var wg sync.WaitGroup
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		ids []uint64
+	)
 	for w := range workers {
 		db := dbs[w%len(dbs)]
 		wg.Go(func() {
@@ -125,6 +130,9 @@ func TestTwoInstancesSerialiseWrites(t *testing.T) {
 						return err
 					}
 					n, _ := strconv.Atoi(string(b.Get([]byte("n"))))
+					mu.Lock()
+					ids = append(ids, tx.ID())
+					mu.Unlock()
 					return b.Put([]byte("n"), []byte(strconv.Itoa(n+1)))
 				})
 				if err != nil {
@@ -135,6 +143,13 @@ func TestTwoInstancesSerialiseWrites(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Every write had its own generation, one after the other.
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]+1 {
+			t.Fatalf("write generations %d then %d", ids[i-1], ids[i])
+		}
+	}
 	if err := dbs[1].View(t.Context(), func(tx kv.Tx) error {
 		if got := string(tx.Bucket([]byte("c")).Get([]byte("n"))); got != strconv.Itoa(workers*rounds) {
 			t.Errorf("counter %s after %d increments", got, workers*rounds)
