@@ -98,7 +98,8 @@ func (d *DB) Close() error {
 }
 
 // View implements kv.DB: fn runs in a REPEATABLE READ READ ONLY
-// transaction, which sees one snapshot of the database.
+// transaction, which sees one snapshot of the database, taken by its first
+// query.
 func (d *DB) View(ctx context.Context, fn func(kv.Tx) error) (err error) {
 	defer kv.Recover(&err)
 	ptx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -106,16 +107,13 @@ func (d *DB) View(ctx context.Context, fn func(kv.Tx) error) (err error) {
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	var gen int64
-	if err := ptx.QueryRow(ctx, "SELECT generation FROM kv_generation").Scan(&gen); err != nil {
-		return fmt.Errorf("read generation: %w", err)
-	}
-	t := newTx(ctx, ptx, uint64(gen), false)
+	// The generation is read when ID asks for it, in the same snapshot.
+	t := newTx(ctx, ptx, 0, false)
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("end read transaction %d: %w", gen, err)
+		return fmt.Errorf("end read transaction: %w", err)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ type tx struct {
 	// the transaction lives only as long as that call.
 	ctx      context.Context
 	ptx      pgx.Tx
-	id       uint64
+	id       uint64 // 0 until a view reads it
 	writable bool
 	// overlay holds the writes by bucket path, in key order.
 	overlay map[string]*btree.BTreeG[entry]
@@ -141,8 +141,18 @@ func (t *tx) set(path []byte, e entry) {
 	ov.ReplaceOrInsert(e)
 }
 
-// ID implements kv.Tx.
-func (t *tx) ID() uint64 { return t.id }
+// ID implements kv.Tx. A view reads it on the first call, from its
+// snapshot.
+func (t *tx) ID() uint64 {
+	if t.id == 0 {
+		var gen int64
+		if err := t.ptx.QueryRow(t.ctx, "SELECT generation FROM kv_generation").Scan(&gen); err != nil {
+			panic(queryError("read generation", err))
+		}
+		t.id = uint64(gen)
+	}
+	return t.id
+}
 
 // Writable implements kv.Tx.
 func (t *tx) Writable() bool { return t.writable }

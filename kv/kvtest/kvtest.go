@@ -443,6 +443,8 @@ func testRollback(t *testing.T, open Open) {
 func testSnapshot(t *testing.T, open Open) {
 	db, _ := open(t)
 	putAll(t, db, "b", "a", "1", "b", "2")
+	var id uint64
+	view(t, db, func(tx kv.Tx) error { id = tx.ID(); return nil })
 	view(t, db, func(tx kv.Tx) error {
 		b := tx.Bucket([]byte("b"))
 		before := string(b.Get([]byte("a")))
@@ -456,6 +458,9 @@ func testSnapshot(t *testing.T, open Open) {
 		}
 		if diff := cmp.Diff(pairs("a", "1", "b", "2"), forward(b.Cursor())); diff != "" {
 			t.Errorf("view after a concurrent commit (-want +got):\n%s", diff)
+		}
+		if tx.ID() != id {
+			t.Errorf("ID %d in a view after a concurrent commit, want its snapshot's %d", tx.ID(), id)
 		}
 		return nil
 	})
