@@ -12,15 +12,21 @@ import (
 
 // Changes returns a channel that receives the current generation, then
 // that of each write commit to the database, by this DB or any other
-// process, until ctx is done; then it is closed. A slow receiver misses
-// generations but never the last one: the channel holds the newest
-// generation not received yet. It listens on a connection of its own
-// (application_name tributary-listen); when that connection fails it logs
-// the error, connects again a second later and sends the current
-// generation, as commits meanwhile were not heard.
+// process, until ctx is done or d is closed; then it is closed. A slow
+// receiver misses generations but never the last one: the channel holds
+// the newest generation not received yet. It listens on a connection of
+// its own (application_name tributary-listen); when that connection fails
+// it logs the error, connects again a second later and sends the current
+// generation, as commits meanwhile were not heard. Call it before Close.
 func (d *DB) Changes(ctx context.Context) <-chan uint64 {
 	ch := make(chan uint64, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(d.closed, cancel)
+	d.listeners.Add(1)
 	go func() {
+		defer d.listeners.Done()
+		defer stop()
+		defer cancel()
 		defer close(ch)
 		for ctx.Err() == nil {
 			if err := d.listen(ctx, ch); err != nil && ctx.Err() == nil {

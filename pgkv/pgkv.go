@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,6 +36,11 @@ type DB struct {
 	pool       *pgxpool.Pool
 	migrations []Migration
 	log        *slog.Logger
+	// closed is canceled by Close, which ends the Changes listeners, and
+	// listeners counts them, for Close to wait for.
+	closed    context.Context
+	close     context.CancelFunc
+	listeners sync.WaitGroup
 }
 
 var _ kv.DB = (*DB)(nil)
@@ -63,9 +69,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &DB{pool: pool, migrations: ms, log: log}
+	closed, cancel := context.WithCancel(context.Background())
+	d := &DB{pool: pool, migrations: ms, log: log, closed: closed, close: cancel}
 	if _, err := d.Migrate(ctx); err != nil {
-		pool.Close()
+		_ = d.Close()
 		return nil, fmt.Errorf("open database %s: %w", Redact(url), err)
 	}
 	return d, nil
@@ -90,9 +97,11 @@ func Redact(u string) string {
 // ones (source leases).
 func (d *DB) Pool() *pgxpool.Pool { return d.pool }
 
-// Close implements kv.DB: it waits for the running transactions and
-// closes the pool.
+// Close implements kv.DB: it ends the Changes listeners, waits for them
+// and the running transactions, and closes the pool.
 func (d *DB) Close() error {
+	d.close()
+	d.listeners.Wait()
 	d.pool.Close()
 	return nil
 }

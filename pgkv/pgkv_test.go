@@ -225,6 +225,21 @@ func TestChangesReconnect(t *testing.T) {
 	}
 }
 
+// TestCloseEndsChanges closes a DB with a listener: its channel closes.
+func TestCloseEndsChanges(t *testing.T) {
+	db, err := pgkv.Open(t.Context(), pgtest.NewDatabase(t), pgkv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := db.Changes(t.Context())
+	<-ch
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+	}
+}
+
 // TestPutOverStoredBucket puts a value over the name of a nested bucket
 // the transaction has not read: the commit fails and nothing changes.
 func TestPutOverStoredBucket(t *testing.T) {
