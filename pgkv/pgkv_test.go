@@ -297,8 +297,8 @@ func TestQueryErrorIsReturned(t *testing.T) {
 	}
 }
 
-// TestOpenErrorHidesPassword fails to connect with a password in the URL:
-// the error names the database but not the password.
+// TestOpenErrorHidesPassword fails to open databases with a password in
+// the URL, its query or the options: no error shows the password.
 func TestOpenErrorHidesPassword(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -306,15 +306,27 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	_, err = pgkv.Open(t.Context(), "postgres://tributary:s3cret-pw@"+addr+"/feeds?sslmode=disable&connect_timeout=5", pgkv.Options{})
-	if err == nil {
-		t.Fatal("Open succeeded with nothing listening")
+	tests := []struct {
+		name, url, password string
+	}{
+		{"nothing listening", "postgres://tributary:s3cret-pw@" + addr + "/feeds?sslmode=disable&connect_timeout=5", ""},
+		{"password in the query", "postgres://tributary@" + addr + "/feeds?sslmode=disable&password=s3cret-pw", ""},
+		{"password in the options", "postgres://tributary@" + addr + "/feeds?sslmode=disable", "s3cret-pw"},
+		{"a URL pgx cannot parse", "postgres://tributary:s3cret-pw@127.0.0.1:port/feeds", ""},
 	}
-	if strings.Contains(err.Error(), "s3cret-pw") {
-		t.Errorf("the error shows the password: %v", err)
-	}
-	if !strings.Contains(err.Error(), "tributary") {
-		t.Errorf("the error does not name the user: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pgkv.Open(t.Context(), tc.url, pgkv.Options{Password: tc.password})
+			if err == nil {
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+			if !strings.Contains(err.Error(), "tributary") {
+				t.Errorf("the error does not name the user: %v", err)
+			}
+		})
 	}
 }
 
