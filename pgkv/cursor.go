@@ -28,10 +28,13 @@ type row struct{ key, value []byte }
 type page struct {
 	rows []row // in key order
 	read bool  // false until the first query
-	// lo and hi bound the range; an empty lo with loIncl is no bound.
-	lo, hi         []byte
-	loIncl, hiIncl bool
-	hiInf          bool
+	// lo and hi bound the range: lo is in it with loIncl (an empty lo
+	// with loIncl is no bound), the keys up to hi are (every key with
+	// hiInf); whether hi itself is does not matter, as the rows end the
+	// range when they fill a page and hi is their last key.
+	lo, hi []byte
+	loIncl bool
+	hiInf  bool
 }
 
 // after returns the first row past k (at or past k with incl) if the page
@@ -236,7 +239,7 @@ func (c *cursor) dbNext(k []byte, incl bool) (row, bool) {
 	full, rows := c.query("SELECT key, value FROM kv WHERE bucket = $1 AND key "+op+" $2 ORDER BY key LIMIT %d", k)
 	c.page = page{rows: rows, read: true, lo: k, loIncl: incl}
 	if full {
-		c.page.hi, c.page.hiIncl = rows[len(rows)-1].key, true
+		c.page.hi = rows[len(rows)-1].key
 	} else {
 		c.page.hiInf = true
 	}
