@@ -671,6 +671,7 @@ func testModel(t *testing.T, open Open) {
 			t.Fatalf("%s: backward (-want +got):\n%s", ctx, diff)
 		}
 		slices.Reverse(want)
+		walk(t, ctx, rnd, b.Cursor(), want, key)
 		for range 20 {
 			k := key()
 			i, _ := slices.BinarySearchFunc(want, k, func(p pair, k []byte) int { return bytes.Compare(p.K, k) })
@@ -737,3 +738,60 @@ func testModel(t *testing.T, open Open) {
 }
 
 var errRollback = errors.New("rollback")
+
+// walk moves one cursor over want's keys in runs of Next and Prev of
+// random lengths, changing direction and seeking between runs, and checks
+// every key it lands on. Where a run falls off an end, it starts again
+// from that end (what a cursor does past an end differs by backend).
+func walk(t *testing.T, ctx string, rnd *rand.Rand, c kv.Cursor, want []pair, key func() []byte) {
+	t.Helper()
+	expect := func(move string, got []byte, i int) bool {
+		t.Helper()
+		if i < 0 || i >= len(want) {
+			if got != nil {
+				t.Fatalf("%s: walk: %s landed on %q past the end", ctx, move, got)
+			}
+			return false
+		}
+		if !bytes.Equal(got, want[i].K) {
+			t.Fatalf("%s: walk: %s landed on %q, want %q", ctx, move, got, want[i].K)
+		}
+		return true
+	}
+	k, _ := c.First()
+	i := 0
+	expect("First", k, i)
+	for range 12 {
+		switch rnd.IntN(3) {
+		case 0:
+			for range rnd.IntN(2 * len(want)) {
+				k, _ = c.Next()
+				if i++; !expect("Next", k, i) {
+					k, _ = c.Last()
+					i = len(want) - 1
+					expect("Last", k, i)
+					break
+				}
+			}
+		case 1:
+			for range rnd.IntN(2 * len(want)) {
+				k, _ = c.Prev()
+				if i--; !expect("Prev", k, i) {
+					k, _ = c.First()
+					i = 0
+					expect("First", k, i)
+					break
+				}
+			}
+		default:
+			s := key()
+			i, _ = slices.BinarySearchFunc(want, s, func(p pair, k []byte) int { return bytes.Compare(p.K, k) })
+			k, _ = c.Seek(s)
+			if !expect("Seek", k, i) {
+				k, _ = c.Last()
+				i = len(want) - 1
+				expect("Last", k, i)
+			}
+		}
+	}
+}
