@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 		{"DeleteBucket", testDeleteBucket},
 		{"OwnWrites", testOwnWrites},
 		{"Rollback", testRollback},
+		{"Panic", testPanic},
 		{"Snapshot", testSnapshot},
 		{"ID", testID},
 		{"Reopen", testReopen},
@@ -435,6 +436,31 @@ func testRollback(t *testing.T, open Open) {
 		}
 		if tx.Bucket([]byte("b2")) != nil {
 			t.Error("a bucket created by a rolled back transaction exists")
+		}
+		return nil
+	})
+}
+
+// testPanic panics in a write transaction: the panic reaches the caller,
+// the writes are discarded and the next write transaction runs.
+func testPanic(t *testing.T, open Open) {
+	db, _ := open(t)
+	putAll(t, db, "b", "a", "1")
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("recovered %v, want the panic of fn", r)
+			}
+		}()
+		_ = db.Update(t.Context(), func(tx kv.Tx) error {
+			_ = tx.Bucket([]byte("b")).Put([]byte("a"), []byte("changed"))
+			panic("boom")
+		})
+	}()
+	putAll(t, db, "b", "c", "3")
+	view(t, db, func(tx kv.Tx) error {
+		if diff := cmp.Diff(pairs("a", "1", "c", "3"), forward(tx.Bucket([]byte("b")).Cursor())); diff != "" {
+			t.Errorf("after a panic (-want +got):\n%s", diff)
 		}
 		return nil
 	})
