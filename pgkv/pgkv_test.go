@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net"
 	neturl "net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +24,19 @@ import (
 	"github.com/tributary/tributary/pgtest"
 )
 
+// openEnv, set in the environment of the test binary, makes it open the
+// database at its URL and exit, as an instance starting (see
+// TestMigrateConcurrent).
+const openEnv = "PGKV_TEST_OPEN"
+
 func TestMain(m *testing.M) {
+	if url := os.Getenv(openEnv); url != "" {
+		if err := openOnce(context.Background(), url); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	pgtest.StopShared()
 	os.Exit(code)
@@ -51,49 +65,67 @@ func open(t *testing.T) (kv.DB, func() kv.DB) {
 
 func TestConformance(t *testing.T) { kvtest.Run(t, open) }
 
-// TestMigrateConcurrent opens one empty database from several pools at
-// once, as instances starting together: all open, and each migration is
-// applied once.
+// openOnce opens the database at url, writes once and closes it.
+func openOnce(ctx context.Context, url string) error {
+	db, err := pgkv.Open(ctx, url, pgkv.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Update(ctx, func(tx kv.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte("b"))
+		return err
+	})
+}
+
+// TestMigrateConcurrent opens one empty database from several pools, or
+// processes, at once, as instances starting together: all open, and each
+// migration is applied once.
 func TestMigrateConcurrent(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	const n = 8
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			db, err := pgkv.Open(t.Context(), url, pgkv.Options{})
-			if err == nil {
-				err = db.Update(t.Context(), func(tx kv.Tx) error {
-					_, err := tx.CreateBucketIfNotExists([]byte("b"))
-					return err
-				})
-				_ = db.Close()
+	const n = 6
+	tests := []struct {
+		name string
+		open func(t *testing.T, url string) error
+	}{
+		{"goroutines", func(t *testing.T, url string) error { return openOnce(t.Context(), url) }},
+		{"processes", func(t *testing.T, url string) error {
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), openEnv+"="+url)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("%w: %s", err, out)
 			}
-			errs <- err
+			return nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := pgtest.NewDatabase(t)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					if err := tc.open(t, url); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			s, err := pgtest.Shared()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Query(t.Context(), dbName(t, url), "SELECT version, name FROM schema_migrations ORDER BY version")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != "1|kv" {
+				t.Errorf("schema_migrations holds %q, want 1|kv once", got)
+			}
+			db := openURL(t, url)
+			applied, err := db.Migrate(t.Context())
+			if err != nil || len(applied) != 0 {
+				t.Errorf("Migrate on a migrated database applied %v, %v", applied, err)
+			}
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	s, err := pgtest.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Query(t.Context(), dbName(t, url), "SELECT version, name FROM schema_migrations ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != "1|kv" {
-		t.Errorf("schema_migrations holds %q, want 1|kv once", got)
-	}
-	db := openURL(t, url)
-	applied, err := db.Migrate(t.Context())
-	if err != nil || len(applied) != 0 {
-		t.Errorf("Migrate on a migrated database applied %v, %v", applied, err)
 	}
 }
 
