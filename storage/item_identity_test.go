@@ -1,14 +1,15 @@
 package storage
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	bolt "go.etcd.io/bbolt"
 
+	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
 )
 
@@ -157,7 +158,7 @@ func TestSaveSplitsItemsMergedByEarlierRules(t *testing.T) {
 	collapsed := items[2].article()
 	collapsed.ID = first.ID
 	save(t, s, collapsed)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 		for _, it := range items[1:] {
 			if err := putIfAbsent(tx, bucketAliases, []byte(it.article().ID), first.ID); err != nil {
 				return err

@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/kv/boltkv"
 )
 
 func TestMigrate(t *testing.T) {
@@ -46,7 +49,7 @@ func TestMigrate(t *testing.T) {
 			}
 			var runs []int
 			step := func(to int) migration {
-				return func(tx *bolt.Tx) error {
+				return func(tx kv.Tx) error {
 					runs = append(runs, to)
 					_, err := tx.CreateBucketIfNotExists([]byte{byte('0' + to)})
 					return err
@@ -55,7 +58,7 @@ func TestMigrate(t *testing.T) {
 			steps := []migration{step(2), step(3)}
 			for range 2 { // the second run finds nothing to do
 				err = db.Update(func(tx *bolt.Tx) error {
-					_, err := migrate(tx, steps)
+					_, err := migrate(boltkv.Wrap(tx), steps)
 					return err
 				})
 				if tt.wantErr != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
 )
 
@@ -112,10 +113,10 @@ func categories(t *testing.T, s *Store) []CategoryInfo {
 
 // txID is the id of the last committed transaction: it grows with every
 // write, so an unchanged txID proves nothing was written.
-func txID(t *testing.T, s *Store) int {
+func txID(t *testing.T, s *Store) uint64 {
 	t.Helper()
-	var id int
-	if err := s.db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+	var id uint64
+	if err := s.db.View(context.Background(), func(tx kv.Tx) error { id = tx.ID(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -188,7 +189,7 @@ func TestOpenLocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestStore(t)
-			path := s.db.Path()
+			path := s.name
 			start := time.Now()
 			s2, err := Open(path, Options{LockTimeout: tt.timeout})
 			elapsed := time.Since(start)
@@ -295,7 +296,7 @@ func setSchema(t *testing.T, path, version string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(context.Background(), func(tx kv.Tx) error {
 		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), []byte(version))
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -8,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	bolt "go.etcd.io/bbolt"
 
+	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
 )
 
@@ -164,7 +165,7 @@ func TestOpenBuildsCoverage(t *testing.T) {
 	if _, err := s.SaveArticles(t.Context(), []Article{testArticle("b", hour(10), "world"), a, copyOf(a, "https://other.example/feed")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte(bucketCoverage)) }); err != nil {
+	if err := s.db.Update(context.Background(), func(tx kv.Tx) error { return tx.DeleteBucket([]byte(bucketCoverage)) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
