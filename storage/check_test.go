@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,16 +85,12 @@ func TestCheckDetectsCorruption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Open(filepath.Join(t.TempDir(), "tributary.db"), Options{Now: testNow})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := newBackendStore(t, Options{Now: testNow})
 			save(t, s, a, b)
-			if err := s.db.Update(context.Background(), tt.corrupt); err != nil {
+			if err := s.db.Update(t.Context(), tt.corrupt); err != nil {
 				t.Fatal(err)
 			}
-			err = s.Check(t.Context())
+			err := s.Check(t.Context())
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Errorf("Check: %v, want nil", err)

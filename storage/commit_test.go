@@ -13,7 +13,7 @@ import (
 )
 
 func TestGroupCommitSharesTransactions(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	g := s.writes
 	// The first write holds the writer until the others have queued.
 	started, release := make(chan struct{}), make(chan struct{})

@@ -122,7 +122,7 @@ func TestSameSourceItemIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			var got []SaveResult
 			for _, items := range tt.fetches {
 				var arts []Article
@@ -153,7 +153,7 @@ func TestSaveSplitsItemsMergedByEarlierRules(t *testing.T) {
 		{"ep-2", home, "Episode 2: Winds", "We talk about trade winds and sailing."},
 		{"ep-1", home, "Episode 1: Clouds", "We talk about clouds and rain."},
 	}
-	s := newTestStore(t)
+	s := openTestStore(t)
 	first := items[0].article()
 	collapsed := items[2].article()
 	collapsed.ID = first.ID
@@ -193,7 +193,7 @@ func TestSaveSplitsItemsMergedByEarlierRules(t *testing.T) {
 // anchor and the next day's page); an aggregator carries both. Each copy
 // joins its own story.
 func TestCopiesOfSameHeadlineStories(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const outlet, aggregator = "https://outlet.example/rss", "https://aggregator.example/feed"
 	const headline = "Summit talks: what we know so far"
 	story := func(name, feed, guid, link string) Article {
@@ -247,7 +247,7 @@ func TestDeletedItemKeepsItsSiblings(t *testing.T) {
 	renamed.guid = "ep-1-again"
 	noGUID := ep1
 	noGUID.guid = ""
-	s := newTestStore(t)
+	s := openTestStore(t)
 	save(t, s, ep1.article(), ep2.article())
 	if n, err := s.Delete(t.Context(), ep1.article().ID); err != nil || n != 1 {
 		t.Fatalf("Delete = %d, %v", n, err)
@@ -308,7 +308,7 @@ func FuzzOneFetchKeepsEveryGUID(f *testing.F) {
 			want[it.guid] = true
 			arts = append(arts, it.article())
 		}
-		s := newTestStore(t)
+		s := openTestStore(t)
 		first := save(t, s, arts...)
 		got := map[string]bool{}
 		for _, g := range storedGUIDs(t, s) {
@@ -362,7 +362,7 @@ func TestFeedBurnerSlugSharedByTwoPosts(t *testing.T) {
 		{"planet first, posts reversed", [][]Article{{copies[1], copies[0]}, {posts[1], posts[0]}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			for _, call := range tt.calls {
 				save(t, s, call...)
 			}

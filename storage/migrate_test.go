@@ -160,7 +160,7 @@ func TestBackupAndCompact(t *testing.T) {
 		if err != nil || info.Mode().Perm() != 0o600 {
 			t.Errorf("compacted file: %v, %v", info.Mode(), err)
 		}
-		c := openTestStore(t, path)
+		c := openTestFile(t, path)
 		if got := latest(t, c, AllSlug, 10); len(got) != 1 {
 			t.Errorf("compacted file holds %v, want 1 article", got)
 		}
@@ -244,7 +244,7 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	if n, _ := bucketLen(t, path, bucketSketch); n < entries {
 		t.Errorf("after Open: %d sketch entries, want the %d migrated and those of the new copies", n, entries)
 	}
-	openTestStore(t, path) // its cleanup runs Check
+	openTestFile(t, path) // its cleanup runs Check
 }
 
 // laterCopy is a syndicated copy of generated story k (benchStory) from a
@@ -264,7 +264,7 @@ func TestSalvageSchema1(t *testing.T) {
 	if err != nil || rep.Articles != 60 {
 		t.Fatalf("Salvage: %+v, %v; want 60 articles", rep, err)
 	}
-	s := openTestStore(t, out) // its cleanup runs Check
+	s := openTestFile(t, out) // its cleanup runs Check
 	if res := save(t, s, laterCopy(3), laterCopy(42)); res.Merged != 2 {
 		t.Errorf("copies of salvaged stories: %+v, want 2 merged", res)
 	}

@@ -32,7 +32,7 @@ func countKeys(t *testing.T, s *Store, name, suffix string) int {
 }
 
 func TestSignatureRecordFollowsTheStory(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const feed = "https://a.example/feed"
 	a := storyArticle(t, "quake", "base", "", feed, "https://a.example/q", "world")
 	save(t, s, a)
@@ -79,7 +79,7 @@ func TestCopyOfStoryWithoutSignatureRecord(t *testing.T) {
 		{"malformed record", []byte("short")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "politics")
 			save(t, s, a)
 			err := s.db.Update(context.Background(), func(tx kv.Tx) error {
@@ -114,7 +114,7 @@ func TestCopyOfStoryWithoutSignatureRecord(t *testing.T) {
 }
 
 func TestCheckFindsStaleSketchEntries(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a := storyArticle(t, "fed", "ecb", "", "https://a.example/feed", "https://a.example/1", "world")
 	save(t, s, a)
 	var raw []byte
