@@ -32,8 +32,8 @@ func (s *Store) SourceState(ctx context.Context, feedURL string) (SourceState, b
 }
 
 // PutSourceState stores st under st.FeedURL, replacing any earlier state.
-// Concurrent calls may be committed together in one transaction (bbolt's
-// Batch); each call returns once its state is durable. st.FeedURL must
+// Concurrent calls may be committed together in one transaction (group
+// commit); each call returns once its state is durable. st.FeedURL must
 // not be empty. Safe for concurrent use.
 func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	if err := ctx.Err(); err != nil {
