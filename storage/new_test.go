@@ -2,10 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -117,5 +119,41 @@ func TestGroupCommitReturnsBackendErrors(t *testing.T) {
 	}
 	if err := s.PutSourceState(t.Context(), SourceState{FeedURL: testFeed}); err != nil {
 		t.Errorf("a write after it: %v", err)
+	}
+}
+
+// meetingDB is a kv.DB whose read transactions wait, after they ran,
+// until n of them did: the Stores opened on it at once all look before
+// any of them writes.
+type meetingDB struct {
+	kv.DB
+	met sync.WaitGroup
+}
+
+func (m *meetingDB) View(ctx context.Context, fn func(kv.Tx) error) error {
+	err := m.DB.View(ctx, fn)
+	m.met.Done()
+	m.met.Wait()
+	return err
+}
+
+// TestNewTogetherOnOneDatabase starts two Stores at once on one empty
+// database, as two instances sharing one do: both find it empty, one
+// writes the layout and the other takes it instead of failing.
+func TestNewTogetherOnOneDatabase(t *testing.T) {
+	db := boltkv.New(openBolt(t, filepath.Join(t.TempDir(), "shared.db")))
+	t.Cleanup(func() { _ = db.Close() })
+	m := &meetingDB{DB: db}
+	m.met.Add(2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = New(otherBackend{m}, Options{Now: testNow}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("New %d: %v", i, err)
+		}
 	}
 }

@@ -173,6 +173,11 @@ func initSchema(ctx context.Context, db kv.DB) error {
 		return nil
 	}
 	return db.Update(ctx, func(tx kv.Tx) error {
+		// Another process sharing the database may have written the
+		// layout since the read transaction.
+		if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+			return checkSchema(tx, meta)
+		}
 		if _, err := coverageIndex(tx); err != nil {
 			return err
 		}
