@@ -17,6 +17,7 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/pgtest"
 	"github.com/tributary/tributary/storage"
 )
@@ -27,25 +28,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// migration is the DDL of the leases, as pgkv's runner applies it.
-const migration = "../pgkv/migrations/0002_leases.sql"
-
-// newPool returns a pool on a new database with the lease tables.
+// newPool returns the pool of a new database that pgkv.Open migrated,
+// which creates the lease tables.
 func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	ddl, err := os.ReadFile(migration)
+	db, err := pgkv.Open(t.Context(), pgtest.NewDatabase(t), pgkv.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.New(t.Context(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := pool.Exec(t.Context(), string(ddl)); err != nil {
-		t.Fatalf("apply %s: %v", migration, err)
-	}
-	return pool
+	t.Cleanup(func() { _ = db.Close() })
+	return db.Pool()
 }
 
 // newCoordinator returns a Coordinator on pool, closed at the end of t.

@@ -2,7 +2,8 @@
 // PostgreSQL database: leases on sources, so that each source is fetched
 // once per due time by one instance, and the per-host limits and deferrals
 // of all instances. Its tables (source_leases, host_turns, host_slots) are
-// created by migration 0002 of package pgkv.
+// created by migration 0002 of package pgkv, which pgkv.Open applies; New
+// takes the pool of that pgkv.DB.
 //
 // A lease lasts Options.Lease (2 minutes) and is renewed by the instance
 // that holds it every third of that while it lives, so a long fetch keeps
