@@ -155,22 +155,27 @@ type fetchSettings struct {
 // bbolt store and its own Coordinator on pool, as one instance of several.
 func newInstance(t testing.TB, pool *pgxpool.Pool, urls []string, fs fetchSettings, opts Options) (*fetcher.Fetcher, *Coordinator) {
 	t.Helper()
+	store, err := storage.Open(filepath.Join(t.TempDir(), "tributary.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return newInstanceOn(t, store, pool, urls, fs, opts)
+}
+
+// newInstanceOn is newInstance with the store given.
+func newInstanceOn(t testing.TB, store fetcher.Store, pool *pgxpool.Pool, urls []string, fs fetchSettings, opts Options) (*fetcher.Fetcher, *Coordinator) {
+	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "title: test\nschedule: \"@every 1h\"\nfetch:\n  concurrency: %d\n  per_host: %d\n  host_interval: %s\n  timeout: 10s\nfeeds:\n",
 		fs.concurrency, fs.perHost, fs.hostInterval)
 	for _, u := range urls {
 		fmt.Fprintf(&b, "  - url: %s\n    categories: [News]\n", u)
 	}
-	dir := t.TempDir()
-	cfg, err := config.Parse(filepath.Join(dir, "tributary.yaml"), []byte(b.String()))
+	cfg, err := config.Parse(filepath.Join(t.TempDir(), "tributary.yaml"), []byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := storage.Open(filepath.Join(dir, "tributary.db"), storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
 	c := newCoordinator(t, pool, opts)
 	f, err := fetcher.New(cfg, store, fetcher.Options{Coordinator: c})
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/pgkv"
+	"github.com/tributary/tributary/pgtest"
+	"github.com/tributary/tributary/storage"
 )
 
 // TestOneFetchPerDueTime runs two and three instances, each with its own
@@ -277,5 +280,58 @@ func TestGoneWaitsForTheOperator(t *testing.T) {
 	}
 	if n := fm.counts()["/f/g0"]; n != 2 {
 		t.Errorf("source asked %d times, want 2 (a pass, then the operator)", n)
+	}
+}
+
+// TestSharedStore runs three instances as three processes would: each
+// with its own connection to one PostgreSQL database holding both the
+// store (pgkv) and the leases. Every source is asked once and its story
+// stored once, every source's state is stored, and the next passes of all
+// three, which read that state, fetch nothing.
+func TestSharedStore(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	fm := newFarm(t)
+	urls := fm.urls("x", 30)
+	var fs []*fetcher.Fetcher
+	var store *storage.Store
+	for range 3 {
+		db, err := pgkv.Open(t.Context(), url, pgkv.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		store, err = storage.New(db, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := newInstanceOn(t, store, db.Pool(), urls, fetchSettings{concurrency: 4, perHost: 4}, Options{})
+		fs = append(fs, f)
+	}
+	runAll(t, fs...)
+	if diff := cmp.Diff(paths(urls), fm.counts()); diff != "" {
+		t.Errorf("requests per source (-want +got):\n%s", diff)
+	}
+	cats, err := store.Categories(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range cats {
+		got[c.Slug] = c.Count
+	}
+	if diff := cmp.Diff(map[string]int{"all": 30, "news": 30}, got); diff != "" {
+		t.Errorf("stories per category (-want +got):\n%s", diff)
+	}
+	states, err := store.SourceStates(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != len(urls) {
+		t.Errorf("%d source states stored, want %d", len(states), len(urls))
+	}
+	for i, results := range runAll(t, fs...) {
+		if len(results) != 0 {
+			t.Errorf("instance %d fetched %d sources again", i, len(results))
+		}
 	}
 }
