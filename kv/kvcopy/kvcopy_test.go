@@ -354,3 +354,35 @@ func clash(a, b entry) bool {
 	}
 	return a.key == b.path[len(a.path)]
 }
+
+// BenchmarkCopy copies a bbolt file of 50,000 keys of 500 bytes in two
+// buckets (articles-sized values, about 25 MB) into a new bbolt file in
+// the default batches, and compares both as copy-db does.
+func BenchmarkCopy(b *testing.B) {
+	dir := b.TempDir()
+	src := openBolt(b, dir, "src.db")
+	for i := range 10 {
+		fill(b, src, many(5000, 500, "articles", fmt.Sprintf("part%d", i)))
+	}
+	n := 0
+	for b.Loop() {
+		n++
+		dst := openBolt(b, dir, fmt.Sprintf("dst%d.db", n))
+		stats, err := kvcopy.Copy(b.Context(), dst, src, kvcopy.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sa, err := kvcopy.Sum(b.Context(), src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sb, err := kvcopy.Sum(b.Context(), dst)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d := kvcopy.Diff(sa, sb); len(d) > 0 || stats.Keys != 50_000 {
+			b.Fatalf("copy of %d keys differs: %q", stats.Keys, d)
+		}
+	}
+	b.ReportMetric(float64(50_000*n)/b.Elapsed().Seconds(), "keys/s")
+}
