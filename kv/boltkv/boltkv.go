@@ -128,7 +128,7 @@ func (b Bucket) DeleteBucket(name []byte) error { return convert(b.b.DeleteBucke
 
 // appendFill is the fill of pages of buckets whose keys mostly grow at the
 // end: full pages, as nothing will be inserted between their keys.
-const appendFill = 0.95
+const appendFill = 0.9
 
 // AppendHint implements kv.Bucket: it packs the bucket's pages fuller for
 // this transaction.
@@ -167,6 +167,10 @@ func convert(err error) error {
 		return kv.ErrBucketNotFound
 	case berrors.ErrTxNotWritable:
 		return kv.ErrTxNotWritable
+	case berrors.ErrIncompatibleValue:
+		return kv.ErrIncompatibleValue
+	case berrors.ErrKeyTooLarge:
+		return kv.ErrKeyTooLarge
 	}
 	return err
 }
