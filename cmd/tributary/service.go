@@ -36,7 +36,10 @@ type generation struct {
 // scheduler's progress and the metrics. Its methods are safe for concurrent
 // use.
 type service struct {
-	store   *storage.Store
+	store *storage.Store
+	// coord shares the sources with the other instances on the
+	// PostgreSQL database; nil with bbolt.
+	coord   fetcher.Coordinator
 	log     *slog.Logger
 	metrics *metrics
 	notify  notifier
@@ -57,7 +60,7 @@ type service struct {
 
 // newGeneration builds the fetcher and the feed handler for cfg.
 func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
-	opts := fetcher.Options{Logger: s.log}
+	opts := fetcher.Options{Logger: s.log, Coordinator: s.coord}
 	if s.websub != nil && s.websub.sub != nil {
 		opts.Discover, opts.Pushed = websub.Discover, s.websub.sub.Pushed
 	}
