@@ -124,6 +124,7 @@ func (s *service) pass(ctx context.Context) {
 	for _, r := range results {
 		s.metrics.observe(r)
 	}
+	s.log.Debug("fetch pass done", slog.Int("sources", len(results)))
 	if ctx.Err() != nil {
 		return
 	}
@@ -220,8 +221,19 @@ func (s *service) healthy(ctx context.Context) error {
 			return fmt.Errorf("fetch pass running for %v", took.Round(time.Second))
 		}
 	}
-	if _, err := s.store.Size(); err != nil {
+	if err := s.storeAnswers(ctx); err != nil {
 		return errors.New("store does not answer")
 	}
 	return ctx.Err()
+}
+
+// storeAnswers asks the store something cheap: a bbolt file its size;
+// another backend (PostgreSQL), which has no file, its version, one round
+// trip.
+func (s *service) storeAnswers(ctx context.Context) error {
+	_, err := s.store.Size()
+	if errors.Is(err, storage.ErrNotFile) {
+		_, err = s.store.Version(ctx)
+	}
+	return err
 }
