@@ -39,15 +39,31 @@ func openPostgres(ctx context.Context, cfg *config.Config, migrate bool, log *sl
 	return db, nil
 }
 
-// oneLine is err with its line breaks (pgx lists each address it tried on
-// a line of its own) made "; ", for a one-line message.
+// oneLine is err with its lines (pgx lists each address it tried on a
+// line of its own) joined by "; ", for a one-line message; it wraps err.
+// An error of one line is returned as it is.
 func oneLine(err error) error {
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ; ")), " ")
-	if msg == err.Error() {
+	msg := err.Error()
+	if !strings.Contains(msg, "\n") {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(msg, " ; ", "; "))
+	var lines []string
+	for l := range strings.SplitSeq(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return joinedError{msg: strings.Join(lines, "; "), err: err}
 }
+
+// joinedError is an error shown on one line (oneLine).
+type joinedError struct {
+	msg string
+	err error
+}
+
+func (e joinedError) Error() string { return e.msg }
+func (e joinedError) Unwrap() error { return e.err }
 
 // openStore opens the store of cfg: in the PostgreSQL database of
 // cfg.Database when set, migrated first, and then pg is that database,

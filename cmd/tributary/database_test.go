@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,4 +105,44 @@ func TestPostgresUnreachable(t *testing.T) {
 			t.Errorf("%v: output shows the password:\n%s%s", args, r.stdout, r.stderr)
 		}
 	}
+}
+
+// TestPostgresRefusesInstanceLocalWebSub starts serve on a database with
+// the WebSub parts that keep state in one instance: each refuses at once,
+// exit 1, naming the key, before touching the database.
+func TestPostgresRefusesInstanceLocalWebSub(t *testing.T) {
+	tests := []struct{ websub, want string }{
+		{"websub:\n  hub: builtin\n", "websub.hub: builtin is not supported with database"},
+		{"websub:\n  subscribe: true\n", "websub.subscribe is not supported with database"},
+	}
+	for _, tc := range tests {
+		// No server listens at the URL: the refusal comes before the open.
+		cfg := postgresConfig(t, "http://127.0.0.1:9", freeAddr(t), "postgres://tributary@"+freeAddr(t)+"/news", tc.websub)
+		r := tributary(t, "serve", "-config", cfg)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "connection refused") {
+			t.Errorf("serve with %q: exit %d, stderr:\n%s\nwant exit 1 and %q", tc.websub, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// FuzzOneLine checks that oneLine makes any error one line that keeps
+// every word of it, seeded with pgx's errors for a refused connection.
+func FuzzOneLine(f *testing.F) {
+	f.Add("open database postgres://tributary@127.0.0.1:5/news: migrate: connect: failed to connect to `user=tributary database=news`: 127.0.0.1:5 (127.0.0.1): dial error: dial tcp 127.0.0.1:5: connect: connection refused")
+	f.Add("failed to connect to `user=postgres database=x`:\n\t[::1]:5432 (localhost): dial error: dial tcp [::1]:5432: connect: connection refused\n\t127.0.0.1:5432 (localhost): dial error: dial tcp 127.0.0.1:5432: connect: connection refused")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, msg string) {
+		got := oneLine(errors.New(msg)).Error()
+		if strings.ContainsAny(got, "\n") {
+			t.Fatalf("oneLine(%q) = %q: more than one line", msg, got)
+		}
+		if !strings.Contains(msg, "\n") && got != msg {
+			t.Fatalf("oneLine(%q) = %q: a line changed", msg, got)
+		}
+		for _, w := range strings.Fields(msg) {
+			if w != ";" && !strings.Contains(got, w) {
+				t.Fatalf("oneLine(%q) = %q: lost %q", msg, got, w)
+			}
+		}
+	})
 }
