@@ -124,7 +124,6 @@ func (s *service) pass(ctx context.Context) {
 	for _, r := range results {
 		s.metrics.observe(r)
 	}
-	s.log.Debug("fetch pass done", slog.Int("sources", len(results)))
 	if ctx.Err() != nil {
 		return
 	}
