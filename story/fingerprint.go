@@ -345,8 +345,8 @@ var byteClass = func() (t [256]byte) {
 
 // wordText returns the lower-case words of letters and digits of s, each
 // separated from the next by one space; apostrophes inside words are
-// dropped ("Trump's" → "trumps"). It reads s once, copying runs of
-// lower-case ASCII letters and digits as they are.
+// dropped ("Trump's" → "trumps"). It reads s once, copying the runs that
+// are already word text as they are.
 func wordText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -354,10 +354,7 @@ func wordText(s string) string {
 	for i := 0; i < len(s); {
 		switch byteClass[s[i]] {
 		case plainByte:
-			j := i + 1
-			for j < len(s) && byteClass[s[j]] == plainByte {
-				j++
-			}
+			j := plainRunEnd(s, i+1)
 			gap = writeGap(&b, gap)
 			b.WriteString(s[i:j])
 			i = j
@@ -385,6 +382,23 @@ func wordText(s string) string {
 		i++
 	}
 	return b.String()
+}
+
+// plainRunEnd returns the end of the run of s from i on that is already
+// word text: lower-case ASCII letters and digits, and single spaces
+// between them.
+func plainRunEnd(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case byteClass[s[i]] == plainByte:
+			i++
+		case s[i] == ' ' && i+1 < len(s) && byteClass[s[i+1]] == plainByte:
+			i += 2
+		default:
+			return i
+		}
+	}
+	return i
 }
 
 // writeGap writes the space between two words to b when a separator came
