@@ -113,6 +113,12 @@ var (
 	ErrBucketExists   = errors.New("bucket already exists")
 	ErrBucketNotFound = errors.New("bucket not found")
 	ErrTxNotWritable  = errors.New("transaction not writable")
+	// ErrIncompatibleValue is a value operation on a nested bucket's
+	// name, or a bucket operation on a key that holds a value.
+	ErrIncompatibleValue = errors.New("incompatible value")
+	// ErrKeyTooLarge is a key or bucket name longer than the backend
+	// takes (bbolt: 32 KiB; PostgreSQL: see package pgkv).
+	ErrKeyTooLarge = errors.New("key too large")
 )
 
 // Error is an I/O failure a backend met in a method without an error

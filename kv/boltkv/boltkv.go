@@ -167,6 +167,10 @@ func convert(err error) error {
 		return kv.ErrBucketNotFound
 	case berrors.ErrTxNotWritable:
 		return kv.ErrTxNotWritable
+	case berrors.ErrIncompatibleValue:
+		return kv.ErrIncompatibleValue
+	case berrors.ErrKeyTooLarge:
+		return kv.ErrKeyTooLarge
 	}
 	return err
 }
