@@ -441,8 +441,9 @@ type textHashes struct {
 	hasOpening bool     // whether the text has openingWords words
 }
 
-// maxPooledHashes is the most shingle hashes whose buffers a textHashes
-// keeps in hashPool: one huge text must not pin its buffers for good.
+// maxPooledHashes is the most title or shingle hashes whose buffers a
+// textHashes keeps in hashPool: one huge text must not pin its buffers for
+// good.
 const maxPooledHashes = 1 << 16
 
 // hashPool holds textHashes for Signature.
@@ -450,7 +451,7 @@ var hashPool = sync.Pool{New: func() any { return new(textHashes) }}
 
 // release puts h back into hashPool, unless its buffers grew too large.
 func (h *textHashes) release() {
-	if cap(h.text32) <= maxPooledHashes {
+	if max(cap(h.title), cap(h.text32)) <= maxPooledHashes {
 		hashPool.Put(h)
 	}
 }
