@@ -2,7 +2,7 @@ package storage
 
 import "time"
 
-// Article is one stored story in plain Go types: no bbolt or gofeed types leak
+// Article is one stored story in plain Go types: no backend or gofeed types leak
 // through it. The fetcher builds Articles from parsed items; feedout renders them.
 // An Article is a value: callers own the slices in it.
 type Article struct {

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // idLen is the length of an article ID: 16 bytes in lower-case hex.
@@ -75,7 +75,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 		if err := ctx.Err(); err != nil && start > 0 {
 			return res, fmt.Errorf("save %d articles: %d stored before the save ended: %w", len(arts), start, err)
 		}
-		cr, err := s.saveChunk(arts[start:min(start+SaveChunk, len(arts))])
+		cr, err := s.saveChunk(ctx, arts[start:min(start+SaveChunk, len(arts))])
 		if err != nil {
 			return res, fmt.Errorf("save %d articles: %w", len(arts), err)
 		}
@@ -89,7 +89,7 @@ func (s *Store) SaveArticles(ctx context.Context, articles []Article) (SaveResul
 // classified, signed and written before the next is looked at, so that the
 // work between two checks of the save's ctx, and the memory held by
 // signatures, are bounded by SaveChunk whatever the size of the save.
-func (s *Store) saveChunk(arts []*incoming) (SaveResult, error) {
+func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, error) {
 	// Classify in a read transaction first: re-fetched feeds are mostly
 	// unchanged, and a write transaction is not free even when rolled back.
 	// The near-duplicate lookup is left to the write transaction, which
@@ -97,7 +97,7 @@ func (s *Store) saveChunk(arts []*incoming) (SaveResult, error) {
 	var res SaveResult
 	var toWrite []*incoming // the new and edited ones
 	pending := false
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		now := s.now().UTC()
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, false)
@@ -138,7 +138,7 @@ const SaveChunk = 1024
 // from scratch makes harmless.
 func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
 	var res SaveResult
-	err := s.writes.update(func(tx *bolt.Tx) error {
+	err := s.writes.update(func(tx kv.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
 		var cs counters
@@ -170,7 +170,7 @@ func (r SaveResult) plus(o SaveResult) SaveResult {
 
 // newAlias reports whether applying p records an alias not yet stored: an
 // unchanged item under a new key, such as a renamed GUID.
-func newAlias(tx *bolt.Tx, p plan) bool {
+func newAlias(tx kv.Tx, p plan) bool {
 	return p.kind != kindSuppressed && p.a.ID != p.story && lookup(tx, bucketAliases, []byte(p.a.ID)) == ""
 }
 
@@ -327,7 +327,7 @@ type counters struct {
 
 // putChange writes c: the article value and its index entries, and counts
 // its category changes into cs.
-func putChange(tx *bolt.Tx, c change, cs *counters) error {
+func putChange(tx kv.Tx, c change, cs *counters) error {
 	arts := tx.Bucket([]byte(bucketArticles))
 	index := tx.Bucket([]byte(bucketIndex))
 	if cs.categories == nil {
@@ -378,7 +378,7 @@ func putChange(tx *bolt.Tx, c change, cs *counters) error {
 // refile moves an article's entries in the index buckets of b (the time
 // or the coverage index) from oldKey under oldCats to newKey under
 // newCats, touching only the entries that change.
-func refile(b *bolt.Bucket, oldCats, newCats []Category, oldKey, newKey []byte) error {
+func refile(b kv.Bucket, oldCats, newCats []Category, oldKey, newKey []byte) error {
 	moved := !bytes.Equal(oldKey, newKey)
 	for _, cat := range oldCats {
 		if moved || !hasSlug(newCats, cat.Slug) {
@@ -399,7 +399,7 @@ func refile(b *bolt.Bucket, oldCats, newCats []Category, oldKey, newKey []byte) 
 
 // apply writes the collected counter changes; now stamps the categories
 // they touch.
-func (cs *counters) apply(tx *bolt.Tx, now time.Time) error {
+func (cs *counters) apply(tx kv.Tx, now time.Time) error {
 	cats := tx.Bucket([]byte(bucketCategories))
 	index := tx.Bucket([]byte(bucketIndex))
 	for _, slug := range slices.Sorted(maps.Keys(cs.categories)) {
@@ -450,7 +450,7 @@ func delta(deltas map[string]*categoryMeta, slug, name string) *categoryMeta {
 // it when d.Name is set and stamps it with now. A category whose count
 // reaches zero is removed together with its (empty) time and coverage
 // indexes.
-func applyCategory(tx *bolt.Tx, cats, index *bolt.Bucket, slug string, d *categoryMeta, now time.Time) error {
+func applyCategory(tx kv.Tx, cats, index kv.Bucket, slug string, d *categoryMeta, now time.Time) error {
 	var m categoryMeta
 	if raw := cats.Get([]byte(slug)); raw != nil {
 		if err := json.Unmarshal(raw, &m); err != nil {

@@ -17,7 +17,7 @@ import (
 )
 
 func TestSaveAndLatest(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	res := save(t, s,
 		testArticle("a", hour(8), "world"),
 		testArticle("b", hour(10), "business", "world"),
@@ -76,7 +76,7 @@ func TestSaveAndLatest(t *testing.T) {
 }
 
 func TestLatestTiesAreDeterministic(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	var arts []Article
 	for _, name := range []string{"p", "q", "r", "s"} {
 		arts = append(arts, testArticle(name, hour(10)))
@@ -92,7 +92,7 @@ func TestLatestTiesAreDeterministic(t *testing.T) {
 }
 
 func TestCategoriesOfEmptyStore(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	want := []CategoryInfo{{Category: Category{Slug: AllSlug, Name: AllSlug}}}
 	if diff := cmp.Diff(want, categories(t, s)); diff != "" {
 		t.Errorf("Categories (-want +got):\n%s", diff)
@@ -100,7 +100,7 @@ func TestCategoriesOfEmptyStore(t *testing.T) {
 }
 
 func TestSaveUnchangedWritesNothing(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	arts := []Article{
 		testArticle("a", hour(8), "world"),
 		testArticle("b", hour(10), "business", "world"),
@@ -195,7 +195,7 @@ func TestSaveEditsInPlace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			save(t, s, base()...)
 			edited := tt.edit(base())
 			for i := range edited {
@@ -238,7 +238,7 @@ func TestSaveEditsInPlace(t *testing.T) {
 }
 
 func TestSaveUnknownTimes(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	undated := testArticle("a", time.Time{}, "world")
 	undated.Updated = time.Time{}
 	undated.FirstSeen = time.Time{}
@@ -279,7 +279,7 @@ func TestSaveUnknownTimes(t *testing.T) {
 }
 
 func TestSaveDuplicateIDsLastWins(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	first := testArticle("a", hour(8), "world")
 	last := first
 	last.Title = "Story a, second copy"
@@ -300,7 +300,7 @@ func TestSaveDuplicateIDsLastWins(t *testing.T) {
 }
 
 func TestSaveNormalizes(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	edt := time.FixedZone("EDT", -4*3600)
 	in := testArticle("a", time.Date(2025, 8, 17, 10, 26, 19, 0, edt))
 	in.Categories = []Category{{"world", "World"}, {"business", "Business"}, {"world", "World again"}}
@@ -337,7 +337,7 @@ func TestSaveRejectsInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			before := txID(t, s)
 			bad := testArticle("bad", hour(9))
 			tt.edit(&bad)
@@ -356,7 +356,7 @@ func TestSaveRejectsInvalid(t *testing.T) {
 }
 
 func TestSaveCancelled(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if _, err := s.SaveArticles(ctx, []Article{testArticle("a", hour(8))}); !errors.Is(err, context.Canceled) {
@@ -368,7 +368,7 @@ func TestSaveCancelled(t *testing.T) {
 }
 
 func TestConcurrentSaveAndLatest(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const writers, perWriter = 8, 40
 	slugs := []string{"business", "science", "world"}
 	var wg sync.WaitGroup

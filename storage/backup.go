@@ -11,15 +11,20 @@ import (
 )
 
 // Size returns the size in bytes of the database as of now, the size a
-// backup would have. Safe for concurrent use.
+// backup would have. It needs a bbolt file (ErrNotFile otherwise). Safe for
+// concurrent use.
 func (s *Store) Size() (int64, error) {
+	file, err := s.boltFile("size of " + s.name)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = file.View(func(tx *bolt.Tx) error {
 		n = tx.Size()
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("size of %s: %w", s.db.Path(), err)
+		return 0, fmt.Errorf("size of %s: %w", s.name, err)
 	}
 	return n, nil
 }
@@ -27,19 +32,24 @@ func (s *Store) Size() (int64, error) {
 // WriteTo writes a consistent copy of the whole database to w: a snapshot
 // taken in one read transaction, which is held until the copy is written,
 // so w should not be slow (writers go on; only page reuse waits). It
-// returns the number of bytes written. Safe for concurrent use.
+// returns the number of bytes written. It needs a bbolt file (ErrNotFile
+// otherwise). Safe for concurrent use.
 func (s *Store) WriteTo(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	file, err := s.boltFile("back up " + s.name)
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = file.View(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
 	})
 	if err != nil {
-		return n, fmt.Errorf("back up %s: %w", s.db.Path(), err)
+		return n, fmt.Errorf("back up %s: %w", s.name, err)
 	}
 	return n, nil
 }

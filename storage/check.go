@@ -9,58 +9,75 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/kv/boltkv"
 	"github.com/tributary/tributary/story"
 )
 
 // maxProblems caps how many problems Check lists one by one.
 const maxProblems = 100
 
-// Check verifies the whole database: bbolt's own page structure, and the
-// store's invariants. Every index entry must decode and point at an
-// existing article filed in that category at the key's Published time;
-// every article must be indexed under AllSlug and each of its categories
-// exactly once; each category's count must equal the size of its index;
-// every signature record must be well-formed, belong to a stored article
-// (or to an item merged into one) and have its sketch entries, and every
-// sketch entry must name a stored article (or such an item).
+// Check verifies the whole database: on a bbolt file its own page
+// structure, and on any backend the store's invariants. Every index entry
+// must decode and point at an existing article filed in that category at
+// the key's Published time; every article must be indexed under AllSlug and
+// each of its categories exactly once; each category's count must equal
+// the size of its index; every signature record must be well-formed,
+// belong to a stored article (or to an item merged into one) and have its
+// sketch entries, and every sketch entry must name a stored article (or
+// such an item).
 // It returns nil or an errors.Join of the problems found (at most about a
-// hundred listed). Check is safe for concurrent use, but it reads the
-// whole file while holding the write lock, so writers wait for it: it is
-// meant for tests and maintenance commands.
+// hundred listed). Check is safe for concurrent use, but on a bbolt file it
+// reads the whole file while holding the write lock, so writers wait for
+// it: it is meant for tests and maintenance commands.
 func (s *Store) Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var p problems
 	var walkErr error
-	// bbolt's page check reads the shared freelist, which is only safe in
-	// a write transaction. The transaction changes nothing and is committed:
-	// rolling back a write transaction makes bbolt (with NoFreelistSync)
-	// rescan the file, and panic if the file is damaged.
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			p.add("bbolt: %v", err)
-		}
+	check := func(tx kv.Tx) error {
+		checkPages(tx, &p)
 		walkErr = checkInvariants(ctx, tx, &p)
 		return nil
-	})
+	}
+	var err error
+	if s.file != nil {
+		// bbolt's page check reads the shared freelist, which is only safe
+		// in a write transaction. The transaction changes nothing and is
+		// committed: rolling back a write transaction makes bbolt (with
+		// NoFreelistSync) rescan the file, and panic if the file is damaged.
+		err = s.db.Update(ctx, check)
+	} else {
+		err = s.db.View(ctx, check)
+	}
 	if err == nil {
 		err = walkErr
 	}
 	if err != nil {
-		return fmt.Errorf("check %s: %w", s.db.Path(), err)
+		return fmt.Errorf("check %s: %w", s.name, err)
 	}
 	if err := p.join(); err != nil {
-		return fmt.Errorf("check %s: %w", s.db.Path(), err)
+		return fmt.Errorf("check %s: %w", s.name, err)
 	}
 	return nil
 }
 
+// checkPages adds to p every problem of the page structure of a bbolt
+// file; other backends keep their own storage consistent.
+func checkPages(tx kv.Tx, p *problems) {
+	btx, ok := tx.(boltkv.Tx)
+	if !ok {
+		return
+	}
+	for err := range btx.Bolt().Check() {
+		p.add("bbolt: %v", err)
+	}
+}
+
 // checkInvariants adds to p every broken invariant of the store's layout.
 // It fails only when it cannot finish, e.g. when ctx is done.
-func checkInvariants(ctx context.Context, tx *bolt.Tx, p *problems) error {
+func checkInvariants(ctx context.Context, tx kv.Tx, p *problems) error {
 	filed, err := checkArticles(ctx, tx, p)
 	if err != nil {
 		return err
@@ -109,7 +126,7 @@ type filing struct {
 }
 
 // checkArticles decodes every article and returns where each must be indexed.
-func checkArticles(ctx context.Context, tx *bolt.Tx, p *problems) (map[string]filing, error) {
+func checkArticles(ctx context.Context, tx kv.Tx, p *problems) (map[string]filing, error) {
 	filed := make(map[string]filing)
 	err := tx.Bucket([]byte(bucketArticles)).ForEach(func(k, v []byte) error {
 		if len(filed)%1024 == 0 && ctx.Err() != nil {
@@ -137,7 +154,7 @@ func checkArticles(ctx context.Context, tx *bolt.Tx, p *problems) (map[string]fi
 // checkIndex walks every category index, checks each entry against filed
 // and then that every article was found exactly once per slug. It returns
 // the number of entries of each index.
-func checkIndex(ctx context.Context, tx *bolt.Tx, filed map[string]filing, p *problems) (map[string]int, error) {
+func checkIndex(ctx context.Context, tx kv.Tx, filed map[string]filing, p *problems) (map[string]int, error) {
 	sizes := make(map[string]int)
 	index := tx.Bucket([]byte(bucketIndex))
 	err := index.ForEach(func(name, v []byte) error {
@@ -189,14 +206,14 @@ func checkIndex(ctx context.Context, tx *bolt.Tx, filed map[string]filing, p *pr
 // checkCoverage checks that the coverage index of each category holds the
 // coverage key of every article of its time index (sizes gives their
 // number), and nothing else.
-func checkCoverage(ctx context.Context, tx *bolt.Tx, filed map[string]filing, sizes map[string]int, p *problems) error {
+func checkCoverage(ctx context.Context, tx kv.Tx, filed map[string]filing, sizes map[string]int, p *problems) error {
 	cov := tx.Bucket([]byte(bucketCoverage))
 	if cov == nil {
 		p.add("coverage: no coverage index")
 		return nil
 	}
 	n := 0
-	return cov.ForEachBucket(func(name []byte) error {
+	return forEachBucket(cov, func(name []byte) error {
 		slug := string(name)
 		size := 0
 		err := cov.Bucket(name).ForEach(func(k, _ []byte) error {
@@ -229,7 +246,7 @@ func formatKeyTime(ts uint64) string {
 }
 
 // checkCategories compares each category record with its index size.
-func checkCategories(tx *bolt.Tx, sizes map[string]int, p *problems) error {
+func checkCategories(tx kv.Tx, sizes map[string]int, p *problems) error {
 	recorded := make(map[string]bool)
 	err := tx.Bucket([]byte(bucketCategories)).ForEach(func(k, v []byte) error {
 		slug := string(k)
@@ -256,7 +273,7 @@ func checkCategories(tx *bolt.Tx, sizes map[string]int, p *problems) error {
 }
 
 // checkSignatures verifies the near-duplicate index (signature.go).
-func checkSignatures(ctx context.Context, tx *bolt.Tx, p *problems) error {
+func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 	arts := tx.Bucket([]byte(bucketArticles))
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sigs := tx.Bucket([]byte(bucketSignatures)); sigs != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,18 +25,7 @@ func TestSaveArticlesEndsBetweenChunks(t *testing.T) {
 		}
 		return testNow()
 	}
-	s, err := Open(filepath.Join(t.TempDir(), "tributary.db"), Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(context.Background()); err != nil {
-			t.Errorf("Check: %v", err)
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	s := openTestStoreOpts(t, Options{Now: clock})
 	published := testNow().Add(-time.Hour)
 	var arts []Article
 	for i := range 3 * SaveChunk {

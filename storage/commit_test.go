@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 func TestGroupCommitSharesTransactions(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	g := s.writes
 	// The first write holds the writer until the others have queued.
 	started, release := make(chan struct{}), make(chan struct{})
 	firstErr := make(chan error, 1)
 	go func() {
-		firstErr <- g.update(func(tx *bolt.Tx) error {
+		firstErr <- g.update(func(tx kv.Tx) error {
 			close(started)
 			<-release
 			return tx.Bucket([]byte(bucketMeta)).Put([]byte("first"), []byte("1"))
@@ -28,23 +29,21 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 
 	const n = 20
 	var mu sync.Mutex
-	txs := map[int]int{} // transaction ID → calls that ran in it and committed
+	last := map[int]uint64{} // call → ID of the last transaction it ran in
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			errs[i] = g.update(func(tx *bolt.Tx) error {
+			errs[i] = g.update(func(tx kv.Tx) error {
 				switch i {
 				case 7:
 					return errors.New("write 7 refused")
 				case 13:
 					panic("write 13 panicked")
 				}
-				tx.OnCommit(func() {
-					mu.Lock()
-					txs[tx.ID()]++
-					mu.Unlock()
-				})
+				mu.Lock()
+				last[i] = tx.ID()
+				mu.Unlock()
 				return tx.Bucket([]byte(bucketMeta)).Put(fmt.Appendf(nil, "k%d", i), []byte("v"))
 			})
 		})
@@ -84,11 +83,16 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 			}
 		}
 	}
-	// The 18 good writes that queued together committed together.
-	if len(txs) != 1 {
-		t.Errorf("the queued writes committed in %d transactions (%v), want 1", len(txs), txs)
+	// The 18 good writes that queued together committed together: the
+	// transaction each ran in last, the one that committed, is the same.
+	txs := map[uint64]int{}
+	for _, id := range last {
+		txs[id]++
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	if len(txs) != 1 || len(last) != n-2 {
+		t.Errorf("the %d queued writes committed in transactions %v, want one", len(last), txs)
+	}
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
 		for i := range n {
 			got := meta.Get(fmt.Appendf(nil, "k%d", i)) != nil

@@ -28,7 +28,7 @@ func Compact(path string, opts Options) (CompactResult, error) {
 	if err != nil {
 		return res, err
 	}
-	src := s.db
+	src := s.file
 	defer func() { _ = s.Close() }()
 	info, err := os.Stat(path)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // bucketSourceCounts maps a source's feed URL to the number of articles
@@ -17,7 +17,7 @@ const bucketSourceCounts = "source_counts"
 // countSourceArticles applies the per-source changes of one save to the
 // source counters, in the save's transaction: +1 for each new article,
 // and a move for an article whose source changed.
-func countSourceArticles(tx *bolt.Tx, changes []change) error {
+func countSourceArticles(tx kv.Tx, changes []change) error {
 	deltas := map[string]int64{}
 	for _, c := range changes {
 		switch {
@@ -33,7 +33,7 @@ func countSourceArticles(tx *bolt.Tx, changes []change) error {
 
 // addSourceCounts adds deltas (feed URL → change) to the per-source
 // article counters, never below zero.
-func addSourceCounts(tx *bolt.Tx, deltas map[string]int64) error {
+func addSourceCounts(tx kv.Tx, deltas map[string]int64) error {
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -54,7 +54,7 @@ func addSourceCounts(tx *bolt.Tx, deltas map[string]int64) error {
 }
 
 // sourceCount reads one counter, 0 when absent or malformed.
-func sourceCount(b *bolt.Bucket, feedURL string) int64 {
+func sourceCount(b kv.Bucket, feedURL string) int64 {
 	v := b.Get([]byte(feedURL))
 	if len(v) != 8 {
 		return 0
@@ -72,7 +72,7 @@ func (s *Store) SourceArticleCounts(ctx context.Context) (map[string]int, error)
 		return nil, err
 	}
 	out := map[string]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		b := tx.Bucket([]byte(bucketSourceCounts))
 		if b == nil {
 			return nil

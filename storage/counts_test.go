@@ -6,7 +6,7 @@ import (
 )
 
 func TestSourceArticleCounts(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	counts := func() string {
 		t.Helper()
 		m, err := s.SourceArticleCounts(t.Context())

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"math"
 
-	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+	"github.com/tributary/tributary/kv"
 )
 
 // bucketCoverage holds the coverage index: one nested bucket per category
@@ -49,7 +48,7 @@ func coverageLevel(cov int, tsKey []byte) []byte {
 
 // coverageIndex returns the coverage bucket of tx, creating it in a
 // writable tx that lacks it.
-func coverageIndex(tx *bolt.Tx) (*bolt.Bucket, error) {
+func coverageIndex(tx kv.Tx) (kv.Bucket, error) {
 	if b := tx.Bucket([]byte(bucketCoverage)); b != nil || !tx.Writable() {
 		return b, nil
 	}
@@ -62,7 +61,7 @@ func coverageIndex(tx *bolt.Tx) (*bolt.Bucket, error) {
 
 // unfile removes a's entries from the time and coverage indexes of every
 // category it is filed under.
-func unfile(tx *bolt.Tx, a Article) error {
+func unfile(tx kv.Tx, a Article) error {
 	index := tx.Bucket([]byte(bucketIndex))
 	cov, err := coverageIndex(tx)
 	if err != nil {
@@ -81,13 +80,13 @@ func unfile(tx *bolt.Tx, a Article) error {
 }
 
 // dropCoverageIndex deletes the coverage index of category slug, if any.
-func dropCoverageIndex(tx *bolt.Tx, slug string) error {
+func dropCoverageIndex(tx kv.Tx, slug string) error {
 	cov := tx.Bucket([]byte(bucketCoverage))
 	if cov == nil {
 		return nil
 	}
 	err := cov.DeleteBucket([]byte(slug))
-	if err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+	if err != nil && !errors.Is(err, kv.ErrBucketNotFound) {
 		return fmt.Errorf("delete coverage index %s: %w", slug, err)
 	}
 	return nil
@@ -96,7 +95,7 @@ func dropCoverageIndex(tx *bolt.Tx, slug string) error {
 // buildCoverage writes the coverage index of every stored article when tx
 // has none: a file written before the index existed gets it at its first
 // Open by this version, in one transaction.
-func buildCoverage(tx *bolt.Tx) error {
+func buildCoverage(tx kv.Tx) error {
 	if tx.Bucket([]byte(bucketCoverage)) != nil {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 
 	"github.com/tributary/tributary/story"
 )
@@ -98,7 +98,7 @@ func (r *SaveResult) add(k kind) {
 // story unless that GUID was renamed (see distinctItem). Without
 // findCopies the near-duplicate lookup is skipped and an article it would
 // have decided about is planned as new. It only reads tx.
-func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (plan, error) {
+func planArticle(tx kv.Tx, in *incoming, now time.Time, findCopies bool) (plan, error) {
 	a := in.Article
 	arts := tx.Bucket([]byte(bucketArticles))
 	if tombstoned(tx, a.ID) {
@@ -164,7 +164,7 @@ func planArticle(tx *bolt.Tx, in *incoming, now time.Time, findCopies bool) (pla
 // rename, as long as the call does not carry old's GUID: a feed that mints
 // a new GUID on every fetch still gives one story. Without a GUID on
 // either side, links and text decide as for items of different sources.
-func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
+func distinctItem(tx kv.Tx, in *incoming, old Article, aliased bool) bool {
 	if in.Source.FeedURL != old.Source.FeedURL || in.GUID == "" || old.GUID == "" || in.GUID == old.GUID {
 		return false
 	}
@@ -182,7 +182,7 @@ func distinctItem(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
 // slug ("this-week-in-edge-rails" every week) share such an identity; the
 // copy then goes through the near-duplicate lookup, which finds its own
 // story whatever the order the items came in.
-func weakIdentityMismatch(tx *bolt.Tx, in *incoming, old Article, aliased bool) bool {
+func weakIdentityMismatch(tx kv.Tx, in *incoming, old Article, aliased bool) bool {
 	if aliased || in.Source.FeedURL == old.Source.FeedURL || !story.IsFeedBurnerLink(in.Link) && !story.IsFeedBurnerLink(old.Link) {
 		return false
 	}
@@ -194,7 +194,7 @@ func weakIdentityMismatch(tx *bolt.Tx, in *incoming, old Article, aliased bool) 
 // (distinctItem, told by the story's tombstone): a GUID and a text of its
 // own. The other items of a podcast or a status page that share one link
 // outlive the deletion of one of them.
-func distinctFromDeleted(tx *bolt.Tx, in *incoming, id string) bool {
+func distinctFromDeleted(tx kv.Tx, in *incoming, id string) bool {
 	v := lookup(tx, bucketTombstones, []byte(id))
 	if len(v) < tombstoneLen || in.GUID == "" {
 		return false
@@ -392,7 +392,7 @@ func unionCategories(a, b []Category) []Category {
 // compared through their signature records; only the confirmed ones'
 // stories are decoded. The work is bounded: a few cursor seeks and at most
 // maxCandidates candidates per sketch key, whatever the store's size.
-func matchingStories(tx *bolt.Tx, a Article, rec story.Record) ([]Article, error) {
+func matchingStories(tx kv.Tx, a Article, rec story.Record) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
 		return nil, nil
@@ -449,7 +449,7 @@ func matchingStories(tx *bolt.Tx, a Article, rec story.Record) ([]Article, error
 
 // resolveStory returns the ID of the story id stands for: id itself when
 // it is a stored story or has no alias, else where its aliases lead.
-func resolveStory(tx *bolt.Tx, id string) string {
+func resolveStory(tx kv.Tx, id string) string {
 	arts := tx.Bucket([]byte(bucketArticles))
 	for range maxAliasHops {
 		if id == "" || arts.Get([]byte(id)) != nil {
@@ -476,7 +476,7 @@ func storyBefore(a, b Article) bool {
 // sketchCandidates yields the IDs of the sketch entries of key whose day
 // is within windowDays of day, by day, at most maxCandidates of them: a
 // cursor seek in each of the one or two periods the window reaches.
-func sketchCandidates(sk *bolt.Bucket, key []byte, day uint32) iter.Seq[string] {
+func sketchCandidates(sk kv.Bucket, key []byte, day uint32) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		from, to := day-min(day, windowDays), day+min(windowDays, math.MaxUint32-day)
 		n := 0
@@ -508,7 +508,7 @@ func dayOf(t time.Time) uint32 {
 // and sketch entries (so that later items find the story through any of
 // its copies), the stories p absorbs, then the identity entries (URL
 // identity, alias).
-func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
+func applyPlan(tx kv.Tx, p plan, in *incoming, cs *counters) error {
 	if p.kind == kindSuppressed {
 		return nil
 	}
@@ -556,7 +556,7 @@ func applyPlan(tx *bolt.Tx, p plan, in *incoming, cs *counters) error {
 // merged into the story, under a's own ID, and lists a among the story's
 // members, unless a is the story's own item, has a record already or has
 // no publication time yet (a copy found by URL identity, not compared).
-func addMember(tx *bolt.Tx, story string, a Article, in *incoming) error {
+func addMember(tx kv.Tx, story string, a Article, in *incoming) error {
 	if a.ID == story || a.Published.IsZero() {
 		return nil
 	}
@@ -570,7 +570,7 @@ func addMember(tx *bolt.Tx, story string, a Article, in *incoming) error {
 }
 
 // addMembers appends ids, concatenated IDs, to the members of story.
-func addMembers(tx *bolt.Tx, story string, ids []byte) error {
+func addMembers(tx kv.Tx, story string, ids []byte) error {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketMembers))
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketMembers, err)
@@ -586,7 +586,7 @@ func addMembers(tx *bolt.Tx, story string, ids []byte) error {
 // counters), its ID becomes an alias of into, and its members, itself
 // included, become into's; their signature records stay, as records of
 // into's copies.
-func absorbStory(tx *bolt.Tx, o Article, into string, cs *counters) error {
+func absorbStory(tx kv.Tx, o Article, into string, cs *counters) error {
 	if cs.categories == nil {
 		cs.categories = make(map[string]*categoryMeta)
 	}
@@ -620,7 +620,7 @@ func absorbStory(tx *bolt.Tx, o Article, into string, cs *counters) error {
 
 // dropMembers removes the signature records and sketch entries of the
 // members of the story id, and its members entry.
-func dropMembers(tx *bolt.Tx, id string) error {
+func dropMembers(tx kv.Tx, id string) error {
 	b := tx.Bucket([]byte(bucketMembers))
 	if b == nil {
 		return nil
@@ -638,7 +638,7 @@ func dropMembers(tx *bolt.Tx, id string) error {
 }
 
 // lookupBytes returns a copy of the value under key in the bucket name, or nil.
-func lookupBytes(tx *bolt.Tx, name, key string) []byte {
+func lookupBytes(tx kv.Tx, name, key string) []byte {
 	b := tx.Bucket([]byte(name))
 	if b == nil {
 		return nil
@@ -647,7 +647,7 @@ func lookupBytes(tx *bolt.Tx, name, key string) []byte {
 }
 
 // lookup returns the story ID stored under key in the bucket name, or "".
-func lookup(tx *bolt.Tx, name string, key []byte) string {
+func lookup(tx kv.Tx, name string, key []byte) string {
 	b := tx.Bucket([]byte(name))
 	if b == nil {
 		return ""
@@ -656,7 +656,7 @@ func lookup(tx *bolt.Tx, name string, key []byte) string {
 }
 
 // putIfAbsent stores key → id in the bucket name unless key is there.
-func putIfAbsent(tx *bolt.Tx, name string, key []byte, id string) error {
+func putIfAbsent(tx kv.Tx, name string, key []byte, id string) error {
 	b, err := tx.CreateBucketIfNotExists([]byte(name))
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", name, err)
@@ -671,6 +671,6 @@ func putIfAbsent(tx *bolt.Tx, name string, key []byte, id string) error {
 }
 
 // tombstoned reports whether the story id was deleted.
-func tombstoned(tx *bolt.Tx, id string) bool {
+func tombstoned(tx kv.Tx, id string) bool {
 	return lookup(tx, bucketTombstones, []byte(id)) != ""
 }

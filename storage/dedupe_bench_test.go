@@ -105,7 +105,7 @@ func BenchmarkInsertDedupe(b *testing.B) {
 			b.Cleanup(func() { _ = s.Close() })
 			next := n + 1_000_000*(1+rand.IntN(1000)) // new stories, unseen in earlier runs
 			copyOf := n - 1
-			before, cpu := s.db.Stats().TxStats, cpuTime(b)
+			before, cpu := s.file.Stats().TxStats, cpuTime(b)
 			for b.Loop() {
 				arts := make([]Article, 0, 20)
 				for range 10 {
@@ -122,7 +122,7 @@ func BenchmarkInsertDedupe(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			after, ops := s.db.Stats().TxStats, float64(b.N)
+			after, ops := s.file.Stats().TxStats, float64(b.N)
 			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(time.Millisecond)/ops, "cpu-ms/op")
 			b.ReportMetric(float64(after.GetPageAlloc()-before.GetPageAlloc())/1024/ops, "written-KiB/op")
 			b.ReportMetric(float64(after.GetNodeCount()-before.GetNodeCount())/ops, "nodes/op")

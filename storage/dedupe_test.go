@@ -44,7 +44,7 @@ func storyArticle(t *testing.T, group, name, editName, feed, link string, slugs 
 }
 
 func TestSaveMergesSyndicatedCopies(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const bbg, mint, yahoo = "https://bloomberg.example/feed", "https://mint.example/feed", "https://yahoo.example/feed"
 	origin := storyArticle(t, "summit", "base", "", bbg, "https://bloomberg.example/a/1", "politics")
 	other := storyArticle(t, "summit", "europe", "", bbg, "https://bloomberg.example/a/2", "politics")
@@ -100,7 +100,7 @@ func TestSaveMergesSyndicatedCopies(t *testing.T) {
 }
 
 func TestSaveKeepsDistinctStoriesApart(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	var arts []Article
 	for i, name := range []string{"base", "europe", "rubio", "followup", "live1", "live2", "live3"} {
 		feed := fmt.Sprintf("https://feed%d.example/rss", i)
@@ -112,7 +112,7 @@ func TestSaveKeepsDistinctStoriesApart(t *testing.T) {
 }
 
 func TestSaveURLIdentity(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const feed = "https://example.com/feed"
 	a := storyArticle(t, "fed", "base", "", feed, "https://www.example.com/2025/fed-holds/", "business")
 	if res := save(t, s, a); res != (SaveResult{New: 1}) {
@@ -152,7 +152,7 @@ func TestSaveURLIdentity(t *testing.T) {
 }
 
 func TestDeleteTombstones(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const feed, other = "https://example.com/feed", "https://other.example/feed"
 	a := storyArticle(t, "quake", "base", "", feed, "https://example.com/quake", "world")
 	b := storyArticle(t, "quake", "volcano", "", feed, "https://example.com/volcano", "world")
@@ -194,7 +194,7 @@ func TestDeleteTombstones(t *testing.T) {
 }
 
 func TestDuplicateWindow(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a := storyArticle(t, "chips", "base", "", "https://a.example/feed", "https://a.example/1", "tech")
 	late := storyArticle(t, "chips", "base", "suffix-today", "https://b.example/feed", "https://b.example/1", "tech")
 	late.Published = a.Published.Add(story.DupWindow + time.Hour)
@@ -209,7 +209,7 @@ func TestDuplicateWindow(t *testing.T) {
 }
 
 func TestSyndicationAcrossManySources(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	stories := loadLabelStories(t)
 	es := edits()
 	const sources = 50
@@ -259,7 +259,7 @@ func TestSyndicationAcrossManySources(t *testing.T) {
 }
 
 func TestSameSourceTemplateBodiesStayApart(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	var arts []Article
 	for i := range 5 {
 		a := testArticle(fmt.Sprint("episode-", i), hour(8+i), "podcasts")
@@ -286,7 +286,7 @@ func TestConcurrentCopiesMergeOnce(t *testing.T) {
 	editsBySource := []string{"", "suffix-today", "suffix-bloomberg", "wire-agency", "tracking-links", "copyright"}
 	for round := range 3 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			start := make(chan struct{})
 			errs := make(chan error, len(editsBySource))
 			for i, e := range editsBySource {

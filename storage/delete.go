@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 
 	"github.com/tributary/tributary/story"
 )
@@ -39,7 +39,7 @@ func (s *Store) Delete(ctx context.Context, ids ...string) (int, error) {
 		}
 	}
 	removed := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx kv.Tx) error {
 		var err error
 		removed, err = deleteStories(tx, ids, s.now().UTC())
 		return err
@@ -54,7 +54,7 @@ func (s *Store) Delete(ctx context.Context, ids ...string) (int, error) {
 // sketch entries, counts their categories and sources down, and tombstones
 // every id (stored or not) with the time now. It returns how many stories
 // it deleted.
-func deleteStories(tx *bolt.Tx, ids []string, now time.Time) (int, error) {
+func deleteStories(tx kv.Tx, ids []string, now time.Time) (int, error) {
 	tombs, err := tx.CreateBucketIfNotExists([]byte(bucketTombstones))
 	if err != nil {
 		return 0, fmt.Errorf("create bucket %s: %w", bucketTombstones, err)
@@ -105,7 +105,7 @@ const tombstoneLen = 32
 // tombstoneOf returns the tombstone of the stored story old deleted at
 // stamp (see tombstoneLen): what tells another item of old's source from
 // old under a new GUID once old is gone.
-func tombstoneOf(tx *bolt.Tx, stamp []byte, old Article) []byte {
+func tombstoneOf(tx kv.Tx, stamp []byte, old Article) []byte {
 	v := binary.BigEndian.AppendUint64(slices.Clone(stamp), story.SourceHash(old.Source.FeedURL))
 	v = binary.BigEndian.AppendUint64(v, guidHash(old.GUID))
 	return binary.BigEndian.AppendUint64(v, textHash(storedRecord(tx, old).Text()))
@@ -133,7 +133,7 @@ func fnv64a(b []byte) uint64 {
 
 // deleteStory removes the stored article old, its time, coverage and sketch
 // entries, its signature record and those of its copies, and counts its categories down in deltas.
-func deleteStory(tx *bolt.Tx, arts *bolt.Bucket, old Article, deltas map[string]*categoryMeta) error {
+func deleteStory(tx kv.Tx, arts kv.Bucket, old Article, deltas map[string]*categoryMeta) error {
 	if err := unfile(tx, old); err != nil {
 		return err
 	}

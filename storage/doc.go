@@ -1,23 +1,36 @@
 // Package storage keeps tributary's articles and per-source fetch state in
-// one bbolt file. It imports only the story package, whose pure functions
-// give the identity of items (story.ItemKey, story.IdentityURL) and the
-// signatures that find copies of a story (story.Record); storage keeps
-// their buckets and applies them in its transactions. Its types (Article,
-// SourceState, …) are plain Go values, the data types every backend and
-// consumer shares.
+// an ordered key-value database (package kv): one bbolt file (Open, through
+// kv/boltkv), or any other kv.DB (New), such as the PostgreSQL one that
+// several instances share. It imports only the story package, whose pure
+// functions give the identity of items (story.ItemKey, story.IdentityURL)
+// and the signatures that find copies of a story (story.Record), and kv;
+// storage keeps their buckets and applies them in its transactions. Its
+// types (Article, SourceState, …) are plain Go values, the data types every
+// backend and consumer shares.
+//
+// # Backends
+//
+// Everything the store does it does through kv's buckets, keys and
+// cursors, in the layout below, so it behaves the same on every backend.
+// What only a bbolt file has stays with bbolt: Size and WriteTo (a backup
+// is a copy of the file), the page check of Check, Compact, VerifyFile and
+// Salvage, which work on a file's pages; on another backend Size and
+// WriteTo fail with ErrNotFile (its own tools back it up and reclaim its
+// space) and Check verifies the store's invariants only.
 //
 // # Concurrency and lifetime
 //
-// A Store is opened with Open and released with Close. It holds an
-// exclusive lock on the file for its whole life, so a second Store on the
+// A Store is opened with Open (or New) and released with Close. On a file
+// it holds an exclusive lock for its whole life, so a second Store on the
 // same file, in this or another process, fails with ErrLocked. All methods
-// are safe for concurrent use: bbolt runs one write transaction at a time
-// and any number of read transactions beside it. Every value returned is a
-// copy; none refers to the database's memory.
+// are safe for concurrent use: the backend runs one write transaction at a
+// time and any number of read transactions beside it. Every value returned
+// is a copy; none refers to the database's memory.
 //
 // # Layout (schema version 2)
 //
-// All keys are byte-sortable; values are JSON.
+// The layout is a tree of buckets in the kv.DB. All keys are
+// byte-sortable; values are JSON.
 //
 //	meta        "schema" → decimal schema version ("2")
 //	articles    article ID (32 hex digits) → Article
@@ -61,8 +74,8 @@
 // leaves either all of them or none; Check verifies these invariants. A
 // category whose count drops to zero loses its record and index bucket.
 //
-// Open writes the layout into a new file and refuses a file whose schema
-// version is newer than this package knows. Writes never use NoSync; the
-// freelist is not synced (bbolt rebuilds it at Open), which makes commits
-// cheaper.
+// Open and New write the layout into a new database and refuse one whose
+// schema version is newer than this package knows. On a bbolt file writes
+// never use NoSync; the freelist is not synced (bbolt rebuilds it at Open),
+// which makes commits cheaper.
 package storage

@@ -15,3 +15,8 @@ var ErrInvalidCursor = errors.New("invalid page cursor")
 // damaged: bbolt's page structure is broken, or a page cannot be read.
 // Callers stop rather than open such a file: bbolt may crash on it.
 var ErrDamaged = errors.New("database damaged")
+
+// ErrNotFile is returned (wrapped) by what only a bbolt file can do (Size,
+// WriteTo) when the store is kept in another backend, whose own tools do
+// that work.
+var ErrNotFile = errors.New("needs a bbolt file; for PostgreSQL use pg_dump to back up and VACUUM to compact")

@@ -11,7 +11,7 @@ import (
 )
 
 func TestFullTextKeptWhenTheFeedSendsTheItemAgain(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a := testArticle("harbour", hour(9), "world")
 	withText := a
 	withText.FullText = "<p>The whole article from the page.</p>"
@@ -37,7 +37,7 @@ func TestFullTextKeptWhenTheFeedSendsTheItemAgain(t *testing.T) {
 }
 
 func TestKnownItems(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	stored := testArticle("stored", hour(9), "world")
 	gone := testArticle("gone", hour(8), "world")
 	save(t, s, stored, gone)
@@ -89,7 +89,7 @@ func TestFullTextDoesNotChangeMerging(t *testing.T) {
 		}
 	}
 	stories := func(arts []Article) []Article {
-		s := newTestStore(t)
+		s := openTestStore(t)
 		for _, a := range arts {
 			save(t, s, a)
 		}

@@ -6,14 +6,15 @@ import (
 	"math"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // tsLen is the length of the time prefix of an index key.
 const tsLen = 8
 
-// appendFill is the FillPercent of buckets whose keys mostly grow at the end.
-const appendFill = 0.9
+// empty is the value of keys that carry nothing but their name (index,
+// coverage and sketch entries); kv takes no nil value.
+var empty = []byte{}
 
 // indexKey is the index key of an article: its Published time (see
 // keyTime), big-endian, then its ID.
@@ -44,20 +45,20 @@ func splitIndexKey(k []byte) (uint64, []byte, error) {
 }
 
 // reindex adds key to the index of category slug.
-func reindex(index *bolt.Bucket, slug string, key []byte) error {
+func reindex(index kv.Bucket, slug string, key []byte) error {
 	b, err := index.CreateBucketIfNotExists([]byte(slug))
 	if err != nil {
 		return fmt.Errorf("create index %s: %w", slug, err)
 	}
-	b.FillPercent = appendFill
-	if err := b.Put(key, nil); err != nil {
+	b.AppendHint()
+	if err := b.Put(key, empty); err != nil {
 		return fmt.Errorf("put index %s: %w", slug, err)
 	}
 	return nil
 }
 
 // unindex removes key from the index of category slug.
-func unindex(index *bolt.Bucket, slug string, key []byte) error {
+func unindex(index kv.Bucket, slug string, key []byte) error {
 	b := index.Bucket([]byte(slug))
 	if b == nil {
 		return fmt.Errorf("delete from index %s: no such index", slug)
@@ -66,4 +67,15 @@ func unindex(index *bolt.Bucket, slug string, key []byte) error {
 		return fmt.Errorf("delete from index %s: %w", slug, err)
 	}
 	return nil
+}
+
+// forEachBucket calls fn with the name of every nested bucket of b, in
+// order, and stops at fn's first error, which it returns.
+func forEachBucket(b kv.Bucket, fn func(name []byte) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		if v != nil {
+			return nil
+		}
+		return fn(k)
+	})
 }

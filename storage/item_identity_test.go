@@ -1,14 +1,15 @@
 package storage
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	bolt "go.etcd.io/bbolt"
 
+	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
 )
 
@@ -121,7 +122,7 @@ func TestSameSourceItemIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			var got []SaveResult
 			for _, items := range tt.fetches {
 				var arts []Article
@@ -152,12 +153,12 @@ func TestSaveSplitsItemsMergedByEarlierRules(t *testing.T) {
 		{"ep-2", home, "Episode 2: Winds", "We talk about trade winds and sailing."},
 		{"ep-1", home, "Episode 1: Clouds", "We talk about clouds and rain."},
 	}
-	s := newTestStore(t)
+	s := openTestStore(t)
 	first := items[0].article()
 	collapsed := items[2].article()
 	collapsed.ID = first.ID
 	save(t, s, collapsed)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 		for _, it := range items[1:] {
 			if err := putIfAbsent(tx, bucketAliases, []byte(it.article().ID), first.ID); err != nil {
 				return err
@@ -192,7 +193,7 @@ func TestSaveSplitsItemsMergedByEarlierRules(t *testing.T) {
 // anchor and the next day's page); an aggregator carries both. Each copy
 // joins its own story.
 func TestCopiesOfSameHeadlineStories(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const outlet, aggregator = "https://outlet.example/rss", "https://aggregator.example/feed"
 	const headline = "Summit talks: what we know so far"
 	story := func(name, feed, guid, link string) Article {
@@ -246,7 +247,7 @@ func TestDeletedItemKeepsItsSiblings(t *testing.T) {
 	renamed.guid = "ep-1-again"
 	noGUID := ep1
 	noGUID.guid = ""
-	s := newTestStore(t)
+	s := openTestStore(t)
 	save(t, s, ep1.article(), ep2.article())
 	if n, err := s.Delete(t.Context(), ep1.article().ID); err != nil || n != 1 {
 		t.Fatalf("Delete = %d, %v", n, err)
@@ -307,7 +308,7 @@ func FuzzOneFetchKeepsEveryGUID(f *testing.F) {
 			want[it.guid] = true
 			arts = append(arts, it.article())
 		}
-		s := newTestStore(t)
+		s := openTestStore(t)
 		first := save(t, s, arts...)
 		got := map[string]bool{}
 		for _, g := range storedGUIDs(t, s) {
@@ -361,7 +362,7 @@ func TestFeedBurnerSlugSharedByTwoPosts(t *testing.T) {
 		{"planet first, posts reversed", [][]Article{{copies[1], copies[0]}, {posts[1], posts[0]}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			for _, call := range tt.calls {
 				save(t, s, call...)
 			}

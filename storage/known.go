@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // KnownItems returns the IDs of ids that the store already knows: stored
@@ -17,7 +17,7 @@ func (s *Store) KnownItems(ctx context.Context, ids []string) (map[string]bool, 
 		return nil, err
 	}
 	known := make(map[string]bool)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		arts := tx.Bucket([]byte(bucketArticles))
 		for _, id := range ids {
 			if arts.Get([]byte(id)) != nil || lookup(tx, bucketAliases, []byte(id)) != "" || tombstoned(tx, id) {

@@ -47,7 +47,7 @@ func TestMergedCopiesKeepMedia(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			if res := save(t, s, tt.first); res != (SaveResult{New: 1}) {
 				t.Fatalf("first: %+v", res)
 			}

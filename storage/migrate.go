@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strconv"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // migration upgrades a database from one schema version to the next inside
 // the caller's write transaction.
-type migration func(tx *bolt.Tx) error
+type migration func(tx kv.Tx) error
 
 // migrations lists the upgrades in order: migrations[i] turns schema
 // version i+1 into i+2, so len(migrations)+1 must equal schemaVersion. Each
@@ -23,7 +23,7 @@ func migrations() []migration {
 // len(steps)+1 by running the missing steps in order, then records the new
 // version, all in tx: a failure or a crash leaves the file at its old
 // version. A version newer than len(steps)+1 is an error naming both.
-func migrate(tx *bolt.Tx, steps []migration) (from int, err error) {
+func migrate(tx kv.Tx, steps []migration) (from int, err error) {
 	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
 		return 0, fmt.Errorf("not a tributary database: no %s bucket", bucketMeta)
@@ -53,7 +53,7 @@ func migrate(tx *bolt.Tx, steps []migration) (from int, err error) {
 
 // needsMigration reports whether the file's recorded version is below
 // target, without changing anything.
-func needsMigration(tx *bolt.Tx, target int) bool {
+func needsMigration(tx kv.Tx, target int) bool {
 	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
 		return false

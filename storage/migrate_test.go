@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/kv/boltkv"
 )
 
 func TestMigrate(t *testing.T) {
@@ -46,7 +49,7 @@ func TestMigrate(t *testing.T) {
 			}
 			var runs []int
 			step := func(to int) migration {
-				return func(tx *bolt.Tx) error {
+				return func(tx kv.Tx) error {
 					runs = append(runs, to)
 					_, err := tx.CreateBucketIfNotExists([]byte{byte('0' + to)})
 					return err
@@ -55,7 +58,7 @@ func TestMigrate(t *testing.T) {
 			steps := []migration{step(2), step(3)}
 			for range 2 { // the second run finds nothing to do
 				err = db.Update(func(tx *bolt.Tx) error {
-					_, err := migrate(tx, steps)
+					_, err := migrate(boltkv.Wrap(tx), steps)
 					return err
 				})
 				if tt.wantErr != "" {
@@ -157,7 +160,7 @@ func TestBackupAndCompact(t *testing.T) {
 		if err != nil || info.Mode().Perm() != 0o600 {
 			t.Errorf("compacted file: %v, %v", info.Mode(), err)
 		}
-		c := openTestStore(t, path)
+		c := openTestFile(t, path)
 		if got := latest(t, c, AllSlug, 10); len(got) != 1 {
 			t.Errorf("compacted file holds %v, want 1 article", got)
 		}
@@ -241,7 +244,7 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	if n, _ := bucketLen(t, path, bucketSketch); n < entries {
 		t.Errorf("after Open: %d sketch entries, want the %d migrated and those of the new copies", n, entries)
 	}
-	openTestStore(t, path) // its cleanup runs Check
+	openTestFile(t, path) // its cleanup runs Check
 }
 
 // laterCopy is a syndicated copy of generated story k (benchStory) from a
@@ -261,7 +264,7 @@ func TestSalvageSchema1(t *testing.T) {
 	if err != nil || rep.Articles != 60 {
 		t.Fatalf("Salvage: %+v, %v; want 60 articles", rep, err)
 	}
-	s := openTestStore(t, out) // its cleanup runs Check
+	s := openTestFile(t, out) // its cleanup runs Check
 	if res := save(t, s, laterCopy(3), laterCopy(42)); res.Merged != 2 {
 		t.Errorf("copies of salvaged stories: %+v, want 2 merged", res)
 	}

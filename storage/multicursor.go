@@ -3,7 +3,7 @@ package storage
 import (
 	"bytes"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // multiCursor walks the union of several index buckets whose keys share
@@ -13,13 +13,13 @@ import (
 // below go backwards with prev, first and seek forwards with next); the
 // keys are only valid inside the transaction.
 type multiCursor struct {
-	subs []*bolt.Cursor
+	subs []kv.Cursor
 	keys [][]byte // each sub's position; nil when it ran out
 	cur  []byte
 }
 
 // newMultiCursor returns a multiCursor over the buckets.
-func newMultiCursor(buckets []*bolt.Bucket) *multiCursor {
+func newMultiCursor(buckets []kv.Bucket) *multiCursor {
 	m := &multiCursor{keys: make([][]byte, len(buckets))}
 	for _, b := range buckets {
 		m.subs = append(m.subs, b.Cursor())

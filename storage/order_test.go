@@ -42,7 +42,7 @@ func TestEarliestCopyIsPrimary(t *testing.T) {
 	copies[2].Published = hour(10)
 	for _, order := range permutations(len(copies)) {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			for _, i := range order {
 				save(t, s, copies[i])
 			}
@@ -93,7 +93,7 @@ func TestCopyJoinsEarliestMatchingStory(t *testing.T) {
 		full.Published = hour(12)
 		for _, order := range [][]Article{{a, b}, {b, a}} {
 			t.Run(fmt.Sprintf("early %s, %s stored first", early.Link, order[0].Link), func(t *testing.T) {
-				s := newTestStore(t)
+				s := openTestStore(t)
 				if res := save(t, s, order...); res.New != 2 {
 					t.Fatalf("the halves: %+v, want two new stories", res)
 				}
@@ -150,7 +150,7 @@ func TestChainsResolveInEveryOrder(t *testing.T) {
 	items[2].Published = hour(12)
 	for _, order := range permutations(len(items)) {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			for _, i := range order {
 				save(t, s, items[i])
 			}
@@ -196,7 +196,7 @@ func TestUndatedCopiesByURLInEveryOrder(t *testing.T) {
 	items[1].ID = story.ItemKey(items[1].Source.FeedURL, "undated", "", "", "")
 	for _, order := range [][]int{{0, 1}, {1, 0}} {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			for _, i := range order {
 				save(t, s, items[i])
 			}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // Cursor is a position in a category's time index: the index key of one
@@ -106,12 +106,12 @@ func (s *Store) ViewPage(ctx context.Context, slugs []string, q PageQuery) (Page
 		}
 	}
 	var p Page
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		top := tx.Bucket([]byte(bucketIndex))
 		if q.ByCoverage {
 			top = tx.Bucket([]byte(bucketCoverage))
 		}
-		var buckets []*bolt.Bucket
+		var buckets []kv.Bucket
 		for _, slug := range slugs {
 			if b := top.Bucket([]byte(slug)); b != nil {
 				buckets = append(buckets, b)
@@ -143,7 +143,7 @@ func (s *Store) ViewPage(ctx context.Context, slugs []string, q PageQuery) (Page
 
 // indexedArticle returns the article the index key k (of the time or the
 // coverage index) points at.
-func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
+func indexedArticle(arts kv.Bucket, k []byte) (Article, error) {
 	if len(k) < idLen {
 		return Article{}, fmt.Errorf("index key %x: too short", k)
 	}
@@ -161,7 +161,7 @@ func indexedArticle(arts *bolt.Bucket, k []byte) (Article, error) {
 // walker reads one page of a multiCursor with the filters of q.
 type walker struct {
 	m     *multiCursor
-	arts  *bolt.Bucket
+	arts  kv.Bucket
 	q     PageQuery
 	since uint64 // keyTime of q.Since; 0 without
 }

@@ -20,7 +20,7 @@ func pageGUIDs(t *testing.T, s *Store, slug string, q PageQuery) ([]string, Page
 
 func TestPageWalksWholeHistory(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s := openTestStore(t)
 	var arts []Article
 	for h := range 7 {
 		arts = append(arts, testArticle(fmt.Sprintf("s%d", h), hour(h), "world"))
@@ -85,7 +85,7 @@ func TestPageWalksWholeHistory(t *testing.T) {
 
 func TestPageCursorSurvivesRemoval(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a, b, c := testArticle("a", hour(1), "world"), testArticle("b", hour(2), "world"), testArticle("c", hour(3), "world")
 	save(t, s, a, b, c)
 	// A cursor between stored keys (b's position, b re-dated away) still
@@ -101,7 +101,7 @@ func TestPageCursorSurvivesRemoval(t *testing.T) {
 
 func TestPageErrors(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s := openTestStore(t)
 	if _, err := s.Page(t.Context(), "world", PageQuery{Limit: 1, Before: Cursor("short")}); !errors.Is(err, ErrInvalidCursor) {
 		t.Errorf("short cursor: err = %v, want ErrInvalidCursor", err)
 	}

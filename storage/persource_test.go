@@ -9,7 +9,7 @@ import (
 )
 
 func TestLatestPerSource(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	var arts []Article
 	for i := range 100 { // the 100 newest are from one source
 		a := testArticle(fmt.Sprint("chatty-", i), hour(12).Add(-time.Duration(i)*time.Minute), "world")

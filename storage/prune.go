@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // defaultPruneBatch is the number of deletions per transaction when
@@ -62,7 +62,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 		ttl = max(2*opts.MaxAge, 7*24*time.Hour)
 	}
 	var ids, expired [][]byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		var err error
 		ids, err = pruneCandidates(tx, opts, now)
 		if err != nil {
@@ -72,25 +72,25 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+		return res, fmt.Errorf("prune %s: %w", s.name, err)
 	}
 	for chunk := range slices.Chunk(ids, batch) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
 		var n int
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.db.Update(ctx, func(tx kv.Tx) error {
 			var err error
 			n, err = deleteArticles(tx, chunk, now)
 			return err
 		})
 		if err != nil {
-			return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+			return res, fmt.Errorf("prune %s: %w", s.name, err)
 		}
 		res.Pruned += n
 	}
 	for chunk := range slices.Chunk(expired, batch) {
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.db.Update(ctx, func(tx kv.Tx) error {
 			b := tx.Bucket([]byte(bucketTombstones))
 			for _, id := range chunk {
 				if err := b.Delete(id); err != nil {
@@ -100,7 +100,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 			return nil
 		})
 		if err != nil {
-			return res, fmt.Errorf("prune %s: %w", s.db.Path(), err)
+			return res, fmt.Errorf("prune %s: %w", s.name, err)
 		}
 		res.Expired += len(chunk)
 	}
@@ -110,7 +110,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 // pruneCandidates lists, without duplicates, the IDs of the articles
 // outside opts at now: the oldest entries of every category index beyond
 // MaxPerCategory, and every entry of the AllSlug index older than MaxAge.
-func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, error) {
+func pruneCandidates(tx kv.Tx, opts PruneOptions, now time.Time) ([][]byte, error) {
 	seen := map[string]bool{}
 	var out [][]byte
 	add := func(k []byte) error {
@@ -138,7 +138,7 @@ func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, e
 	}
 	if opts.MaxPerCategory > 0 {
 		cats := tx.Bucket([]byte(bucketCategories))
-		err := index.ForEachBucket(func(slug []byte) error {
+		err := forEachBucket(index, func(slug []byte) error {
 			if string(slug) == AllSlug {
 				return nil // the merge of every category is not capped
 			}
@@ -167,7 +167,7 @@ func pruneCandidates(tx *bolt.Tx, opts PruneOptions, now time.Time) ([][]byte, e
 }
 
 // expiredTombstones lists the tombstones written before cutoff.
-func expiredTombstones(tx *bolt.Tx, cutoff time.Time) [][]byte {
+func expiredTombstones(tx kv.Tx, cutoff time.Time) [][]byte {
 	b := tx.Bucket([]byte(bucketTombstones))
 	if b == nil {
 		return nil
@@ -186,7 +186,7 @@ func expiredTombstones(tx *bolt.Tx, cutoff time.Time) [][]byte {
 // deleteArticles deletes the stories ids (skipping any already gone) like
 // Delete: with their index, identity and per-source counts, leaving a
 // tombstone stamped now. It returns how many it deleted.
-func deleteArticles(tx *bolt.Tx, ids [][]byte, now time.Time) (int, error) {
+func deleteArticles(tx kv.Tx, ids [][]byte, now time.Time) (int, error) {
 	strs := make([]string, len(ids))
 	for i, id := range ids {
 		strs[i] = string(id)

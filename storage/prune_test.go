@@ -56,7 +56,7 @@ func TestPrune(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			arts := []Article{
 				testArticle("a", hour(8), "world"),
 				testArticle("b", hour(9), "world"),
@@ -99,11 +99,7 @@ func TestPrune(t *testing.T) {
 
 func TestPruneTombstonesExpire(t *testing.T) {
 	now := testNow()
-	s, err := Open(filepath.Join(t.TempDir(), "tributary.db"), Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := newBackendStore(t, Options{Now: func() time.Time { return now }})
 	old := testArticle("old", hour(1), "world")
 	save(t, s, old)
 	res, err := s.Prune(t.Context(), PruneOptions{MaxAge: time.Hour, TombstoneTTL: 48 * time.Hour})

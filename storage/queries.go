@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // getArticle decodes the article id from the articles bucket b. The result
 // shares no memory with the transaction.
-func getArticle(b *bolt.Bucket, id []byte) (Article, bool, error) {
+func getArticle(b kv.Bucket, id []byte) (Article, bool, error) {
 	raw := b.Get(id)
 	if raw == nil {
 		return Article{}, false, nil
@@ -37,7 +37,7 @@ func (s *Store) Latest(ctx context.Context, slug string, limit int) ([]Article, 
 	if limit <= 0 {
 		return out, nil
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		idx := tx.Bucket([]byte(bucketIndex)).Bucket([]byte(slug))
 		if idx == nil {
 			return nil
@@ -74,7 +74,7 @@ func (s *Store) Article(ctx context.Context, id string) (Article, bool, error) {
 	}
 	var a Article
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		var err error
 		a, found, err = getArticle(tx.Bucket([]byte(bucketArticles)), []byte(id))
 		return err
@@ -94,7 +94,7 @@ func (s *Store) Categories(ctx context.Context) ([]CategoryInfo, error) {
 		return nil, err
 	}
 	var out []CategoryInfo
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		return tx.Bucket([]byte(bucketCategories)).ForEach(func(k, v []byte) error {
 			var m categoryMeta
 			if err := json.Unmarshal(v, &m); err != nil {

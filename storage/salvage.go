@@ -13,7 +13,7 @@ import (
 	"slices"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 
 	"github.com/tributary/tributary/story"
 )
@@ -164,7 +164,7 @@ func (sv *salvager) run(ctx context.Context) error {
 	if sv.rep.Articles == 0 && len(sources) == 0 {
 		return ErrNothingSalvaged
 	}
-	return sv.putRest(sources, aliases)
+	return sv.putRest(ctx, sources, aliases)
 }
 
 // collect walks the top-level bucket name, giving each value to keep;
@@ -293,7 +293,7 @@ func (sv *salvager) flush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := sv.dst.db.Update(func(tx *bolt.Tx) error {
+	err := sv.dst.db.Update(ctx, func(tx kv.Tx) error {
 		var cs counters
 		for _, a := range sv.batch {
 			if err := putChange(tx, change{art: a}, &cs); err != nil {
@@ -319,8 +319,8 @@ func (sv *salvager) flush(ctx context.Context) error {
 }
 
 // putRest writes the source states, tombstones and aliases.
-func (sv *salvager) putRest(sources map[string]SourceState, aliases map[string][]byte) error {
-	return sv.dst.db.Update(func(tx *bolt.Tx) error {
+func (sv *salvager) putRest(ctx context.Context, sources map[string]SourceState, aliases map[string][]byte) error {
+	return sv.dst.db.Update(ctx, func(tx kv.Tx) error {
 		for _, url := range slices.Sorted(maps.Keys(sources)) {
 			val, err := json.Marshal(sources[url])
 			if err != nil {

@@ -232,7 +232,7 @@ func TestSalvage(t *testing.T) {
 			if (rep.LostCount == 0) != tt.complete || rep.Articles < least {
 				t.Errorf("report %+v: want at least %d articles, complete %v", rep, least, tt.complete)
 			}
-			s := openTestStore(t, out) // its cleanup runs Check
+			s := openTestFile(t, out) // its cleanup runs Check
 			got := storedArticles(t, s)
 			if len(got) != rep.Articles {
 				t.Errorf("store holds %d articles, the report says %d", len(got), rep.Articles)
@@ -345,7 +345,7 @@ func FuzzSalvage(f *testing.F) {
 		if rep.Articles == 0 && rep.Sources == 0 {
 			t.Fatalf("Salvage wrote a file with nothing in it: %+v", rep)
 		}
-		s := openTestStore(t, out)
+		s := openTestFile(t, out)
 		for id, a := range storedArticles(t, s) {
 			if _, ok := want[id]; !ok {
 				t.Errorf("salvaged article %s was never stored: %+v", id, a)

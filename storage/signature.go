@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 
 	"github.com/tributary/tributary/story"
 )
@@ -69,7 +69,7 @@ func sketchEntries(r story.Record, id string) [][]byte {
 
 // storedRecord returns the signature record of the stored story a: the
 // one in the signatures bucket, else one computed from a.
-func storedRecord(tx *bolt.Tx, a Article) story.Record {
+func storedRecord(tx kv.Tx, a Article) story.Record {
 	if r, ok := lookupRecord(tx, a.ID); ok {
 		return r
 	}
@@ -78,7 +78,7 @@ func storedRecord(tx *bolt.Tx, a Article) story.Record {
 
 // lookupRecord returns the stored signature record of the story id, in the
 // database's memory; false when there is none or it is malformed.
-func lookupRecord(tx *bolt.Tx, id string) (story.Record, bool) {
+func lookupRecord(tx kv.Tx, id string) (story.Record, bool) {
 	b := tx.Bucket([]byte(bucketSignatures))
 	if b == nil {
 		return nil, false
@@ -89,7 +89,7 @@ func lookupRecord(tx *bolt.Tx, id string) (story.Record, bool) {
 
 // writeRecord replaces the signature record of the story id, old (nil when
 // there was none), with next, and its sketch entries with those of next.
-func writeRecord(tx *bolt.Tx, id string, old, next story.Record) error {
+func writeRecord(tx kv.Tx, id string, old, next story.Record) error {
 	if bytes.Equal(old, next) {
 		return nil
 	}
@@ -112,7 +112,7 @@ func writeRecord(tx *bolt.Tx, id string, old, next story.Record) error {
 		}
 	}
 	for _, k := range add {
-		if err := sk.Put(k, nil); err != nil {
+		if err := sk.Put(k, empty); err != nil {
 			return fmt.Errorf("put sketch of %s: %w", id, err)
 		}
 	}
@@ -124,7 +124,7 @@ func writeRecord(tx *bolt.Tx, id string, old, next story.Record) error {
 
 // dropRecordOf removes the signature record of the item id and its sketch
 // entries, if it has one.
-func dropRecordOf(tx *bolt.Tx, id string) error {
+func dropRecordOf(tx kv.Tx, id string) error {
 	r, ok := lookupRecord(tx, id)
 	if !ok {
 		return nil
@@ -144,7 +144,7 @@ func dropRecordOf(tx *bolt.Tx, id string) error {
 
 // dropRecord removes the sketch entries and the signature record of the
 // stored story a.
-func dropRecord(tx *bolt.Tx, a Article) error {
+func dropRecord(tx kv.Tx, a Article) error {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
 		return nil
@@ -170,7 +170,7 @@ const bucketSketchV1 = "sketch"
 // of the sketch index move from bucketSketchV1 to bucketSketch, under their
 // period first (sketchEntries). Entries too short to hold a day, which
 // Check reports and no lookup finds, are dropped.
-func sketchByPeriod(tx *bolt.Tx) error {
+func sketchByPeriod(tx kv.Tx) error {
 	old := tx.Bucket([]byte(bucketSketchV1))
 	if old == nil {
 		return nil
@@ -185,7 +185,7 @@ func sketchByPeriod(tx *bolt.Tx) error {
 		}
 		key, rest := k[:story.SketchKeyLen], k[story.SketchKeyLen:]
 		day := binary.BigEndian.Uint32(rest)
-		if err := sk.Put(append(sketchPrefix(day/sketchPeriodDays, key), rest...), nil); err != nil {
+		if err := sk.Put(append(sketchPrefix(day/sketchPeriodDays, key), rest...), empty); err != nil {
 			return fmt.Errorf("put sketch entry %x: %w", k, err)
 		}
 		return nil

@@ -2,17 +2,18 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // countKeys returns how many keys the bucket name holds that end in suffix.
 func countKeys(t *testing.T, s *Store, name, suffix string) int {
 	t.Helper()
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
 		b := tx.Bucket([]byte(name))
 		if b == nil {
 			return nil
@@ -31,7 +32,7 @@ func countKeys(t *testing.T, s *Store, name, suffix string) int {
 }
 
 func TestSignatureRecordFollowsTheStory(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	const feed = "https://a.example/feed"
 	a := storyArticle(t, "quake", "base", "", feed, "https://a.example/q", "world")
 	save(t, s, a)
@@ -78,10 +79,10 @@ func TestCopyOfStoryWithoutSignatureRecord(t *testing.T) {
 		{"malformed record", []byte("short")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := openTestStore(t)
 			a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "politics")
 			save(t, s, a)
-			err := s.db.Update(func(tx *bolt.Tx) error {
+			err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 				sigs := tx.Bucket([]byte(bucketSignatures))
 				if tt.record == nil {
 					return sigs.Delete([]byte(a.ID))
@@ -113,11 +114,11 @@ func TestCopyOfStoryWithoutSignatureRecord(t *testing.T) {
 }
 
 func TestCheckFindsStaleSketchEntries(t *testing.T) {
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a := storyArticle(t, "fed", "ecb", "", "https://a.example/feed", "https://a.example/1", "world")
 	save(t, s, a)
 	var raw []byte
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(context.Background(), func(tx kv.Tx) error {
 		// The article goes, its record and sketch entries stay.
 		arts := tx.Bucket([]byte(bucketArticles))
 		raw = bytes.Clone(arts.Get([]byte(a.ID)))
@@ -133,7 +134,7 @@ func TestCheckFindsStaleSketchEntries(t *testing.T) {
 		}
 	}
 	// Let the cleanup's Check pass: put the article back.
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(context.Background(), func(tx kv.Tx) error {
 		return tx.Bucket([]byte(bucketArticles)).Put([]byte(a.ID), raw)
 	})
 	if err != nil {

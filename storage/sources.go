@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // SourceState returns the stored state of the source feedURL, and false
@@ -17,7 +17,7 @@ func (s *Store) SourceState(ctx context.Context, feedURL string) (SourceState, b
 	}
 	var st SourceState
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		raw := tx.Bucket([]byte(bucketSources)).Get([]byte(feedURL))
 		if raw == nil {
 			return nil
@@ -32,8 +32,8 @@ func (s *Store) SourceState(ctx context.Context, feedURL string) (SourceState, b
 }
 
 // PutSourceState stores st under st.FeedURL, replacing any earlier state.
-// Concurrent calls may be committed together in one transaction (bbolt's
-// Batch); each call returns once its state is durable. st.FeedURL must
+// Concurrent calls may be committed together in one transaction (group
+// commit); each call returns once its state is durable. st.FeedURL must
 // not be empty. Safe for concurrent use.
 func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	if err := ctx.Err(); err != nil {
@@ -48,7 +48,7 @@ func (s *Store) PutSourceState(ctx context.Context, st SourceState) error {
 	}
 	// Concurrent fetches share one commit (and one fsync). The function
 	// may run more than once, which a Put tolerates.
-	err = s.writes.update(func(tx *bolt.Tx) error {
+	err = s.writes.update(func(tx kv.Tx) error {
 		return tx.Bucket([]byte(bucketSources)).Put([]byte(st.FeedURL), val)
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Store) SourceStates(ctx context.Context) ([]SourceState, error) {
 		return nil, err
 	}
 	var out []SourceState
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		return tx.Bucket([]byte(bucketSources)).ForEach(func(k, v []byte) error {
 			var st SourceState
 			if err := json.Unmarshal(v, &st); err != nil {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/kv/boltkv"
 )
 
 // AllSlug is the reserved category slug that holds every article.
@@ -36,21 +40,27 @@ func topBuckets() []string {
 // defaultLockTimeout is the lock wait used when Options.LockTimeout is zero.
 const defaultLockTimeout = time.Second
 
-// Options tune Open.
+// Options tune Open and New.
 type Options struct {
 	// LockTimeout is how long Open waits for the file lock before failing
-	// with ErrLocked; zero means one second.
+	// with ErrLocked; zero means one second. New ignores it.
 	LockTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
-// Store is the bbolt-backed article store. It is safe for concurrent use by
-// multiple goroutines; writes are serialised by bbolt, reads run in parallel.
-// A Store holds an exclusive lock on its file from Open until Close.
+// Store is the article store, kept in a kv.DB: a bbolt file (Open) or any
+// other backend (New). It is safe for concurrent use by multiple
+// goroutines; writes are serialised by the backend, reads run in parallel.
+// A Store opened with Open holds an exclusive lock on its file until Close.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db kv.DB
+	// file is the bbolt database under db, nil on another backend: what
+	// only a file has (backups, size, page checks) needs it.
+	file *bolt.DB
+	// name names the database in errors: the file's path, or "database".
+	name string
+	now  func() time.Time
 	// writes runs the writes of concurrent fetches in shared transactions.
 	writes *groupCommit
 }
@@ -65,10 +75,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = defaultLockTimeout
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        timeout,
 		FreelistType:   bolt.FreelistMapType,
@@ -82,24 +88,57 @@ func Open(path string, opts Options) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := initSchema(db); err != nil {
+	s, err := newStore(boltkv.New(db), db, path, opts)
+	if err != nil {
 		_ = db.Close() // the schema error is the one worth reporting
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{db: db, now: now, writes: &groupCommit{db: db}}, nil
+	return s, nil
+}
+
+// New returns the Store kept in db, any backend: it writes the empty
+// layout into a database without one, migrates an older schema version
+// forward and refuses a newer one, as Open does for a file. On success the
+// Store owns db and Close closes it; on error the caller still does. What
+// only a bbolt file can do (Size, WriteTo, the page check of Check) needs
+// a *boltkv.DB; on another backend Size and WriteTo fail with ErrNotFile.
+func New(db kv.DB, opts Options) (*Store, error) {
+	var file *bolt.DB
+	name := "database"
+	if b, ok := db.(*boltkv.DB); ok {
+		file, name = b.Bolt(), b.Bolt().Path()
+	}
+	s, err := newStore(db, file, name, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// newStore checks or writes the layout of db and returns its Store; file
+// is the bbolt database under db, or nil.
+func newStore(db kv.DB, file *bolt.DB, name string, opts Options) (*Store, error) {
+	if err := initSchema(context.Background(), db); err != nil {
+		return nil, err
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: db, file: file, name: name, now: now, writes: &groupCommit{db: db}}, nil
 }
 
 // initSchema checks the schema version of db, or writes the empty layout
 // when db is new. It writes to an existing tributary database only to
 // migrate an older schema version forward (see migrate) or to build the
 // coverage index of a file written before it existed (buildCoverage).
-func initSchema(db *bolt.DB) error {
+func initSchema(ctx context.Context, db kv.DB) error {
 	var isNew, upgrade, noCoverage bool
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(ctx, func(tx kv.Tx) error {
 		noCoverage = tx.Bucket([]byte(bucketCoverage)) == nil
 		meta := tx.Bucket([]byte(bucketMeta))
 		if meta == nil {
-			// A new bbolt file has no buckets at all; anything else
+			// A new database has no buckets at all; anything else
 			// belongs to some other program.
 			if first, _ := tx.Cursor().First(); first != nil {
 				return errors.New("not a tributary database: no meta bucket")
@@ -117,7 +156,7 @@ func initSchema(db *bolt.DB) error {
 		return err
 	}
 	if upgrade {
-		return db.Update(func(tx *bolt.Tx) error {
+		return db.Update(ctx, func(tx kv.Tx) error {
 			if _, err := migrate(tx, migrations()); err != nil {
 				return err
 			}
@@ -129,11 +168,16 @@ func initSchema(db *bolt.DB) error {
 	}
 	if !isNew {
 		if noCoverage {
-			return db.Update(buildCoverage)
+			return db.Update(ctx, buildCoverage)
 		}
 		return nil
 	}
-	return db.Update(func(tx *bolt.Tx) error {
+	return db.Update(ctx, func(tx kv.Tx) error {
+		// Another process sharing the database may have written the
+		// layout since the read transaction.
+		if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+			return checkSchema(tx, meta)
+		}
 		if _, err := coverageIndex(tx); err != nil {
 			return err
 		}
@@ -148,7 +192,7 @@ func initSchema(db *bolt.DB) error {
 
 // checkSchema verifies the schema version recorded in meta and that every
 // top-level bucket exists, so later transactions can rely on them.
-func checkSchema(tx *bolt.Tx, meta *bolt.Bucket) error {
+func checkSchema(tx kv.Tx, meta kv.Bucket) error {
 	raw := meta.Get([]byte(keySchema))
 	v, err := strconv.Atoi(string(raw))
 	switch {
@@ -170,9 +214,17 @@ func checkSchema(tx *bolt.Tx, meta *bolt.Bucket) error {
 // Close releases the database and its file lock. It waits for running
 // transactions to finish. The Store must not be used afterwards.
 func (s *Store) Close() error {
-	path := s.db.Path()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+		return fmt.Errorf("close %s: %w", s.name, err)
 	}
 	return nil
+}
+
+// boltFile returns the bbolt database of the store, or an error wrapping
+// ErrNotFile naming op on another backend.
+func (s *Store) boltFile(op string) (*bolt.DB, error) {
+	if s.file == nil {
+		return nil, fmt.Errorf("%s: %w", op, ErrNotFile)
+	}
+	return s.file, nil
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // Version returns the id of the last committed write transaction: it
@@ -17,7 +17,7 @@ func (s *Store) Version(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var v uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		v = uint64(tx.ID())
 		return nil
 	})

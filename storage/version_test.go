@@ -1,14 +1,12 @@
 package storage
 
 import (
-	"path/filepath"
 	"testing"
 )
 
 func TestVersionChangesOnlyWithWrites(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "tributary.db")
-	s := openTestStore(t, path)
+	s := openTestStore(t)
 	version := func() uint64 {
 		t.Helper()
 		v, err := s.Version(t.Context())

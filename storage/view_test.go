@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -8,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	bolt "go.etcd.io/bbolt"
 
+	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
 )
 
@@ -26,7 +27,7 @@ func copyOf(a Article, feed string) Article {
 // sources, 12:00, about sport), filed in world (c in politics).
 func coverageStore(t *testing.T) *Store {
 	t.Helper()
-	s := newTestStore(t)
+	s := openTestStore(t)
 	story := func(name string, h, sources int, slug string) []Article {
 		a := testArticle(name, hour(h), slug)
 		out := []Article{a}
@@ -126,7 +127,7 @@ func TestViewPageWalksBothWays(t *testing.T) {
 // index when a copy joins it and leaves it when deleted.
 func TestCoverageFollowsMerges(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s := openTestStore(t)
 	a, b := testArticle("a", hour(9), "world"), testArticle("b", hour(10), "world")
 	save(t, s, a, b)
 	top := func() []string {
@@ -164,13 +165,13 @@ func TestOpenBuildsCoverage(t *testing.T) {
 	if _, err := s.SaveArticles(t.Context(), []Article{testArticle("b", hour(10), "world"), a, copyOf(a, "https://other.example/feed")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte(bucketCoverage)) }); err != nil {
+	if err := s.db.Update(context.Background(), func(tx kv.Tx) error { return tx.DeleteBucket([]byte(bucketCoverage)) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openTestStore(t, path) // its cleanup runs Check
+	s = openTestFile(t, path) // its cleanup runs Check
 	p, err := s.ViewPage(t.Context(), []string{"world"}, PageQuery{Limit: 10, ByCoverage: true})
 	if err != nil {
 		t.Fatal(err)

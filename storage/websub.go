@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/tributary/tributary/kv"
 )
 
 // bucketWebSub holds the WebSub records, one nested bucket per kind.
@@ -22,7 +22,7 @@ func (s *Store) PutWebSub(ctx context.Context, kind, key string, val []byte) err
 	if kind == "" || key == "" {
 		return errors.New("put websub record: empty kind or key")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx kv.Tx) error {
 		top, err := tx.CreateBucketIfNotExists([]byte(bucketWebSub))
 		if err != nil {
 			return err
@@ -45,7 +45,7 @@ func (s *Store) DeleteWebSub(ctx context.Context, kind, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx kv.Tx) error {
 		b := webSubBucket(tx, kind)
 		if b == nil {
 			return nil
@@ -65,7 +65,7 @@ func (s *Store) WebSubRecords(ctx context.Context, kind string) (map[string][]by
 		return nil, err
 	}
 	out := map[string][]byte{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(ctx, func(tx kv.Tx) error {
 		b := webSubBucket(tx, kind)
 		if b == nil {
 			return nil
@@ -83,7 +83,7 @@ func (s *Store) WebSubRecords(ctx context.Context, kind string) (map[string][]by
 
 // webSubBucket returns the bucket of the WebSub records of kind, nil when
 // none was ever stored.
-func webSubBucket(tx *bolt.Tx, kind string) *bolt.Bucket {
+func webSubBucket(tx kv.Tx, kind string) kv.Bucket {
 	top := tx.Bucket([]byte(bucketWebSub))
 	if top == nil {
 		return nil

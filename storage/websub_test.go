@@ -35,7 +35,7 @@ func TestWebSubRecordsSurviveReopen(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openTestStore(t, path)
+	s = openTestFile(t, path)
 	for kind, want := range map[string]map[string][]byte{
 		"hub": {"a": []byte("3")}, "sub": {"a": []byte("4")},
 	} {

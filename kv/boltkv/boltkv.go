@@ -128,7 +128,7 @@ func (b Bucket) DeleteBucket(name []byte) error { return convert(b.b.DeleteBucke
 
 // appendFill is the fill of pages of buckets whose keys mostly grow at the
 // end: full pages, as nothing will be inserted between their keys.
-const appendFill = 0.95
+const appendFill = 0.9
 
 // AppendHint implements kv.Bucket: it packs the bucket's pages fuller for
 // this transaction.
