@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -32,7 +31,7 @@ func runBackup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	if cfg.Database != "" {
-		return fmt.Errorf("backup: the database is PostgreSQL (%s): back it up with pg_dump -Fc, see docs/operations.md", pgkv.Redact(cfg.Database))
+		return fmt.Errorf("backup: the database is PostgreSQL (%s): back it up with pg_dump -Fc, see docs/operations.md", config.RedactURL(cfg.Database))
 	}
 	via := "daemon"
 	err = storage.WriteFileAtomic(out, 0o600, func(w io.Writer) error {

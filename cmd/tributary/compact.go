@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -57,8 +56,8 @@ func vacuum(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
 	start := time.Now()
 	err = db.Vacuum(ctx)
 	if err = errors.Join(err, db.Close()); err != nil {
-		return fmt.Errorf("compact %s: %w", pgkv.Redact(cfg.Database), err)
+		return fmt.Errorf("compact %s: %w", config.RedactURL(cfg.Database), err)
 	}
-	fmt.Fprintf(stdout, "%s: VACUUM (ANALYZE) done in %s\n", pgkv.Redact(cfg.Database), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: VACUUM (ANALYZE) done in %s\n", config.RedactURL(cfg.Database), time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -85,7 +85,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 	store, err = storage.New(pg, storage.Options{})
 	if err != nil {
 		_ = pg.Close()
-		return nil, nil, fmt.Errorf("open the store in %s: %w", pgkv.Redact(cfg.Database), err)
+		return nil, nil, fmt.Errorf("open the store in %s: %w", config.RedactURL(cfg.Database), err)
 	}
 	return store, pg, nil
 }
@@ -108,7 +108,7 @@ func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, dbFil
 // its password, or the bbolt file.
 func storeName(cfg *config.Config) string {
 	if cfg.Database != "" {
-		return pgkv.Redact(cfg.Database)
+		return config.RedactURL(cfg.Database)
 	}
 	return dbPath(cfg)
 }
@@ -145,7 +145,7 @@ func closeCoordinator(c *pglease.Coordinator) error {
 	if c == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), passStopTimeout)
 	defer cancel()
 	return c.Close(ctx)
 }

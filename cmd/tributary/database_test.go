@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/pgtest"
 )
 
@@ -32,6 +33,7 @@ func postgresConfig(t *testing.T, feedsURL, listen, dbURL, extra string) string 
 func TestPostgresCommands(t *testing.T) {
 	feeds := todayNewsServer(t)
 	dbURL := pgtest.NewDatabase(t)
+	shown := config.RedactURL(dbURL) // without the user name
 	cfg := postgresConfig(t, feeds.URL, freeAddr(t), dbURL, "")
 	out := filepath.Join(t.TempDir(), "backup.db")
 	steps := []struct {
@@ -44,9 +46,9 @@ func TestPostgresCommands(t *testing.T) {
 		{args: []string{"migrate"}, stdout: []string{"applied 0001_kv", "applied 0002_leases"}},
 		{args: []string{"migrate"}, stdout: []string{"nothing to do, every migration is applied"}, noStdout: "applied 0"},
 		{args: []string{"fetch"}, stdout: []string{"livemint-world.rss", "3 sources"}},
-		{args: []string{"check", "-db"}, stdout: []string{dbURL + ": ok"}},
+		{args: []string{"check", "-db"}, stdout: []string{shown + ": ok"}},
 		{args: []string{"stats"}, stdout: []string{"world", "perspectives.rss"}},
-		{args: []string{"compact"}, stdout: []string{dbURL + ": VACUUM (ANALYZE) done in "}},
+		{args: []string{"compact"}, stdout: []string{shown + ": VACUUM (ANALYZE) done in "}},
 		{args: []string{"backup", out}, code: 1, stderr: "back it up with pg_dump -Fc, see docs/operations.md"},
 	}
 	for _, st := range steps {
@@ -88,7 +90,8 @@ func TestPostgresUnreachable(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "pgpass")
 	writeFile(t, pwFile, password+"\n")
-	dbURL := "postgres://tributary@" + freeAddr(t) + "/news?sslmode=disable"
+	addr := freeAddr(t)
+	dbURL := "postgres://tributary@" + addr + "/news?sslmode=disable"
 	cfg := postgresConfig(t, "http://127.0.0.1:9", freeAddr(t), dbURL, "database_password_file: "+pwFile+"\n")
 	for _, args := range [][]string{{"serve"}, {"fetch"}, {"check", "-db"}, {"stats"}, {"compact"}, {"migrate"}} {
 		r := tributary(t, append(args, "-config", cfg)...)
@@ -98,7 +101,7 @@ func TestPostgresUnreachable(t *testing.T) {
 			t.Errorf("%v: exit %d, want 1\n%s", args, r.code, r.stderr)
 		case len(lines) != 1:
 			t.Errorf("%v: stderr is not one line:\n%s", args, r.stderr)
-		case !strings.Contains(r.stderr, "postgres://tributary@") || !strings.Contains(r.stderr, "connection refused"):
+		case !strings.Contains(r.stderr, addr+"/news") || !strings.Contains(r.stderr, "connection refused"):
 			t.Errorf("%v: stderr does not name the database and the cause:\n%s", args, r.stderr)
 		}
 		if strings.Contains(r.stdout+r.stderr, password) {

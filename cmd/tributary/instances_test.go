@@ -190,9 +190,9 @@ func startInstances(t *testing.T, f *farm, dbURL string, n int, env ...string) [
 // passes counts the fetch passes the instance has finished.
 func (in *instance) passes() int { return strings.Count(in.stderr.String(), `msg="fetch pass finished"`) }
 
-// waitPass waits until every instance has finished a pass after the call
+// waitPasses waits until every instance has finished a pass after the call
 // (after since passes, when since is given, one count per instance).
-func waitPass(t *testing.T, ins []*instance, since ...int) {
+func waitPasses(t *testing.T, ins []*instance, since ...int) {
 	t.Helper()
 	before := since
 	if before == nil {
@@ -296,7 +296,7 @@ func TestInstancesShareOneDatabase(t *testing.T) {
 				}
 				return true
 			})
-			waitPass(t, ins, make([]int, n)...) // every first pass has ended
+			waitPasses(t, ins, make([]int, n)...) // every first pass has ended
 			for i := range farmSources {
 				if c := f.count(i); c != 1 {
 					t.Errorf("%s fetched %d times by %d instances, want once", farmPath(i), c, n)
@@ -346,8 +346,13 @@ func TestInstanceKilledMidPass(t *testing.T) {
 		}
 		return true
 	})
+	// What the first instance fetched besides the held sources is stored
+	// and its leases released (logged after both) before it dies.
+	waitFor(t, 30*time.Second, "the first instance to store the sources not held", func() bool {
+		return strings.Count(first.stderr.String(), `msg="source fetched"`) == farmSources-len(held)
+	})
 	others := startInstances(t, f, dbURL, 2, lease...)
-	waitPass(t, others, 0, 0) // they find every source leased or done
+	waitPasses(t, others, 0, 0) // they find every source leased or done
 
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -364,7 +369,7 @@ func TestInstanceKilledMidPass(t *testing.T) {
 		return true
 	})
 	t.Logf("the killed instance's sources were fetched again %s after SIGKILL", time.Since(killed).Round(time.Millisecond))
-	waitPass(t, others)
+	waitPasses(t, others)
 	for i := range farmSources {
 		want := 1
 		for _, h := range held {

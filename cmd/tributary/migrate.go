@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/pgkv"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) (err error) {
@@ -37,7 +36,7 @@ func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) (err er
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	name := pgkv.Redact(cfg.Database)
+	name := config.RedactURL(cfg.Database)
 	applied, err := db.Migrate(ctx)
 	for _, m := range applied {
 		fmt.Fprintf(stdout, "%s: applied %04d_%s\n", name, m.Version, m.Name)

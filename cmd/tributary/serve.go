@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/config"
-	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/storage"
 )
@@ -76,7 +75,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	defer func() { err = errors.Join(err, closeCoordinator(coord)) }()
 	if coord != nil {
-		logger.Info("database shared", slog.String("database", pgkv.Redact(cfg.Database)), slog.String("instance", coord.ID()))
+		logger.Info("database shared", slog.String("database", config.RedactURL(cfg.Database)), slog.String("instance", coord.ID()))
 	}
 
 	s := &service{store: store, coord: coordinatorOption(coord), log: logger, notify: notifier{log: logger}, path: cfg.Path, kick: make(chan struct{}, 1)}
