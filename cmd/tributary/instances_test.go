@@ -188,7 +188,9 @@ func startInstances(t *testing.T, f *farm, dbURL string, n int, env ...string) [
 }
 
 // passes counts the fetch passes the instance has finished.
-func (in *instance) passes() int { return strings.Count(in.stderr.String(), `msg="fetch pass finished"`) }
+func (in *instance) passes() int {
+	return strings.Count(in.stderr.String(), `msg="fetch pass finished"`)
+}
 
 // waitPasses waits until every instance has finished a pass after the call
 // (after since passes, when since is given, one count per instance).
