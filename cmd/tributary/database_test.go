@@ -28,8 +28,8 @@ func postgresConfig(t *testing.T, feedsURL, listen, dbURL, extra string) string 
 // TestPostgresCommands runs each command that opens the store against a
 // PostgreSQL database: migrate applies the migrations once and says so,
 // fetch stores the fixtures there (data_dir holds no database file),
-// check -db and stats read them, compact vacuums, and backup points to
-// pg_dump and fails.
+// check -db and stats read them, compact vacuums, and backup and salvage
+// point to pg_dump and fail.
 func TestPostgresCommands(t *testing.T) {
 	feeds := todayNewsServer(t)
 	dbURL := pgtest.NewDatabase(t)
@@ -50,12 +50,10 @@ func TestPostgresCommands(t *testing.T) {
 		{args: []string{"stats"}, stdout: []string{"world", "perspectives.rss"}},
 		{args: []string{"compact"}, stdout: []string{shown + ": VACUUM (ANALYZE) done in "}},
 		{args: []string{"backup", out}, code: 1, stderr: "back it up with pg_dump -Fc, see docs/operations.md"},
+		{args: []string{"salvage", out}, code: 1, stderr: "salvage reads a damaged bbolt file; restore a pg_dump instead"},
 	}
 	for _, st := range steps {
-		r := tributary(t, append(append([]string{}, st.args...), "-config", cfg)...)
-		if st.args[0] == "backup" {
-			r = tributary(t, "backup", "-config", cfg, out)
-		}
+		r := tributary(t, append([]string{st.args[0], "-config", cfg}, st.args[1:]...)...)
 		if r.code != st.code {
 			t.Fatalf("%v: exit %d, want %d\n%s%s", st.args, r.code, st.code, r.stdout, r.stderr)
 		}
