@@ -3,12 +3,14 @@ package feedout
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/feedcheck"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -59,6 +61,16 @@ func TestInstancesServeIdenticalDocuments(t *testing.T) {
 		targets = append(targets, "/c/"+slug)
 	}
 	targets = append(targets, "/", "/opml")
+	t.Run("a category that never held an article reads well", func(t *testing.T) {
+		// Dated from the Unix epoch: valid Atom and RSS that feedparser
+		// reads without complaint.
+		atom := answer(first, "/feeds/sports.atom", nil)
+		if !strings.Contains(atom.Body, "<updated>1970-01-01T00:00:00Z</updated>") || atom.LastModified != "Thu, 01 Jan 1970 00:00:00 GMT" {
+			t.Errorf("empty category: Last-Modified %q, document:\n%s", atom.LastModified, atom.Body)
+		}
+		feedcheck.Atom(t, map[string][]byte{"sports.atom": []byte(atom.Body)})
+		feedcheck.RSS(t, map[string][]byte{"sports.rss": []byte(answer(first, "/feeds/sports.rss", nil).Body)})
+	})
 	for _, target := range targets {
 		for _, enc := range []string{"", "gzip"} {
 			t.Run(target+" "+enc, func(t *testing.T) {

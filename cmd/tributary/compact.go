@@ -49,7 +49,7 @@ func runCompact(ctx context.Context, args []string, stdout, _ io.Writer) error {
 // vacuum is compact on PostgreSQL: VACUUM (ANALYZE) of tributary's
 // tables, which instances may keep using meanwhile.
 func vacuum(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
-	db, err := openPostgres(ctx, cfg, true, nil)
+	db, err := openDatabase(ctx, cfg, true, nil)
 	if err != nil {
 		return err
 	}

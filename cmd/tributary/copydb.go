@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/kv/boltkv"
 	"github.com/tributary/tributary/kv/kvcopy"
+	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/storage"
 )
 
@@ -24,11 +26,12 @@ func runCopyDB(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("copy-db", "-from URL|PATH -to URL|PATH",
 		"Copy every bucket and key of one database into another, empty one, in\n"+
 			"transactions of -batch keys, then compare both key by key and check the\n"+
-			"copy as a store; exit 1 on any difference. PATH is a bbolt file, or a\n"+
-			"data_dir holding tributary.db (a missing destination file is created).\n"+
+			"copy as a store; exit 1 on any difference. URL is a postgres:// URL (the\n"+
+			"password from $PGPASSWORD); PATH is a bbolt file, or a data_dir holding\n"+
+			"tributary.db (a missing destination file is created).\n"+
 			"Offline only: stop the daemons using either database first.", stdout)
-	from := fs.String("from", "", "source database: bbolt `PATH` or data_dir")
-	to := fs.String("to", "", "destination database, empty or missing: bbolt `PATH` or data_dir")
+	from := fs.String("from", "", "source database: postgres:// `URL`, bbolt file or data_dir")
+	to := fs.String("to", "", "destination database, empty or missing: postgres:// `URL`, bbolt file or data_dir")
 	batch := fs.Int("batch", kvcopy.DefaultBatchKeys, "keys written per destination transaction")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -55,13 +58,24 @@ func runCopyDB(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return copyDB(ctx, src, dst, *batch, stdout, stderr)
 }
 
-// endpoint is one side of copy-db: a bbolt file.
-type endpoint struct{ path string }
+// endpoint is one side of copy-db: a bbolt file (path) or a PostgreSQL
+// database (url).
+type endpoint struct{ path, url string }
 
-func (e endpoint) String() string { return e.path }
+// String names e for messages: the path, or the URL without its user and
+// password.
+func (e endpoint) String() string {
+	if e.url != "" {
+		return config.RedactURL(e.url)
+	}
+	return e.path
+}
 
-// same reports whether e and o are one file.
+// same reports whether e and o are one database.
 func (e endpoint) same(o endpoint) bool {
+	if e.url != "" || o.url != "" {
+		return e.url == o.url
+	}
 	a, errA := os.Stat(e.path)
 	b, errB := os.Stat(o.path)
 	if errA != nil || errB != nil {
@@ -70,21 +84,38 @@ func (e endpoint) same(o endpoint) bool {
 	return os.SameFile(a, b)
 }
 
-// resolveEndpoint reads a -from or -to argument: a directory stands for
-// its tributary.db.
+// resolveEndpoint reads a -from or -to argument: a postgres:// or
+// postgresql:// URL, else a bbolt file, a directory standing for its
+// tributary.db.
 func resolveEndpoint(arg string) (endpoint, error) {
 	if scheme, _, ok := strings.Cut(arg, "://"); ok {
-		return endpoint{}, fmt.Errorf("copy-db: %s:// databases are not supported by this build (want a bbolt file or data_dir)", scheme)
+		if !strings.EqualFold(scheme, "postgres") && !strings.EqualFold(scheme, "postgresql") {
+			return endpoint{}, usageError{fmt.Sprintf("copy-db: %s:// is not a database: want a postgres:// URL, a bbolt file or a data_dir", scheme)}
+		}
+		return endpoint{url: arg}, nil
 	}
 	if info, err := os.Stat(arg); err == nil && info.IsDir() {
-		return endpoint{filepath.Join(arg, dbFile)}, nil
+		return endpoint{path: filepath.Join(arg, dbFile)}, nil
 	}
-	return endpoint{arg}, nil
+	return endpoint{path: arg}, nil
 }
 
-// openSource opens the database to copy from, read-only, after checking
-// in a child process that reading it does not crash.
+// openPostgres opens the PostgreSQL database of e; the password comes
+// from the URL's environment ($PGPASSWORD, ~/.pgpass).
+func openPostgres(ctx context.Context, e endpoint, side string) (kv.DB, error) {
+	db, err := pgkv.Open(ctx, e.url, pgkv.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("copy-db: %s: %w", side, err)
+	}
+	return db, nil
+}
+
+// openSource opens the database to copy from; a bbolt file read-only,
+// after checking in a child process that reading it does not crash.
 func openSource(ctx context.Context, e endpoint) (kv.DB, error) {
+	if e.url != "" {
+		return openPostgres(ctx, e, "source")
+	}
 	if _, err := os.Stat(e.path); err != nil {
 		return nil, fmt.Errorf("copy-db: source: %w", err)
 	}
@@ -101,9 +132,14 @@ func openSource(ctx context.Context, e endpoint) (kv.DB, error) {
 	return db, nil
 }
 
-// openDestination opens (creating) the database to copy into; created
-// reports whether copy-db made the file, to remove it if the copy fails.
-func openDestination(e endpoint) (db kv.DB, created bool, err error) {
+// openDestination opens (creating a bbolt file) the database to copy
+// into; created reports whether copy-db made the file, to remove it if
+// the copy fails.
+func openDestination(ctx context.Context, e endpoint) (db kv.DB, created bool, err error) {
+	if e.url != "" {
+		db, err := openPostgres(ctx, e, "destination")
+		return db, false, err
+	}
 	_, statErr := os.Stat(e.path)
 	created = errors.Is(statErr, fs.ErrNotExist)
 	b, err := boltkv.Open(e.path, boltkv.OpenOptions{})
@@ -123,18 +159,18 @@ func copyDB(ctx context.Context, src, dst endpoint, batch int, stdout, stderr io
 		return err
 	}
 	defer from.Close()
-	to, created, err := openDestination(dst)
+	to, created, err := openDestination(ctx, dst)
 	if err != nil {
 		return err
 	}
-	err = copyAndCompare(ctx, from, to, src, dst, batch, stdout, stderr)
-	if err = errors.Join(err, to.Close()); err != nil {
+	if err := copyAndCompare(ctx, from, to, src, dst, batch, stdout, stderr); err != nil {
+		err = errors.Join(err, to.Close())
 		if created {
 			_ = os.Remove(dst.path) // a partial copy is of no use
 		}
 		return err
 	}
-	return checkCopy(ctx, dst, stdout)
+	return checkCopy(ctx, to, stdout)
 }
 
 // copyAndCompare copies from into to, reporting progress on stderr and a
@@ -154,6 +190,9 @@ func copyAndCompare(ctx context.Context, from, to kv.DB, src, dst endpoint, batc
 	})
 	if err != nil {
 		return fmt.Errorf("copy-db %s to %s: %w", src, dst, err)
+	}
+	if stats.Buckets == 0 {
+		return fmt.Errorf("copy-db: the source %s is empty, not a tributary database", src)
 	}
 	fmt.Fprintf(stdout, "copied %s to %s: %d buckets, %d keys, %d bytes in %s\n",
 		src, dst, stats.Buckets, stats.Keys, stats.Bytes, time.Since(start).Round(time.Millisecond))
@@ -182,12 +221,12 @@ func compareDBs(ctx context.Context, src, dst kv.DB, stdout io.Writer) error {
 	return nil
 }
 
-// checkCopy runs the store's consistency check on the copy, which must
-// open as a tributary store.
-func checkCopy(ctx context.Context, dst endpoint, stdout io.Writer) error {
-	s, err := storage.Open(dst.path, storage.Options{})
+// checkCopy runs the store's consistency check on the copy db, which must
+// open as a tributary store, and closes db.
+func checkCopy(ctx context.Context, db kv.DB, stdout io.Writer) error {
+	s, err := storage.New(db, storage.Options{})
 	if err != nil {
-		return fmt.Errorf("copy-db: the copy does not open as a store: %w", err)
+		return errors.Join(fmt.Errorf("copy-db: the copy does not open as a store: %w", err), db.Close())
 	}
 	if err := errors.Join(s.Check(ctx), s.Close()); err != nil {
 		return fmt.Errorf("copy-db: the copy fails the database check: %w", err)

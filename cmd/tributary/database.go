@@ -23,11 +23,11 @@ import (
 // round trip would let two instances fetch one source.
 const leaseEnv = "TRIBUTARY_LEASE"
 
-// openPostgres connects to the database of cfg.Database with the password
+// openDatabase connects to the database of cfg.Database with the password
 // of database_password_file (else $PGPASSWORD). With migrate, it applies
 // the migrations the database lacks, under the migration advisory lock.
 // Errors name the database without its password, on one line.
-func openPostgres(ctx context.Context, cfg *config.Config, migrate bool, log *slog.Logger) (*pgkv.DB, error) {
+func openDatabase(ctx context.Context, cfg *config.Config, migrate bool, log *slog.Logger) (*pgkv.DB, error) {
 	db, err := pgkv.Open(ctx, cfg.Database, pgkv.Options{
 		Password:  cfg.DatabasePassword.Reveal(),
 		Logger:    log,
@@ -78,7 +78,7 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		store, err := openDB(ctx, dbPath(cfg))
 		return store, nil, err
 	}
-	pg, err = openPostgres(ctx, cfg, true, log)
+	pg, err = openDatabase(ctx, cfg, true, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -31,7 +31,7 @@ func runMigrate(ctx context.Context, args []string, stdout, _ io.Writer) (err er
 	if cfg.Database == "" {
 		return errors.New("migrate: no database in the config: the bbolt file in data_dir is upgraded when opened")
 	}
-	db, err := openPostgres(ctx, cfg, false, nil)
+	db, err := openDatabase(ctx, cfg, false, nil)
 	if err != nil {
 		return err
 	}
