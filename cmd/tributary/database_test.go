@@ -147,3 +147,16 @@ func FuzzOneLine(f *testing.F) {
 		}
 	})
 }
+
+// TestMigrateNeedsDatabase runs migrate on a config without database: it
+// says the bbolt file needs none, exit 1, and creates no file.
+func TestMigrateNeedsDatabase(t *testing.T) {
+	cfg := todayNewsConfig(t, "http://127.0.0.1:9", freeAddr(t))
+	r := tributary(t, "migrate", "-config", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "migrate: no database in the config") {
+		t.Errorf("migrate without database: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "data")); !os.IsNotExist(err) {
+		t.Errorf("migrate without database made data_dir (stat: %v)", err)
+	}
+}
