@@ -24,16 +24,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -55,8 +50,10 @@ func main() {
 // options are the command's flags.
 type options struct {
 	feeds, items, categories, concurrency, rounds int
-	steady, floorOnly                             bool
-	base                                          string
+	steady, floorOnly, postgres                   bool
+	base, database                                string
+	serve                                         time.Duration
+	serveConns                                    int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -70,6 +67,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.steady, "steady", true, "also time a second tributary pass, where every feed answers 304")
 	fs.BoolVar(&o.floorOnly, "floor", false, "internal: be the floor child, fetching and parsing from -base")
 	fs.StringVar(&o.base, "base", "", "internal: base URL of the farm, for -floor")
+	fs.BoolVar(&o.postgres, "postgres", false, "also run tributary on PostgreSQL (a private server), one and two instances")
+	fs.StringVar(&o.database, "database", "", "run on the PostgreSQL server of this URL instead of a private one (implies -postgres)")
+	fs.DurationVar(&o.serve, "serve", 0, "after the rounds, load tributary serve on each store for this long per case (0: no serving run)")
+	fs.IntVar(&o.serveConns, "serve-conns", 16, "connections of the serving load")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,179 +128,6 @@ func fetchParse(ctx context.Context, p *gofeed.Parser, url string, items int) er
 		return fmt.Errorf("parse %s: %d items, want %d", url, len(feed.Items), items)
 	}
 	return nil
-}
-
-// compare builds the farm, serves it, builds tributary and runs the rounds.
-func compare(ctx context.Context, o options, stdout io.Writer) error {
-	fm := buildFarm(o.feeds, o.items, time.Now().UTC())
-	srv := httptest.NewServer(fm)
-	defer srv.Close()
-	dir, err := os.MkdirTemp("", "tributary-bench-ingest-")
-	if err != nil {
-		return fmt.Errorf("make work dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "tributary")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/tributary").CombinedOutput(); err != nil {
-		return fmt.Errorf("build tributary: %w\n%s", err, out)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find own binary: %w", err)
-	}
-	fmt.Fprintf(stdout, "set: %d feeds × %d items (%.1f MB), %d categories, concurrency %d, one loopback host\n",
-		o.feeds, o.items, float64(fm.bytes)/(1<<20), o.categories, o.concurrency)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tfloor s\tfloor MB\ttributary s\ttributary MB\tratio\tsteady s\tsteady MB\t")
-	var ratios []float64
-	for r := range o.rounds {
-		fl, err := measure(ctx, exec.CommandContext(ctx, self, "-floor", "-base", srv.URL,
-			"-feeds", strconv.Itoa(o.feeds), "-items", strconv.Itoa(o.items), "-concurrency", strconv.Itoa(o.concurrency)))
-		if err != nil {
-			return fmt.Errorf("floor: %w", err)
-		}
-		data := filepath.Join(dir, fmt.Sprintf("round-%d", r))
-		cfgPath, err := writeConfig(data, srv.URL, o)
-		if err != nil {
-			return err
-		}
-		tr, err := measureFetch(ctx, bin, cfgPath, o.feeds*o.items/2)
-		if err != nil {
-			return fmt.Errorf("tributary fetch: %w", err)
-		}
-		steady := "-\t-"
-		if o.steady {
-			st, err := measureFetch(ctx, bin, cfgPath, 0)
-			if err != nil {
-				return fmt.Errorf("tributary steady fetch: %w", err)
-			}
-			steady = fmt.Sprintf("%.2f\t%.0f", st.wall.Seconds(), st.peakMB())
-		}
-		ratio := tr.wall.Seconds() / fl.wall.Seconds()
-		ratios = append(ratios, ratio)
-		fmt.Fprintf(tw, "%d\t%.2f\t%.0f\t%.2f\t%.0f\t%.1f×\t%s\t\n", r+1, fl.wall.Seconds(), fl.peakMB(),
-			tr.wall.Seconds(), tr.peakMB(), ratio, steady)
-		tw.Flush()
-		if err := os.RemoveAll(data); err != nil {
-			return fmt.Errorf("remove %s: %w", data, err)
-		}
-	}
-	slices.Sort(ratios)
-	fmt.Fprintf(stdout, "median ratio tributary/floor: %.1f×\n", ratios[len(ratios)/2])
-	return nil
-}
-
-// measureFetch runs `tributary fetch` on cfgPath and checks that at least
-// wantNew articles were stored (none, and every source not modified, when
-// wantNew is 0).
-func measureFetch(ctx context.Context, bin, cfgPath string, wantNew int) (usage, error) {
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "fetch", "-config", cfgPath)
-	cmd.Stdout = &out
-	u, err := measure(ctx, cmd)
-	if err != nil {
-		return u, err
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	total := lines[len(lines)-1]
-	var sources, ok, notModified, failed, added int
-	if _, err := fmt.Sscanf(total, "%d sources: %d ok, %d not modified, %d failed; articles: %d new",
-		&sources, &ok, &notModified, &failed, &added); err != nil {
-		return u, fmt.Errorf("read summary %q: %w", total, err)
-	}
-	switch {
-	case failed > 0:
-		return u, fmt.Errorf("%d sources failed: %s", failed, total)
-	case wantNew == 0 && notModified != sources:
-		return u, fmt.Errorf("steady pass: %s", total)
-	case added < wantNew:
-		return u, fmt.Errorf("only %d new articles: %s", added, total)
-	}
-	return u, nil
-}
-
-// writeConfig writes the config of one round: every feed of the farm, filed
-// in o.categories categories, with no per-host limit below the concurrency.
-func writeConfig(dataDir, base string, o options) (string, error) {
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return "", fmt.Errorf("make %s: %w", dataDir, err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "data_dir: %s\nfetch:\n  concurrency: %d\n  per_host: %d\n  host_interval: 0s\n  timeout: 5m\nlog:\n  level: warn\nfeeds:\n",
-		dataDir, o.concurrency, o.concurrency)
-	for n := range o.feeds {
-		fmt.Fprintf(&b, "  - url: %s/feed/%d\n    categories: [Category %d]\n", base, n, n%o.categories)
-	}
-	path := filepath.Join(dataDir, "tributary.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return "", fmt.Errorf("write config: %w", err)
-	}
-	return path, nil
-}
-
-// usage is what one child process took.
-type usage struct {
-	wall time.Duration
-	// peakAnon is the largest RssAnon sampled, in kB.
-	peakAnon int
-}
-
-func (u usage) peakMB() float64 { return float64(u.peakAnon) / 1024 }
-
-// measure runs cmd to its end, sampling its RssAnon every 10 ms.
-func measure(ctx context.Context, cmd *exec.Cmd) (usage, error) {
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return usage{}, fmt.Errorf("start %s: %w", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	peak := make(chan int)
-	go func() { peak <- sample(ctx, cmd.Process.Pid, done) }()
-	err := cmd.Wait()
-	u := usage{wall: time.Since(start)}
-	close(done)
-	u.peakAnon = <-peak
-	if err != nil {
-		return u, fmt.Errorf("run %s: %w\n%s", cmd.Path, err, stderr.Bytes())
-	}
-	return u, nil
-}
-
-// sample reads /proc/PID/status every 10 ms until done is closed and returns
-// the largest RssAnon seen, in kB.
-func sample(ctx context.Context, pid int, done <-chan struct{}) int {
-	path := fmt.Sprintf("/proc/%d/status", pid)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	peak := 0
-	for {
-		if kb, err := rssAnon(path); err == nil {
-			peak = max(peak, kb)
-		}
-		select {
-		case <-done:
-			return peak
-		case <-ctx.Done():
-			return peak
-		case <-tick.C:
-		}
-	}
-}
-
-// rssAnon reads the RssAnon line of a /proc status file, in kB.
-func rssAnon(path string) (int, error) {
-	status, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	for line := range strings.Lines(string(status)) {
-		if rest, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-		}
-	}
-	return 0, errors.New("no RssAnon in " + path)
 }
 
 // ServeHTTP serves /feed/N with its ETag, answering 304 to a matching
