@@ -1,8 +1,10 @@
 // Command ingest measures a first ingest by tributary against the floor:
 // the same feeds fetched over HTTP and parsed with bare gofeed, storing
-// nothing, at the same concurrency.
+// nothing, at the same concurrency; with -postgres, also on PostgreSQL,
+// one and two instances; with -serve, the serving rate of the stores.
 //
 //	go run ./bench/ingest [-feeds 2000] [-items 50] [-categories 20] [-concurrency 16] [-rounds 3] [-steady=true]
+//	                      [-postgres | -database URL] [-serve 10s] [-serve-conns 16]
 //
 // It generates the set in-process (RSS 2.0, Atom, RSS 1.0 and JSON Feed in
 // turn; HTML bodies with figures, links and hostile markup; a tenth of each
@@ -11,9 +13,33 @@
 // processes: the floor (this program again, with -floor), then `tributary
 // fetch` (built from this tree) on a generated config into an empty
 // data_dir, then with -steady a second `tributary fetch` on the same store,
-// where every feed answers 304. For each child it reports the wall time and
-// the peak RssAnon (anonymous resident memory: the heap and stacks, not the
-// mapped database file), sampled from /proc/PID/status every 10 ms.
+// where every feed answers 304.
+//
+// With -postgres it starts a private PostgreSQL server (package pgtest;
+// -database URL uses that server instead, creating and dropping its own
+// databases) and, in each round, runs the same two steps with `database:`
+// set on a new database, with one `tributary fetch`, then on another new
+// database with two started together, which share the sources through
+// their leases. It checks that every store holds as many stories as the
+// bbolt one.
+//
+// For each step it reports the wall time (until every process of the step
+// exited) with its ratio to the floor and to bbolt's same step; the peak
+// RssAnon (anonymous resident memory: the heap and stacks, not the mapped
+// database file or PostgreSQL's shared buffers) of tributary's processes
+// summed, and of the PostgreSQL server's, sampled from /proc/PID/status
+// every 10 ms; the CPU time (user+system) of each per second of wall time,
+// in cores; and, on PostgreSQL, the share of pg_locks samples (every 10 ms)
+// in which a write transaction held pgkv's write lock, with the mean number
+// of waiters.
+//
+// With -serve D, after the rounds it starts `tributary serve` on the last
+// round's stores (bbolt; PostgreSQL with one instance, and two instances on
+// one database) and loads /feeds/all.atom for D with -serve-conns
+// keep-alive connections spread over the instances, plain requests (200)
+// then conditional ones with the document's ETag (304), after one request
+// per instance has filled its cache; it prints requests per second and the
+// 99th percentile latency.
 package main
 
 import (

@@ -78,6 +78,10 @@ func measure(ctx context.Context, p probes, cmds ...*exec.Cmd) (usage, error) {
 			return u, fmt.Errorf("run %s: %w\n%s", cmd.Path, errs[i], stderrs[i].Bytes())
 		}
 	}
+	for _, e := range stderrs {
+		// What a child logged (warnings and errors) explains its figures.
+		_, _ = os.Stderr.Write(e.Bytes())
+	}
 	return u, nil
 }
 
