@@ -67,11 +67,14 @@ type tx struct {
 	// cache holds the database's keys read by Get and bucket lookups,
 	// by the key's path (childPath).
 	cache map[string]read
+	// seeks holds the pages PrefetchSeeks read, by the path of the bucket
+	// and key sought (childPath); nil for one being read.
+	seeks map[string]*page
 }
 
 func newTx(ctx context.Context, ptx pgx.Tx, id uint64, writable bool) *tx {
 	return &tx{ctx: ctx, ptx: ptx, id: id, writable: writable,
-		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}}
+		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}, seeks: map[string]*page{}}
 }
 
 var _ kv.Tx = (*tx)(nil)
