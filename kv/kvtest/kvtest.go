@@ -831,7 +831,9 @@ func walk(t *testing.T, ctx string, rnd *rand.Rand, c kv.Cursor, want []pair, ke
 func testPrefetch(t *testing.T, open Open) {
 	db, _ := open(t)
 	rnd := rand.New(rand.NewPCG(7, 11))
-	key := func() []byte { return []byte{byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4))} }
+	key := func() []byte {
+		return []byte{byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4))}
+	}
 	model := map[string][]byte{} // nil value: a nested bucket
 	update(t, db, func(tx kv.Tx) error {
 		b := bucket(tx, "p")
