@@ -12,40 +12,70 @@ import (
 var _ kv.Prefetcher = (*bucket)(nil)
 
 // PrefetchKeys implements kv.Prefetcher: the keys the transaction knows
-// nothing of yet are read in one query per flushRows of them, and cached
-// for Get as a lookup would cache them.
+// nothing of yet are queued, and the queue is read in one round trip (one
+// query per bucket and flushRows keys) when the transaction next needs
+// the database for a lookup or a PrefetchSeeks, so that prefetches of
+// several buckets cost one round trip together.
 func (b *bucket) PrefetchKeys(keys [][]byte) {
 	t := b.t
 	if t.hidden(b.path) {
 		return
 	}
 	var ask [][]byte
-	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
-		if _, ok := b.known(k); ok || len(k) == 0 || seen[string(k)] {
+		ck := string(childPath(b.path, k))
+		if _, ok := b.known(k); ok || len(k) == 0 || t.queued[ck] {
 			continue
 		}
-		seen[string(k)] = true
+		t.queued[ck] = true
 		ask = append(ask, k)
 	}
-	for start := 0; start < len(ask); start += flushRows {
-		part := ask[start:min(start+flushRows, len(ask))]
-		for _, k := range part {
-			t.cache[string(childPath(b.path, k))] = read{}
+	if len(ask) > 0 {
+		t.pending = append(t.pending, pending{path: b.path, keys: ask})
+	}
+}
+
+// queuePending queues the reads of the pending prefetches in q; their
+// rows go to the cache.
+func (t *tx) queuePending(q *pgx.Batch) {
+	for _, p := range t.pending {
+		for start := 0; start < len(p.keys); start += flushRows {
+			part := p.keys[start:min(start+flushRows, len(p.keys))]
+			for _, k := range part {
+				t.cache[string(childPath(p.path, k))] = read{}
+			}
+			// A LATERAL with a LIMIT, which the planner cannot turn into
+			// a join: one index probe a key, never a scan of the bucket
+			// joined by hash, which a join of keys and rows becomes.
+			q.Queue(`SELECT r.key, r.value FROM unnest($2::bytea[]) AS k(key),
+				LATERAL (SELECT key, value FROM kv WHERE bucket = $1 AND key = k.key LIMIT 1) AS r`,
+				p.path, part).Query(func(rows pgx.Rows) error {
+				return forRows(rows, func(r row) {
+					t.cache[string(childPath(p.path, r.key))] = read{value: r.value, kind: rowKind(r)}
+				})
+			})
 		}
-		rows, _ := t.ptx.Query(t.ctx, "SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key) JOIN kv ON kv.bucket = $1 AND kv.key = k.key", b.path, part)
-		err := forRows(rows, func(r row) {
-			t.cache[string(childPath(b.path, r.key))] = read{value: r.value, kind: rowKind(r)}
-		})
-		if err != nil {
-			panic(queryError(fmt.Sprintf("prefetch %d keys of bucket %s", len(part), quote(b.path)), err))
-		}
+	}
+	t.pending, t.queued = nil, map[string]bool{}
+}
+
+// sendPending reads the pending prefetches, if any.
+func (t *tx) sendPending() {
+	if len(t.pending) == 0 {
+		return
+	}
+	var q pgx.Batch
+	n := len(t.pending)
+	t.queuePending(&q)
+	if err := t.ptx.SendBatch(t.ctx, &q).Close(); err != nil {
+		panic(queryError(fmt.Sprintf("prefetch the keys of %d buckets", n), err))
 	}
 }
 
 // PrefetchSeeks implements kv.Prefetcher: what cursors find from each of
-// seeks on is read in one query per flushRows seeks, each as the page a
-// cursor's Seek to its From would read first.
+// seeks on is read in one round trip, with the pending PrefetchKeys (one
+// query per flushRows seeks), each seek as the page a cursor's Seek to
+// its From would read first.
 func (b *bucket) PrefetchSeeks(seeks []kv.Range, n int) {
 	t := b.t
 	if t.hidden(b.path) {
@@ -59,22 +89,16 @@ func (b *bucket) PrefetchSeeks(seeks []kv.Range, n int) {
 			ask = append(ask, r)
 		}
 	}
+	if len(ask) == 0 {
+		return
+	}
+	var q pgx.Batch
+	t.queuePending(&q)
 	for start := 0; start < len(ask); start += flushRows {
-		part := ask[start:min(start+flushRows, len(ask))]
-		from, to := make([][]byte, len(part)), make([][]byte, len(part))
-		for i, r := range part {
-			from[i], to[i] = r.From, r.To
-			switch {
-			case to[i] == nil:
-				to[i] = pastEveryKey
-			case bytes.Compare(to[i], r.From) < 0:
-				to[i] = r.From // an empty range: the first key from r.From on
-			}
-		}
-		pages := b.readSeeks(from, to, n)
-		for i, r := range part {
-			t.seeks[string(childPath(b.path, r.From))] = seekPage(r, pages[i], n)
-		}
+		b.queueSeeks(&q, ask[start:min(start+flushRows, len(ask))], n)
+	}
+	if err := t.ptx.SendBatch(t.ctx, &q).Close(); err != nil {
+		panic(queryError(fmt.Sprintf("prefetch %d seeks of bucket %s", len(ask), quote(b.path)), err))
 	}
 }
 
@@ -83,36 +107,47 @@ func (b *bucket) PrefetchSeeks(seeks []kv.Range, n int) {
 // every seek are conditions of its index scan.
 var pastEveryKey = bytes.Repeat([]byte{0xff}, maxKey+1)
 
-// readSeeks returns, for each i, the first n rows in [from[i], to[i]) and
-// the first row at or after to[i].
-func (b *bucket) readSeeks(from, to [][]byte, n int) [][]row {
-	t := b.t
+// queueSeeks queues in q the read of the seeks: for each, the first n
+// rows of its range and the first row at or after its end, made a page of
+// the transaction's seeks.
+func (b *bucket) queueSeeks(q *pgx.Batch, seeks []kv.Range, n int) {
+	from, to := make([][]byte, len(seeks)), make([][]byte, len(seeks))
+	for i, r := range seeks {
+		from[i], to[i] = r.From, r.To
+		switch {
+		case to[i] == nil:
+			to[i] = pastEveryKey
+		case bytes.Compare(to[i], r.From) < 0:
+			to[i] = r.From // an empty range: the first key from r.From on
+		}
+	}
 	// The limits are written out, as in cursor.query: each part of a
 	// seek is then an index scan of a few rows.
-	rows, _ := t.ptx.Query(t.ctx, fmt.Sprintf(`SELECT s.i, r.key, r.value
+	q.Queue(fmt.Sprintf(`SELECT s.i, r.key, r.value
 		FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS s(lo, hi, i),
 		LATERAL (
 			(SELECT key, value FROM kv WHERE bucket = $1 AND key >= s.lo AND key < s.hi ORDER BY key LIMIT %d)
 			UNION ALL
 			(SELECT key, value FROM kv WHERE bucket = $1 AND key >= s.hi ORDER BY key LIMIT 1)
 		) AS r
-		ORDER BY s.i, r.key`, n), b.path, from, to)
-	pages := make([][]row, len(from))
-	var (
-		i int64
-		r row
-	)
-	_, err := pgx.ForEachRow(rows, []any{&i, &r.key, &r.value}, func() error {
-		pages[i-1] = append(pages[i-1], r)
-		return nil
+		ORDER BY s.i, r.key`, n), b.path, from, to).Query(func(rows pgx.Rows) error {
+		pages := make([][]row, len(seeks))
+		var (
+			i int64
+			r row
+		)
+		_, err := pgx.ForEachRow(rows, []any{&i, &r.key, &r.value}, func() error {
+			pages[i-1] = append(pages[i-1], r)
+			return nil
+		})
+		for i, r := range seeks {
+			b.t.seeks[string(childPath(b.path, r.From))] = seekPage(r, pages[i], n)
+		}
+		return err
 	})
-	if err != nil {
-		panic(queryError(fmt.Sprintf("prefetch %d seeks of bucket %s", len(from), quote(b.path)), err))
-	}
-	return pages
 }
 
-// seekPage returns the page of the rows readSeeks read for the seek r: a
+// seekPage returns the page of the rows queueSeeks read for the seek r: a
 // run of the bucket's keys from r.From on.
 func seekPage(r kv.Range, rows []row, n int) *page {
 	in := 0
