@@ -55,6 +55,8 @@ func (v *validator) build(root *yaml.Node) *Config {
 		}
 	}
 	cfg.DataDir = v.dataDir(top["data_dir"])
+	cfg.Database = v.database(top["database"])
+	cfg.DatabasePassword = v.databasePassword(top["database_password_file"], top["database"])
 	cfg.Schedule, cfg.Cron = v.schedule(top["schedule"], "schedule", defaultSchedule)
 	if cfg.Cron == nil {
 		cfg.Cron, _ = ParseSchedule(defaultSchedule) // a constant that parses

@@ -69,6 +69,16 @@ type Config struct {
 	// entry) when set, else "./data". A relative data_dir is resolved
 	// against the directory of the config file.
 	DataDir string
+	// Database is the URL (postgres:// or postgresql://, without a
+	// password) of the PostgreSQL database the store lives in, shared by
+	// every instance that names it; DataDir then holds no database. Empty
+	// (the default): the store is the bbolt file tributary.db in DataDir.
+	// Show it only through RedactURL.
+	Database string
+	// DatabasePassword is the password of Database: the content of
+	// database_password_file less one trailing newline, or empty when the
+	// file sets none (then $PGPASSWORD, or none).
+	DatabasePassword Secret
 	// Schedule is the robfig/cron spec for every source. Default "@every 15m".
 	Schedule string
 	// Cron is Schedule parsed (ParseSchedule), once, by Load.

@@ -735,6 +735,8 @@ func FuzzParse(f *testing.F) {
 		"http: {admin_allow: [10.0.0.0/8, '::1', '::ffff:127.0.0.1', 1.2.3.4/0, [x]]}\n", "http: {admin_allow: []}\n",
 		"output: {cache_size: 1GB}\n",
 		"language: en-GB\n", "language: x-klingon\n",
+		"database: postgres://u@db.example/news?sslmode=require\ndatabase_password_file: /dev/null\n",
+		"database: postgresql://u:pw@[::1]:5432/news\n", "database_password_file: pw\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -138,6 +138,8 @@ type schema struct {
 	Listen     yaml.Node        `yaml:"listen"`
 	BaseURL    yaml.Node        `yaml:"base_url"`
 	DataDir    yaml.Node        `yaml:"data_dir"`
+	Database   yaml.Node        `yaml:"database"`
+	DBPassword yaml.Node        `yaml:"database_password_file"`
 	Schedule   yaml.Node        `yaml:"schedule"`
 	Fetch      schemaFetch      `yaml:"fetch"`
 	Retention  schemaRetention  `yaml:"retention"`

@@ -48,6 +48,12 @@ const (
 	cacheControl = "public, max-age=60"
 )
 
+// neverUpdated is the updated time (Atom updated, RSS lastBuildDate,
+// Last-Modified) of a feed or page of a category that never held an
+// article: the Unix epoch, the same on every instance and across restarts,
+// which every reader we test with accepts.
+var neverUpdated = time.Unix(0, 0).UTC()
+
 // Store is what feedout reads from a store, whatever its backend: pages of
 // a category's articles, newest first, addressed by storage.Cursor values
 // (40 bytes, ordered byte-wise, as Page returns them), the categories with
@@ -105,10 +111,10 @@ type Options struct {
 	Health func(ctx context.Context) error
 	// Logger receives request errors; nil discards.
 	Logger *slog.Logger
-	// Now is the clock; nil means time.Now. Its reading in NewHandler is
-	// the updated time of a category that never held an article, so its
-	// document stays the same for the handler's lifetime; later readings
-	// place the windows of views.
+	// Now is the clock; nil means time.Now. It places the windows of
+	// views; nothing else served depends on it, so that every instance
+	// over one store serves the same documents (a category that never
+	// held an article dates from neverUpdated).
 	Now func() time.Time
 }
 
@@ -129,7 +135,6 @@ type handler struct {
 	health     func(ctx context.Context) error
 	log        *slog.Logger
 	now        func() time.Time
-	started    time.Time
 	mux        *http.ServeMux
 
 	maxLimit int
@@ -210,7 +215,6 @@ func NewHandler(store Store, opts Options) http.Handler {
 		health:     opts.Health,
 		log:        logger,
 		now:        now,
-		started:    now().UTC(),
 		mux:        http.NewServeMux(),
 		maxLimit:   max(pageSize, maxLimitFloor),
 		cache:      newDocCache(cacheSize),
@@ -409,13 +413,13 @@ func (h *handler) render(ctx context.Context, def feedDef, ver version, req page
 
 	// The feed changed when its newest entry did, or when the category did
 	// (an article removed leaves the newest entry as it was); a category that
-	// never held an article dates from the handler's start.
+	// never held an article dates from neverUpdated.
 	modified := newestUpdated(articles)
 	if ver.updated.After(modified) {
 		modified = ver.updated
 	}
 	if modified.IsZero() {
-		modified = h.started
+		modified = neverUpdated
 	}
 	meta := h.feedMeta(def, modified, req, page)
 

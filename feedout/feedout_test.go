@@ -283,8 +283,8 @@ func TestHandlerDocument(t *testing.T) {
 		{
 			slug:         "science",
 			wantTitle:    "Today News: Science",
-			wantUpdated:  "2026-03-02T12:00:00Z", // handler start: never held an article
-			wantModified: "Mon, 02 Mar 2026 12:00:00 GMT",
+			wantUpdated:  "1970-01-01T00:00:00Z", // never held an article: the epoch, on every instance
+			wantModified: "Thu, 01 Jan 1970 00:00:00 GMT",
 		},
 	}
 	docs := make(map[string][]byte)

@@ -58,7 +58,7 @@ func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
 	}
 	modified = modified.UTC()
 	if modified.IsZero() {
-		modified = h.started
+		modified = neverUpdated
 	}
 	doc.Head.DateCreated = modified.Format(time.RFC1123Z)
 	out, err := xml.MarshalIndent(doc, "", "  ")

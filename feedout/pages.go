@@ -311,7 +311,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request, tmpl *templa
 		h.fail(r.Context(), w, "render page", r.URL.Path, fmt.Errorf("template %s: %w", tmpl.Name(), err))
 		return
 	}
-	doc, err := newDocument(version{}, cmp.Or(modified, h.started), buf.Bytes())
+	doc, err := newDocument(version{}, cmp.Or(modified, neverUpdated), buf.Bytes())
 	if err != nil {
 		h.fail(r.Context(), w, "render page", r.URL.Path, err)
 		return

@@ -63,6 +63,29 @@
 // source whose documents are pushed (Options.Pushed) is looked at on its
 // own schedule, so that it is polled on it again once its pushes stop.
 //
+// # Several instances
+//
+// Options.Coordinator shares the sources of several instances on one
+// database (package pglease on PostgreSQL); without it, the Fetcher is alone
+// and calls nothing more. With it, a scheduled pass claims the sources its
+// due queue gives in one Claim, and fetches only those granted: a source
+// another instance holds, or fetched since and released with a later due
+// time, is refused with when to look again, and the due queue moves it
+// there, so each source is fetched once per due time by one instance. After
+// its fetch (or when it is not fetched after all: not due by its stored
+// state, cancelled, panicked), the instance releases the lease with the
+// source's next due time, the time of its own due queue. A lease lasts while
+// its instance lives (the Coordinator renews it) and ends at most a lease
+// (2 minutes) after its instance died; its sources are then claimed by the
+// others. FetchNow claims too, due or not: a source another instance is
+// fetching gets the outcome "leased", with an error, and is not fetched.
+//
+// Every request to a host (feeds and full-text pages) also takes a turn of
+// the Coordinator after this instance's own limiter: fetch.per_host and
+// fetch.host_interval then hold across the instances (each needs the same
+// fetch settings), and a deferral one instance records (429, or 503 with
+// Retry-After) is seen by the others at their next turn of that host.
+//
 // # Outcomes
 //
 // Every fetch ends with one outcome word, stored in storage.SourceState and
@@ -70,7 +93,8 @@
 // "gone", "timeout", "network-error", "too-large", "parse-error",
 // "not-a-feed", "refused" (a public source sent it to a private address),
 // "store-error", "panic", "deferred" (not asked: its host asked to wait), or
-// "canceled" when the pass's context ended first.
+// "canceled" when the pass's context ended first. FetchNow's Results also
+// have "leased" (another instance is fetching it), which is never stored.
 //
 // # Private addresses
 //

@@ -118,7 +118,7 @@ func (f *Fetcher) fetchSource(ctx context.Context, src *source, prev storage.Sou
 		outcome, err = outcomeStoreError, errors.Join(err, fmt.Errorf("save source state: %w", perr))
 	}
 	at, scheduled := f.wake(src, st, true, now)
-	f.due.schedule(src.index, at, scheduled)
+	f.reschedule(ctx, src, at, scheduled)
 	res.Outcome = outcome
 	res.Title = cmp.Or(src.feed.Title, st.Title)
 	if err != nil {
@@ -321,9 +321,12 @@ func permanentTarget(resp *http.Response) string {
 // the outcome is outcomeDeferred, with retryAt the end of the wait.
 func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState, forced bool) download {
 	host := hostOf(src, prev)
-	release, err := f.hosts.acquire(ctx, host)
-	if err != nil {
-		return download{outcome: outcomeCanceled, err: err}
+	release, err := f.acquireHost(ctx, host)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return download{outcome: outcomeCanceled, err: context.Cause(ctx)}
+	case err != nil:
+		return download{outcome: outcomeStoreError, err: err}
 	}
 	defer release()
 	if until, ok := f.hosts.deferred(host, f.now()); ok && !forced {
@@ -378,7 +381,7 @@ func (f *Fetcher) get(ctx context.Context, src *source, prev storage.SourceState
 				dl.outcome, dl.retryAt = outcomeRateLimited, at
 				// Before the host's slot is released, so that no sibling
 				// source starts in between.
-				f.hosts.deferHost(host, at)
+				f.deferHost(ctx, host, at)
 				f.log.Warn("host asked to wait: deferring all its sources",
 					slog.String("host", host),
 					slog.String("feed_url", src.shown),

@@ -53,6 +53,11 @@ type Options struct {
 	// polled, as a safety net, but only every fetch.max_interval. Called
 	// concurrently.
 	Pushed func(feedURL string) bool
+	// Coordinator, when not nil, shares the sources and the per-host
+	// limits with the other instances on one database: a source is
+	// fetched only under its lease, and a host's turns and deferrals are
+	// those of all instances. Nil: this instance is alone.
+	Coordinator Coordinator
 }
 
 // Result is the outcome of fetching one source.
@@ -120,6 +125,8 @@ type Fetcher struct {
 	// discover and pushed are Options.Discover and Options.Pushed.
 	discover func(base *url.URL, linkHeaders []string, body []byte) (hub, topic string)
 	pushed   func(feedURL string) bool
+	// coord is Options.Coordinator, nil when this instance is alone.
+	coord Coordinator
 	// pass holds a token while a pass runs.
 	pass chan struct{}
 	// due is when each source is next due for a scheduled pass.
@@ -161,6 +168,7 @@ func New(cfg *config.Config, store Store, opts Options) (*Fetcher, error) {
 		pass:     make(chan struct{}, 1),
 		discover: opts.Discover,
 		pushed:   opts.Pushed,
+		coord:    opts.Coordinator,
 		pages:    make(chan struct{}, max(cfg.Fetch.FullTextConcurrency, 1)),
 	}
 	f.fetch.Concurrency = max(f.fetch.Concurrency, 1)

@@ -125,7 +125,7 @@ func (f *Fetcher) getPage(ctx context.Context, src *source, link string) (page, 
 		return page{}, errors.New("not an http or https link")
 	}
 	host := strings.ToLower(u.Hostname())
-	release, err := f.hosts.acquire(ctx, host)
+	release, err := f.acquireHost(ctx, host)
 	if err != nil {
 		return page{}, err
 	}
@@ -151,7 +151,7 @@ func (f *Fetcher) getPage(ctx context.Context, src *source, link string) (page, 
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		if c := resp.StatusCode; c == http.StatusTooManyRequests || c == http.StatusServiceUnavailable {
 			if at, ok := retryAfter(resp.Header.Get("Retry-After"), f.now()); ok {
-				f.hosts.deferHost(host, at)
+				f.deferHost(ctx, host, at)
 			}
 		}
 		return page{}, &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, URL: config.RedactURL(resp.Request.URL.String())}

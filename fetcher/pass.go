@@ -46,6 +46,8 @@ func (f *Fetcher) RunOnce(ctx context.Context) ([]Result, error) {
 
 // FetchNow fetches the sources with the given URLs now (every source when
 // none is given), due or not, and returns their Results in config order.
+// With a Coordinator, a source another instance is fetching is not
+// fetched: its Result has outcome "leased" and an error.
 // An URL that names no configured source is an error, and nothing is
 // fetched. FetchNow waits for a pass already running to finish first.
 func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, error) {
@@ -72,11 +74,28 @@ func (f *Fetcher) FetchNow(ctx context.Context, feedURLs ...string) ([]Result, e
 		return nil, err
 	}
 	defer f.unlock()
-	jobs, err := f.jobs(ctx, srcs, false)
+	srcs, refused, err := f.claim(ctx, srcs, f.now(), true)
 	if err != nil {
 		return nil, err
 	}
-	return f.runPass(ctx, jobs), nil
+	jobs, err := f.jobs(ctx, srcs, false)
+	if err != nil {
+		// The sources stay where they were in the due queue; for the
+		// other instances, they are due at once.
+		for _, src := range srcs {
+			f.release(ctx, src, time.Time{}, true)
+		}
+		return nil, err
+	}
+	results := f.runPass(ctx, jobs)
+	if len(refused) == 0 {
+		return results, nil
+	}
+	for _, src := range refused {
+		results = append(results, leased(src))
+	}
+	slices.SortFunc(results, func(a, b Result) int { return cmp.Compare(f.byURL[a.FeedURL].index, f.byURL[b.FeedURL].index) })
+	return results, nil
 }
 
 // scheduledPass is the job of Run's ticks: a pass over the due sources,
@@ -111,21 +130,33 @@ func (f *Fetcher) lock(ctx context.Context) error {
 
 func (f *Fetcher) unlock() { <-f.pass }
 
-// runDue runs a pass over the sources due now: those the due queue gives,
-// whose stored state alone is read. The caller holds the lock.
+// runDue runs a pass over the sources due now: those the due queue gives
+// and, with a Coordinator, it grants (in one Claim), whose stored state
+// alone is read. The caller holds the lock.
 func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 	if err := f.due.load(ctx, f); err != nil {
 		return nil, err
 	}
-	due := f.due.popDue(f.now())
+	now := f.now()
+	due := f.due.popDue(now)
 	srcs := make([]*source, len(due))
 	for i, idx := range due {
 		srcs[i] = f.sources[idx]
 	}
-	jobs, err := f.jobs(ctx, srcs, true)
+	granted, _, err := f.claim(ctx, srcs, now, false)
 	if err != nil {
 		for _, src := range srcs {
 			f.due.schedule(src.index, time.Time{}, true) // still due
+		}
+		if ctx.Err() == nil {
+			f.log.Error("fetch pass not run: due sources not claimed", slog.Any("error", err))
+		}
+		return nil, err
+	}
+	jobs, err := f.jobs(ctx, granted, true)
+	if err != nil {
+		for _, src := range granted {
+			f.reschedule(ctx, src, time.Time{}, true) // still due
 		}
 		return nil, err
 	}
@@ -134,8 +165,9 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 
 // jobs reads the stored state of srcs and returns the jobs for them, only
 // for the due ones when onlyDue is set (a source the state shows not due
-// goes back to the due queue). A state that cannot be read makes a job that
-// fails with it, unless ctx ended, which ends the pass.
+// goes back to the due queue, and its lease is released). A state that
+// cannot be read makes a job that fails with it, unless ctx ended, which
+// ends the pass.
 func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job, error) {
 	now := f.now()
 	jobs := make([]job, 0, len(srcs))
@@ -154,7 +186,7 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 		}
 		if onlyDue && !f.isDue(src, st, ok, now) {
 			at, scheduled := f.wake(src, st, ok, now)
-			f.due.schedule(src.index, at, scheduled)
+			f.reschedule(ctx, src, at, scheduled)
 			continue
 		}
 		jobs = append(jobs, job{src: src, st: st, hasState: ok, forced: !onlyDue})
@@ -212,7 +244,7 @@ const pendingSaveBytes = 4 << 20
 // that it ends neither the pass nor the daemon.
 func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done func())) (res Result) {
 	start := f.now()
-	defer f.unstored(j, &res)
+	defer f.unstored(ctx, j, &res)
 	defer func() {
 		if r := recover(); r != nil {
 			f.log.Error("panic while fetching source",
@@ -264,12 +296,12 @@ func (f *Fetcher) runJob(ctx context.Context, j job, toSave func(size int) (done
 // unstored puts back into the due queue, as due as before, the source of a
 // job that stored no new state: its state could not be read, its fetch was
 // cancelled, or it panicked. (fetchSource schedules the others.)
-func (f *Fetcher) unstored(j job, res *Result) {
+func (f *Fetcher) unstored(ctx context.Context, j job, res *Result) {
 	if j.err == nil && res.Outcome != outcomeCanceled && res.Outcome != outcomePanic {
 		return
 	}
 	at, scheduled := f.wake(j.src, j.st, j.hasState && j.err == nil, f.now())
-	f.due.schedule(j.src.index, at, scheduled)
+	f.reschedule(ctx, j.src, at, scheduled)
 }
 
 // logPass writes the one summary line of a pass: at Info, or at Debug when

@@ -251,7 +251,7 @@ func TestOpenLocked(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "tributary.db")
-			openTestFile(t, path)
+			openTestFile(t, path) // the file lock is a file's
 			start := time.Now()
 			s2, err := Open(path, Options{LockTimeout: tt.timeout})
 			elapsed := time.Since(start)

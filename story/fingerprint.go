@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -63,13 +64,14 @@ const (
 )
 
 // Story is the normalised text of an article as near-duplicate detection
-// sees it: boilerplate stripped, lower case, words only.
+// sees it: boilerplate stripped, lower case, words only, each separated
+// from the next by one space (see wordText).
 type Story struct {
-	// TitleWords are the words of the title without a publisher suffix.
-	TitleWords []string
-	// TextWords are the words of the text (content, else summary) without
+	// Title is the words of the title without a publisher suffix.
+	Title string
+	// Text is the words of the text (content, else summary) without
 	// wire-agency boilerplate.
-	TextWords []string
+	Text string
 }
 
 // Of returns the Story of an article with the given title and sanitised
@@ -81,11 +83,11 @@ func Of(title, content, summary string) Story {
 		body = summary
 	}
 	text := htmlText(body)
-	ws := words(text)
+	ws := wordText(text)
 	if mayHoldBoilerplate(text, ws) {
-		ws = words(StripBoilerplate(text))
+		ws = wordText(StripBoilerplate(text))
 	}
-	return Story{TitleWords: words(StripTitleSuffix(title)), TextWords: ws}
+	return Story{Title: wordText(StripTitleSuffix(title)), Text: ws}
 }
 
 // StripTitleSuffix removes a trailing publisher name such as " | Today News"
@@ -162,11 +164,11 @@ func fieldCount(s string, limit int) int {
 // (a pattern letter "s" may match "ſ", which lower-casing keeps, so a
 // trigger never spans an "s" of the pattern unless the rule always ran
 // on it). Of checks a cheaper condition first, which every text that
-// holds a trigger meets: its words hold one of inWords (see holdsWords),
-// or the text itself one of inText.
+// holds a trigger meets: its word text holds one of inWords, or the text
+// itself one of inText (see mayHoldBoilerplate).
 type boilerplateRule struct {
 	triggers []string
-	inWords  [][]string
+	inWords  []string
 	inText   []string
 	re       *regexp.Regexp
 }
@@ -181,80 +183,76 @@ func (r boilerplateRule) triggered(lower string) bool {
 // around the same story. Like the tables above it is a compiled constant:
 // read only, safe for concurrent use.
 var boilerplate = []boilerplateRule{
-	{[]string{"assistance"}, [][]string{{"assistance"}}, nil,
+	{[]string{"assistance"}, []string{"assistance"}, nil,
 		regexp.MustCompile(`(?i)with assistance from [^.]*\.`)},
-	{[]string{"wire agency"}, [][]string{{"wire", "agency"}}, nil,
+	{[]string{"wire agency"}, []string{"wire agency"}, nil,
 		regexp.MustCompile(`(?i)this story (?:was|has been) published from a wire agency feed[^.]*\.(?:\s*only the headline has been changed\.)?`)},
-	{[]string{"g by "}, [][]string{{"g", "by"}}, nil,
+	{[]string{"g by "}, []string{"g by"}, nil,
 		regexp.MustCompile(`(?i)\(?(?:reporting|writing|editing|additional reporting) by [^)]*\)`)},
 	{[]string{"©"}, nil, []string{"©"},
 		regexp.MustCompile(`©\s*\d{4}(?:[^.]|\.[A-Z])*\.?`)},
 	{[]string{"(c)"}, nil, []string{"(c)", "(C)"},
 		regexp.MustCompile(`(?i)\(c\)\s*\d{4}[^.]*\.`)},
-	{[]string{"copyright"}, [][]string{{"copyright"}}, nil,
+	{[]string{"copyright"}, []string{"copyright"}, nil,
 		regexp.MustCompile(`(?i)copyright \d{4}[^.]*\.`)},
-	{[]string{"read more", "o read"}, [][]string{{"read", "more"}, {"o", "read"}}, nil,
+	{[]string{"read more", "o read"}, []string{"read more", "o read"}, nil,
 		regexp.MustCompile(`(?i)(?:read more|also read)(?::[^.]*)?\.`)},
-	{[]string{"catch all the"}, [][]string{{"catch", "all", "the"}}, nil,
+	{[]string{"catch all the"}, []string{"catch all the"}, nil,
 		regexp.MustCompile(`(?i)catch all the [^.]*\.`)},
-	{[]string{"subscribe to"}, [][]string{{"subscribe", "to"}}, nil,
+	{[]string{"subscribe to"}, []string{"subscribe to"}, nil,
 		regexp.MustCompile(`(?i)subscribe to [^.]*\.`)},
-	{[]string{"appeared"}, [][]string{{"appeared"}}, nil,
+	{[]string{"appeared"}, []string{"appeared"}, nil,
 		regexp.MustCompile(`(?i)(?:this article|the post) [^.]* (?:first appeared|originally appeared|appeared first) on [^.]*\.`)},
 }
 
-// wordTriggers are the inWords of the boilerplate rules, indexed for
-// mayHoldBoilerplate: those of several words by the last byte of their
-// first word, single words apart with the length of the shortest. Like
-// boilerplate it is a compiled constant.
-var wordTriggers = func() (t struct {
-	spanning [256][][]string
-	single   []string
-	shortest int
-}) {
+// wordTrigger is an inWords of a boilerplate rule and its first four
+// bytes, big-endian.
+type wordTrigger struct {
+	first4 uint32
+	words  string
+}
+
+// wordTriggerBits is log2 of the number of slots of wordTriggers.
+const wordTriggerBits = 7
+
+// wordTriggerSlot is the slot of wordTriggers of four bytes, big-endian.
+func wordTriggerSlot(first4 uint32) uint32 { return first4 * 0x85ebca6b >> (32 - wordTriggerBits) }
+
+// wordTriggers are the inWords of the boilerplate rules, each in the slot
+// of its first four bytes, so that mayHoldBoilerplate finds them all in one
+// pass. Like boilerplate it is a compiled constant; every inWords is at
+// least four bytes long.
+var wordTriggers = func() (t [1 << wordTriggerBits][]wordTrigger) {
 	for _, r := range boilerplate {
-		for _, parts := range r.inWords {
-			if len(parts) == 1 {
-				t.single = append(t.single, parts[0])
-				continue
-			}
-			last := parts[0][len(parts[0])-1]
-			t.spanning[last] = append(t.spanning[last], parts)
+		for _, w := range r.inWords {
+			first4 := binary.BigEndian.Uint32([]byte(w))
+			t[wordTriggerSlot(first4)] = append(t[wordTriggerSlot(first4)], wordTrigger{first4, w})
 		}
 	}
-	t.shortest = len(slices.MinFunc(t.single, func(a, b string) int { return len(a) - len(b) }))
 	return t
 }()
 
 // mayHoldBoilerplate reports whether StripBoilerplate may change text,
-// whose words are ws: false when no rule's trigger can be in it. A trigger
-// is lower-case letters and single spaces, or held by one of the rule's
-// inText, and a text's lower case and its words case-fold alike: when
-// the lower-cased text holds a trigger, its words joined by spaces hold
-// the trigger's words (see holdsWordsAt).
-func mayHoldBoilerplate(text string, ws []string) bool {
-	for i, w := range ws {
-		if len(w) >= wordTriggers.shortest &&
-			slices.ContainsFunc(wordTriggers.single, func(t string) bool { return strings.Contains(w, t) }) {
-			return true
-		}
-		if slices.ContainsFunc(wordTriggers.spanning[w[len(w)-1]], func(parts []string) bool { return holdsWordsAt(ws, i, parts) }) {
-			return true
+// whose word text is ws: false when no rule's trigger can be in it. A
+// trigger is lower-case letters and single spaces, or held by one of the
+// rule's inText, and a text's lower case and its word text case-fold
+// alike, with one space where the text has a run of separators: when the
+// lower-cased text holds a trigger, the word text holds the trigger's
+// words, which is what inWords are. It reads ws once, looking each run of
+// four bytes up in wordTriggers.
+func mayHoldBoilerplate(text, ws string) bool {
+	var last4 uint32
+	for i := 0; i < len(ws); i++ {
+		last4 = last4<<8 | uint32(ws[i])
+		for _, t := range wordTriggers[wordTriggerSlot(last4)] {
+			if t.first4 == last4 && i >= 3 && strings.HasPrefix(ws[i-3:], t.words) {
+				return true
+			}
 		}
 	}
 	return slices.ContainsFunc(boilerplate, func(r boilerplateRule) bool {
 		return slices.ContainsFunc(r.inText, func(t string) bool { return strings.Contains(text, t) })
 	})
-}
-
-// holdsWordsAt reports whether the words ws joined by spaces hold the
-// words parts (two or more) joined by spaces from ws[i] on: the first part
-// ends ws[i], the middle ones are the next words and the last starts the
-// word after them.
-func holdsWordsAt(ws []string, i int, parts []string) bool {
-	last := len(parts) - 1
-	return i+last < len(ws) && strings.HasSuffix(ws[i], parts[0]) &&
-		slices.Equal(ws[i+1:i+last], parts[1:last]) && strings.HasPrefix(ws[i+last], parts[last])
 }
 
 // StripBoilerplate removes wire and republishing boilerplate from plain
@@ -318,101 +316,111 @@ func tagByte(s string) int {
 	return lt
 }
 
-// asciiWord maps an ASCII byte to its lower case when it is a letter or a
-// digit, else to 0. Like the regexps it is a compiled constant.
-var asciiWord = func() (t [utf8.RuneSelf]byte) {
+// Classes of a byte for wordText.
+const (
+	sepByte        = iota // an ASCII separator
+	plainByte             // a lower-case ASCII letter or a digit: its own word byte
+	upperByte             // an upper-case ASCII letter
+	apostropheByte        // an ASCII apostrophe, dropped
+	multiByte             // part of a multi-byte UTF-8 sequence
+)
+
+// byteClass is the class of every byte. Like the regexps it is a compiled
+// constant.
+var byteClass = func() (t [256]byte) {
 	for c := range t {
 		switch {
 		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-			t[c] = byte(c)
+			t[c] = plainByte
 		case 'A' <= c && c <= 'Z':
-			t[c] = byte(c) + 'a' - 'A'
+			t[c] = upperByte
+		case c == '\'':
+			t[c] = apostropheByte
+		case c >= utf8.RuneSelf:
+			t[c] = multiByte
 		}
 	}
 	return t
 }()
 
-// words splits s into lower-case words of letters and digits; apostrophes
-// inside words are dropped ("Trump's" → "trumps"). A word already in that
-// form is a substring of s; the others are substrings of one new string.
-func words(s string) []string {
-	out := make([]string, 0, len(s)/6+1)
-	var own []byte    // the words that are not substrings of s, one after another
-	var owned []int32 // for each of them: its index in out, its end in own
+// wordText returns the lower-case words of letters and digits of s, each
+// separated from the next by one space; apostrophes inside words are
+// dropped ("Trump's" → "trumps"). It reads s once, copying the runs that
+// are already word text as they are.
+func wordText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false // a separator since the last byte written
 	for i := 0; i < len(s); {
-		end, letters, plain := wordEnd(s, i)
-		switch {
-		case end == i: // a separator
-			_, size := utf8.DecodeRuneInString(s[i:])
+		switch byteClass[s[i]] {
+		case plainByte:
+			j := plainRunEnd(s, i+1)
+			gap = writeGap(&b, gap)
+			b.WriteString(s[i:j])
+			i = j
+			continue
+		case upperByte:
+			gap = writeGap(&b, gap)
+			b.WriteByte(s[i] + 'a' - 'A')
+		case apostropheByte:
+		case multiByte:
+			r, size := utf8.DecodeRuneInString(s[i:])
 			i += size
+			if r == '’' {
+				continue
+			}
+			if r = unicode.ToLower(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+				gap = writeGap(&b, gap)
+				b.WriteRune(r)
+			} else {
+				gap = true
+			}
 			continue
-		case letters == 0: // apostrophes only
-		case plain:
-			out = append(out, s[i:end])
 		default:
-			own = appendWord(own, s[i:end])
-			owned = append(owned, int32(len(out)), int32(len(own)))
-			out = append(out, "")
+			gap = true
 		}
-		i = end
+		i++
 	}
-	all := string(own)
-	start := int32(0)
-	for k := 0; k < len(owned); k += 2 {
-		out[owned[k]] = all[start:owned[k+1]]
-		start = owned[k+1]
-	}
-	return out
+	return b.String()
 }
 
-// wordEnd returns the end of the run of word characters (letters and
-// digits, after lower-casing) and apostrophes that starts at s[i], how many
-// letters and digits it holds, and whether it is plain: only lower-case
-// ASCII letters and digits, the same bytes as its word.
-func wordEnd(s string, i int) (end, letters int, plain bool) {
-	plain = true
-	for i < len(s) {
+// plainRunEnd returns the end of the run of s from i on that is already
+// word text: lower-case ASCII letters and digits, and single spaces
+// between them. Its test of a byte has no branch of its own, so that the
+// end of each word costs no mispredicted one.
+func plainRunEnd(s string, i int) int {
+	for ; i+1 < len(s); i++ {
 		c := s[i]
-		if c < utf8.RuneSelf { // ASCII: the same tests, from a table
-			switch w := asciiWord[c]; {
-			case w != 0:
-				letters++
-				plain = plain && w == c
-			case c == '\'':
-				plain = false
-			default:
-				return i, letters, plain
-			}
-			i++
-			continue
+		if isPlain[c]|isSpace[c]&isPlain[s[i+1]] == 0 {
+			return i
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r != '’' {
-			if r = unicode.ToLower(r); !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				return i, letters, plain
-			}
-			letters++
-		}
-		plain = false
-		i += size
 	}
-	return i, letters, plain
+	if i < len(s) && isPlain[s[i]] == 1 {
+		i++
+	}
+	return i
 }
 
-// appendWord appends the word of w, a run of word characters and
-// apostrophes (wordEnd), to dst: lower-cased, without its apostrophes.
-func appendWord(dst []byte, w string) []byte {
-	for _, r := range w {
-		switch {
-		case r < utf8.RuneSelf:
-			if c := asciiWord[r]; c != 0 {
-				dst = append(dst, c)
-			}
-		case r != '’':
-			dst = utf8.AppendRune(dst, unicode.ToLower(r))
+// isPlain is 1 for a plainByte, 0 for any other; isSpace is 1 for an ASCII
+// space only. Like byteClass they are compiled constants.
+var isPlain, isSpace = func() (plain, space [256]byte) {
+	for c := range plain {
+		if byteClass[c] == plainByte {
+			plain[c] = 1
 		}
 	}
-	return dst
+	space[' '] = 1
+	return plain, space
+}()
+
+// writeGap writes the space between two words to b when a separator came
+// since the last word byte and b holds one; it returns false, the gap of
+// the word byte its caller writes next.
+func writeGap(b *strings.Builder, gap bool) bool {
+	if gap && b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	return false
 }
 
 // FNV-1a, 64 and 32 bits.
@@ -423,63 +431,104 @@ const (
 	fnvPrime32  = 16777619
 )
 
-// hashWords is the 64-bit FNV-1a hash of ws joined by spaces.
-func hashWords(ws []string) uint64 {
+// fnv64 is the 64-bit FNV-1a hash of s.
+func fnv64(s string) uint64 {
 	h := uint64(fnvOffset64)
-	for i, w := range ws {
-		if i > 0 {
-			h = (h ^ ' ') * fnvPrime64
-		}
-		for j := 0; j < len(w); j++ {
-			h = (h ^ uint64(w[j])) * fnvPrime64
-		}
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime64
 	}
 	return h
 }
 
-// shingleHashes returns the hashes of the shingleWords-word shingles of ws
-// in text order: shingle i starts at word i, and its hash is hashWords of
-// its words. Fewer words than a shingle give one shingle of them all; no
-// words, none. The three shingles a word belongs to are hashed side by
-// side, so each byte of the text is read once and the three independent
-// multiplications overlap.
-func shingleHashes(ws []string) []uint64 {
-	if len(ws) < shingleWords {
-		if len(ws) == 0 {
-			return nil
-		}
-		return []uint64{hashWords(ws)}
+// textHashes are the hashes a text signature is made of. Signature takes
+// one from hashPool and puts it back, so that its buffers are reused; a
+// textHashes is used by one goroutine at a time.
+type textHashes struct {
+	title      []uint64 // the hashes of the title words, in order
+	title32    []uint32 // the low 32 bits of title, then the sorted set of them
+	lead       []uint64 // the hashes of the lead's shingles, in text order
+	text32     []uint32 // the low 32 bits of every shingle hash, then the sorted set of them
+	tmp        []uint32 // sortUint32's second buffer
+	opening    uint64   // the hash of the opening words, when hasOpening
+	hasOpening bool     // whether the text has openingWords words
+}
+
+// maxPooledHashes is the most title or shingle hashes whose buffers a
+// textHashes keeps in hashPool: one huge text must not pin its buffers for
+// good.
+const maxPooledHashes = 1 << 16
+
+// hashPool holds textHashes for Signature.
+var hashPool = sync.Pool{New: func() any { return new(textHashes) }}
+
+// release puts h back into hashPool, unless its buffers grew too large.
+func (h *textHashes) release() {
+	if max(cap(h.title), cap(h.text32)) <= maxPooledHashes {
+		hashPool.Put(h)
 	}
-	out := make([]uint64, len(ws)-shingleWords+1)
-	// first and second are the hashes of the shingles that started one
-	// and two words before w (shingleWords is 3).
+}
+
+// hashTitle sets h's title hashes from the word text title: the 64-bit
+// FNV-1a hash of each word.
+func (h *textHashes) hashTitle(title string) {
+	h.title = h.title[:0]
+	if title == "" {
+		return
+	}
+	x := uint64(fnvOffset64)
+	for i := 0; i < len(title); i++ {
+		if c := title[i]; c != ' ' {
+			x = (x ^ uint64(c)) * fnvPrime64
+			continue
+		}
+		h.title = append(h.title, x)
+		x = fnvOffset64
+	}
+	h.title = append(h.title, x)
+}
+
+// hashText sets h's text hashes from the word text text. Shingle i starts
+// at word i, and its hash is the 64-bit FNV-1a hash of its shingleWords
+// words with their spaces, a substring of text; fewer words than a
+// shingle give one shingle of them all, no words none. The three shingles
+// a word belongs to are hashed side by side, so each byte of the text is
+// read once and the three independent multiplications overlap. The lead's
+// shingles are those of its first leadWords words.
+func (h *textHashes) hashText(text string) {
+	h.lead, h.text32, h.hasOpening = h.lead[:0], h.text32[:0], false
+	if text == "" {
+		return
+	}
+	// first and second are the hashes of the shingles that started two
+	// words and one word before the current one, third the current word's.
 	var first, second uint64
-	for i, w := range ws {
-		third := uint64(fnvOffset64)
-		first = (first ^ ' ') * fnvPrime64
-		second = (second ^ ' ') * fnvPrime64
-		for j := 0; j < len(w); j++ {
-			c := uint64(w[j])
+	third := uint64(fnvOffset64)
+	words := 0
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) && text[i] != ' ' {
+			c := uint64(text[i])
 			first = (first ^ c) * fnvPrime64
 			second = (second ^ c) * fnvPrime64
 			third = (third ^ c) * fnvPrime64
+			continue
 		}
-		if i >= shingleWords-1 {
-			out[i-shingleWords+1] = first
+		words++
+		if words >= shingleWords {
+			if words <= leadWords {
+				h.lead = append(h.lead, first)
+			}
+			h.text32 = append(h.text32, uint32(first))
 		}
-		first, second = second, third
+		if words == openingWords {
+			h.opening, h.hasOpening = fnv64(text[:i]), true
+		}
+		first = (second ^ ' ') * fnvPrime64
+		second = (third ^ ' ') * fnvPrime64
+		third = fnvOffset64
 	}
-	return out
-}
-
-// titleHashes returns the hashes of the words ws, in order: MinHash and
-// the signature's sorted set (short) need no other.
-func titleHashes(ws []string) []uint64 {
-	out := make([]uint64, len(ws))
-	for i := range ws {
-		out[i] = hashWords(ws[i : i+1])
+	if words < shingleWords {
+		h.text32 = append(h.text32, uint32(fnv64(text)))
 	}
-	return out
 }
 
 // Similarity compares two stories: the Jaccard similarity of their title
@@ -499,29 +548,27 @@ func SameStory(a, b Story, pa, pb time.Time) bool {
 // and lead band, and the opening key.
 const maxSketchKeys = titleBands + leadBands + 1
 
-// appendSketchKeys appends the index keys of a story's sketch to dst, each
-// SketchKeyLen bytes: a kind byte ('T' title-words MinHash band, 'L'
-// lead-shingles MinHash band, 'O' the opening words of the text, which a
-// summary shares with the full text whatever the headline), the band
-// number and a 4-byte band value. Stories that are copies share at least
-// one key with high probability; SameStory then decides. title are the
-// story's title word hashes, shingled its text's shingle hashes in text
-// order (shingleHashes) and text its text words.
-func appendSketchKeys(dst []byte, title, shingled []uint64, text []string) []byte {
-	if len(title) > 0 {
+// appendSketchKeys appends the index keys of a story's sketch, whose
+// hashes are h, to dst, each SketchKeyLen bytes: a kind byte ('T'
+// title-words MinHash band, 'L' lead-shingles MinHash band, 'O' the
+// opening words of the text, which a summary shares with the full text
+// whatever the headline), the band number and a 4-byte band value.
+// Stories that are copies share at least one key with high probability;
+// SameStory then decides.
+func appendSketchKeys(dst []byte, h *textHashes) []byte {
+	if len(h.title) > 0 {
 		var mins [titleBands * titleRows]uint64
-		minHash(title, mins[:])
+		minHash(h.title, mins[:])
 		dst = appendBandKeys(dst, 'T', titleRows, mins[:])
 	}
-	// The shingles of the lead are the first ones of the text.
-	lead := min(len(text), leadWords)
-	if lead >= shingleWords+DupMinShingles-1 {
+	// A lead of fewer than DupMinShingles shingles has no lead keys.
+	if len(h.lead) >= DupMinShingles {
 		var mins [leadBands * leadRows]uint64
-		minHash(shingled[:lead-shingleWords+1], mins[:])
+		minHash(h.lead, mins[:])
 		dst = appendBandKeys(dst, 'L', leadRows, mins[:])
 	}
-	if len(text) >= openingWords {
-		dst = appendSketchKey(dst, 'O', 0, uint32(hashWords(text[:openingWords])))
+	if h.hasOpening {
+		dst = appendSketchKey(dst, 'O', 0, uint32(h.opening))
 	}
 	return dst
 }

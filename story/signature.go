@@ -44,47 +44,92 @@ type Record []byte
 // hashes and text shingle hashes, the part of a Record that depends only
 // on the story's title and text. It is a pure function.
 func (s Story) Signature() []byte {
-	words, shingled := titleHashes(s.TitleWords), shingleHashes(s.TextWords)
-	title := short(words)
+	h := hashPool.Get().(*textHashes)
+	defer h.release()
+	h.hashTitle(s.Title)
+	h.hashText(s.Text)
+	h.title32 = h.title32[:0]
+	for _, x := range h.title {
+		h.title32 = append(h.title32, uint32(x))
+	}
+	title := h.sortedSet(h.title32)
 	title = title[:min(len(title), math.MaxUint16)]
-	text := short(shingled)
+	text := h.sortedSet(h.text32)
 	buf := make([]byte, sigCountsLen, sigCountsLen+maxSketchKeys*SketchKeyLen+hashLen*(len(title)+len(text)))
-	buf = appendSketchKeys(buf, words, shingled, s.TextWords)
+	buf = appendSketchKeys(buf, h)
 	buf[0] = byte((len(buf) - sigCountsLen) / SketchKeyLen)
 	binary.BigEndian.PutUint16(buf[1:], uint16(len(title)))
-	for _, h := range title {
-		buf = binary.BigEndian.AppendUint32(buf, h)
+	for _, x := range title {
+		buf = binary.BigEndian.AppendUint32(buf, x)
 	}
-	for _, h := range text {
-		buf = binary.BigEndian.AppendUint32(buf, h)
+	for _, x := range text {
+		buf = binary.BigEndian.AppendUint32(buf, x)
 	}
 	return buf
 }
 
-// short returns the low 32 bits of hs, ascending, without repeats.
-func short(hs []uint64) []uint32 {
-	out := make([]uint32, len(hs))
-	for i, h := range hs {
-		out[i] = uint32(h)
+// sortedSet sorts hs ascending in place and returns it without repeats,
+// with h's tmp as the sort's second buffer.
+func (h *textHashes) sortedSet(hs []uint32) []uint32 {
+	if len(hs) < spreadMin {
+		slices.Sort(hs)
+		return slices.Compact(hs)
 	}
-	sortUint32(out)
-	return slices.Compact(out)
+	h.tmp = slices.Grow(h.tmp[:0], len(hs))[:len(hs)]
+	if len(hs) <= spreadMax {
+		sortSpread(hs, h.tmp)
+	} else {
+		sortUint32(hs, h.tmp)
+	}
+	return slices.Compact(hs)
 }
 
-// radixMin is the least length sortUint32 radix-sorts; shorter lists are
-// sorted in place by comparison.
-const radixMin = 64
+// The lengths from which sortedSet sorts by spreading the values over
+// buckets of their top byte (sortSpread), and above which by radix
+// (sortUint32); shorter lists are sorted in place by comparison. Measured
+// on uniformly spread values, spreading is three times faster than the
+// radix sort at 160 values and as fast at 3,000.
+const (
+	spreadMin = 64
+	spreadMax = 2048
+)
 
-// sortUint32 sorts hs ascending. From radixMin values on it is a radix
-// sort, a byte per pass after one pass that counts all four bytes, which
-// needs no comparisons: a text's shingle
+// sortSpread sorts hs ascending with tmp, of the same length, as its
+// second buffer: a counting sort puts the values into tmp by their top
+// byte, then an insertion sort brings them back into hs, each value moving
+// past the few larger ones of its bucket. A text's shingle hashes are
+// uniformly spread, so a bucket holds about len(hs)/256 of them; values
+// crafted into one bucket cost at most spreadMax²/2 moves.
+func sortSpread(hs, tmp []uint32) {
+	var at [256]int32 // per top byte: counts, then offsets
+	for _, h := range hs {
+		at[h>>24]++
+	}
+	var pos int32
+	for i, n := range at {
+		at[i] = pos
+		pos += n
+	}
+	for _, h := range hs {
+		tmp[at[h>>24]] = h
+		at[h>>24]++
+	}
+	for i, h := range tmp {
+		j := i
+		for j > 0 && hs[j-1] > h {
+			hs[j] = hs[j-1]
+			j--
+		}
+		hs[j] = h
+	}
+}
+
+// sortUint32 sorts hs ascending with tmp, of the same length, as its
+// second buffer. It is a radix sort, a byte per pass after one pass that
+// counts all four bytes, which needs no comparisons: a text's shingle
 // hashes are uniformly spread, and comparison sorts mispredict half of
 // their branches on them.
-func sortUint32(hs []uint32) {
-	if len(hs) < radixMin {
-		slices.Sort(hs)
-		return
-	}
+func sortUint32(hs, tmp []uint32) {
 	var at [4][256]int32 // per byte of the values: counts, then offsets
 	for _, h := range hs {
 		at[0][byte(h)]++
@@ -92,7 +137,7 @@ func sortUint32(hs []uint32) {
 		at[2][byte(h>>16)]++
 		at[3][byte(h>>24)]++
 	}
-	src, dst := hs, make([]uint32, len(hs))
+	src, dst := hs, tmp
 	for pass := range at {
 		var pos int32
 		for i, n := range at[pass] {
@@ -124,7 +169,7 @@ func NewRecord(published time.Time, feedURL string, text []byte) Record {
 // SourceHash is the FNV-64a hash of a source's feed URL, as a Record holds
 // it. It is a pure function.
 func SourceHash(feedURL string) uint64 {
-	return hashWords([]string{feedURL})
+	return fnv64(feedURL)
 }
 
 // Valid reports whether r is a well-formed record; the other methods

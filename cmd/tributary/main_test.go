@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tributary/tributary/feedcheck"
+	"github.com/tributary/tributary/pgtest"
 )
 
 // binPath is the tributary binary built once by TestMain.
@@ -38,6 +39,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	pgtest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

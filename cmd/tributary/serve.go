@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,8 +20,15 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// shutdownTimeout bounds each step of a graceful shutdown.
-const shutdownTimeout = 10 * time.Second
+// The bounds of a shutdown, which stops everything at once: the pass in
+// flight is cancelled and gets passStopTimeout to return (a fetch storing
+// its articles ends the transaction under way, at most storage.SaveChunk
+// articles, and writes no more), and the HTTP requests in flight get
+// httpDrainTimeout to finish before their connections are closed.
+const (
+	passStopTimeout  = 10 * time.Second
+	httpDrainTimeout = 2 * time.Second
+)
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlagSet("serve", "[-config FILE]",
@@ -94,8 +102,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	logger.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL,
 		"config", cfg.Path, "feeds", len(cfg.Feeds))
 
-	// Scheduling stops with schedCtx; the fetches in flight are cancelled
-	// only with passCtx, after drainTimeout.
+	// Scheduling stops with schedCtx, the pass in flight with passCtx.
 	schedCtx, stopScheduling := context.WithCancel(context.WithoutCancel(ctx))
 	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelPasses()
@@ -125,36 +132,60 @@ loop:
 	}
 	s.notify.stopping()
 	stopWatchdog()
-	err = errors.Join(err, s.drain(stopScheduling, cancelPasses, schedDone))
+	if s.passStart.Load() != 0 {
+		logger.Info("cancelling the fetch pass in flight")
+	}
+	stopScheduling()
+	cancelPasses()
+	httpDone := make(chan error, 1)
+	go func() {
+		httpDone <- shutdownHTTP(context.WithoutCancel(ctx), logger, map[string]*http.Server{"http": srv, "admin": admin})
+	}()
+	err = errors.Join(err, waitPass(schedDone))
 	s.websub.wait()
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if serr := srv.Shutdown(shutdownCtx); serr != nil {
-		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
-	}
-	if serr := admin.Shutdown(shutdownCtx); serr != nil {
-		err = errors.Join(err, fmt.Errorf("admin shutdown: %w", serr))
-	}
-	return err
+	return errors.Join(err, <-httpDone)
 }
 
-// drain stops scheduling, lets the pass in flight finish for up to
-// drainTimeout, then cancels its fetches and waits for it to return.
-func (s *service) drain(stopScheduling, cancelPasses context.CancelFunc, schedDone <-chan struct{}) error {
-	stopScheduling()
+// waitPass waits for the scheduler, whose pass is cancelled, to return,
+// for at most passStopTimeout.
+func waitPass(schedDone <-chan struct{}) error {
 	select {
 	case <-schedDone:
 		return nil
-	case <-time.After(drainTimeout):
+	case <-time.After(passStopTimeout):
+		return fmt.Errorf("fetch pass did not stop within %s", passStopTimeout)
 	}
-	s.log.Warn("fetch pass still running at shutdown; cancelling it", slog.Duration("waited", drainTimeout))
-	cancelPasses()
-	select {
-	case <-schedDone:
-		return nil
-	case <-time.After(shutdownTimeout):
-		return errors.New("fetch pass did not stop in time")
+}
+
+// shutdownHTTP closes the listeners of servers (by name) at once and lets
+// their requests in flight finish for up to httpDrainTimeout, then closes
+// the connections still open; a request cut short that way is not an
+// error of the shutdown.
+func shutdownHTTP(ctx context.Context, logger *slog.Logger, servers map[string]*http.Server) error {
+	ctx, cancel := context.WithTimeout(ctx, httpDrainTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(servers))
+	for name, srv := range servers {
+		wg.Go(func() {
+			err := srv.Shutdown(ctx)
+			if errors.Is(err, context.DeadlineExceeded) {
+				logger.Warn("HTTP requests still running at shutdown: closing their connections",
+					slog.String("server", name), slog.Duration("waited", httpDrainTimeout))
+				err = srv.Close()
+			}
+			if err != nil {
+				errs <- fmt.Errorf("shut down %s server: %w", name, err)
+			}
+		})
 	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
 // routes is the public HTTP handler: /metrics (for clients in

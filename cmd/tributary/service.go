@@ -19,10 +19,6 @@ import (
 	"github.com/tributary/tributary/websub"
 )
 
-// drainTimeout is how long a shutdown lets the pass in flight finish
-// before its fetches are cancelled.
-const drainTimeout = 20 * time.Second
-
 // generation is everything built from one loaded config. The service swaps
 // whole generations on reload, so a pass or a request always sees one
 // consistent config.

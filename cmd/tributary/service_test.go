@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -114,27 +116,25 @@ func TestReload(t *testing.T) {
 	}
 }
 
-func TestShutdownLetsInFlightFetchFinish(t *testing.T) {
-	feed, err := os.ReadFile("../../testdata/today-news/perspectives.rss")
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestShutdownCancelsInFlightFetch sends SIGTERM while a source has not
+// answered yet: serve cancels the fetch at once instead of waiting for
+// the body, exits 0, and stores neither articles nor state for the source,
+// so the next pass asks again.
+func TestShutdownCancelsInFlightFetch(t *testing.T) {
 	started := make(chan struct{})
-	var served atomic.Bool
-	slow := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !served.Load() {
+	var once atomic.Bool
+	silent := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !once.Swap(true) {
 			close(started)
 		}
-		served.Store(true)
-		time.Sleep(2 * time.Second)
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write(feed)
+		<-r.Context().Done() // never answers
 	}))
 	addr := freeAddr(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tributary.yaml")
-	writeFile(t, cfg, fmt.Sprintf("listen: %s\ndata_dir: %s\nretention:\n  max_age: 87600h\nfeeds:\n  - url: %s/slow.rss\n    categories: [Slow]\n",
-		addr, filepath.Join(dir, "data"), slow.URL))
+	feedURL := silent.URL + "/silent.rss"
+	writeFile(t, cfg, fmt.Sprintf("listen: %s\ndata_dir: %s\nfetch:\n  timeout: 10m\nfeeds:\n  - url: %s\n    categories: [Silent]\n",
+		addr, filepath.Join(dir, "data"), feedURL))
 	d := startServe(t, cfg, addr)
 	select {
 	case <-started:
@@ -142,20 +142,47 @@ func TestShutdownLetsInFlightFetchFinish(t *testing.T) {
 		t.Fatal("the feed was never requested")
 	}
 	code, took := d.stop(t, syscall.SIGTERM)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, d.stderr.String())
-	}
-	if took < time.Second {
-		t.Errorf("serve exited after %v, before the fetch in flight could finish", took)
+	if code != 0 || took > 3*time.Second {
+		t.Errorf("serve exited %d after %v, want 0 within 3s\n%s", code, took, d.stderr.String())
 	}
 	s, err := storage.Open(filepath.Join(dir, "data", "tributary.db"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	arts, err := s.Latest(t.Context(), "slow", 10)
-	if err != nil || len(arts) != 1 {
-		t.Fatalf("after shutdown the slow feed has %d articles (%v), want 1\n%s", len(arts), err, d.stderr.String())
+	if arts, err := s.Latest(t.Context(), "silent", 10); err != nil || len(arts) != 0 {
+		t.Errorf("after shutdown the cancelled source has %d articles (%v), want none", len(arts), err)
+	}
+	if _, ok, err := s.SourceState(t.Context(), feedURL); ok || err != nil {
+		t.Errorf("state stored for the cancelled fetch (err %v): the next pass would not ask again", err)
+	}
+}
+
+// TestShutdownDrainsHTTPBriefly sends SIGTERM while a client holds a
+// request in flight (its headers never end): serve gives it
+// httpDrainTimeout, then closes the connection and exits 0.
+func TestShutdownDrainsHTTPBriefly(t *testing.T) {
+	feeds := todayNewsServer(t)
+	addr := freeAddr(t)
+	d := startServe(t, todayNewsConfig(t, feeds.URL, addr), addr)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /feeds/all.atom HTTP/1.1\r\nHost: "+addr+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The server reads the request line before it counts the connection
+	// as active; a request answered on another connection proves it did.
+	get(t, "http://"+addr+"/healthz")
+	code, took := d.stop(t, syscall.SIGTERM)
+	t.Logf("exited %d after %v", code, took)
+	if code != 0 || took > httpDrainTimeout+3*time.Second {
+		t.Errorf("serve exited %d after %v, want 0 within %v\n%s", code, took, httpDrainTimeout+3*time.Second, d.stderr.String())
+	}
+	if !strings.Contains(d.stderr.String(), "HTTP requests still running at shutdown") {
+		t.Errorf("serve did not report the request it cut short:\n%s", d.stderr.String())
 	}
 }
 

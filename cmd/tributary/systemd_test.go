@@ -27,18 +27,37 @@ func requireTool(t *testing.T, name string) string {
 }
 
 func TestSystemdUnit(t *testing.T) {
-	raw, err := os.ReadFile("../../contrib/systemd/tributary.service")
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		file, verifyAs string
+		lines          []string
+	}{
+		{"tributary.service", "tributary.service", []string{
+			"ExecStart=/usr/local/bin/tributary serve -config /etc/tributary/tributary.yaml", "StateDirectory=tributary\n"}},
+		// One instance of several on one database: its own config and state.
+		{"tributary@.service", "tributary@a.service", []string{
+			"ExecStart=/usr/local/bin/tributary serve -config /etc/tributary/%i.yaml", "StateDirectory=tributary/%i\n"}},
 	}
-	unit := string(raw)
-	for _, want := range []string{
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			raw, err := os.ReadFile("../../contrib/systemd/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkUnit(t, string(raw), tt.verifyAs, tt.lines)
+		})
+	}
+}
+
+// checkUnit checks that unit has our lines and passes systemd-analyze
+// verify as a unit called name.
+func checkUnit(t *testing.T, unit, name string, extra []string) {
+	t.Helper()
+	for _, want := range append([]string{
 		"Type=notify", "WatchdogSec=", "ExecReload=kill -HUP $MAINPID",
-		"StateDirectory=tributary", "DynamicUser=yes", "ProtectSystem=strict",
+		"DynamicUser=yes", "ProtectSystem=strict",
 		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes",
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "SystemCallFilter=@system-service",
-		"ExecStart=/usr/local/bin/tributary serve",
-	} {
+	}, extra...) {
 		t.Run(want, func(t *testing.T) {
 			if !strings.Contains(unit, "\n"+want) {
 				t.Errorf("unit lacks a line starting %q", want)
@@ -49,12 +68,12 @@ func TestSystemdUnit(t *testing.T) {
 		analyze := requireTool(t, "systemd-analyze")
 		// verify checks that ExecStart exists: point it at the test binary.
 		dir := t.TempDir()
-		path := filepath.Join(dir, "tributary.service")
+		path := filepath.Join(dir, name)
 		writeFile(t, path, strings.ReplaceAll(unit, "/usr/local/bin/tributary", binPath))
 		out, err := exec.Command(analyze, "verify", path).CombinedOutput()
 		var ours []string
 		for _, line := range splitLines(string(out)) {
-			if strings.Contains(line, "tributary.service") {
+			if strings.Contains(line, name) {
 				ours = append(ours, line)
 			}
 		}
