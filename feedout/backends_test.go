@@ -1,9 +1,7 @@
 package feedout
 
 import (
-	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,42 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tributary/tributary/pgkv"
-	"github.com/tributary/tributary/pgtest"
 	"github.com/tributary/tributary/storage"
 	"github.com/tributary/tributary/story"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.StopShared()
-	os.Exit(code)
-}
-
-// newPostgresStore opens a store in a new database of the test binary's
-// private PostgreSQL server with its clock at now(); cleanup runs the
-// consistency check and closes it.
-func newPostgresStore(t testing.TB, now func() time.Time) *storage.Store {
-	t.Helper()
-	db, err := pgkv.Open(context.Background(), pgtest.NewDatabase(t), pgkv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := storage.New(db, storage.Options{Now: now})
-	if err != nil {
-		_ = db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := store.Check(context.Background()); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		if err := store.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
-	return store
-}
 
 // backendArticles returns the articles of every golden case, then a
 // syndicated copy of each from another source (same title and text,
@@ -122,5 +87,8 @@ func TestBackendsServeIdenticalDocuments(t *testing.T) {
 		if diff := cmp.Diff(got["bolt"], got["postgres"]); diff != "" {
 			t.Errorf("GET %s (-bolt +postgres):\n%s", target, diff)
 		}
+	}
+	if err := stores["postgres"].Check(t.Context()); err != nil {
+		t.Errorf("check the store on postgres: %v", err)
 	}
 }

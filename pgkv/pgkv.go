@@ -28,6 +28,9 @@ type Options struct {
 	// Logger receives the failures of the Changes listener, which
 	// reconnects; nil discards them.
 	Logger *slog.Logger
+	// NoMigrate leaves the schema as Open finds it, for a caller that
+	// applies the migrations itself with Migrate and reports them.
+	NoMigrate bool
 }
 
 // DB is a kv.DB on a PostgreSQL database. It is safe for concurrent use;
@@ -47,7 +50,8 @@ var _ kv.DB = (*DB)(nil)
 
 // Open connects to the database at url (a postgres:// URL or key=value
 // string; the PG* environment variables fill in what it lacks) and applies
-// the migrations it lacks. Errors name the database without its password.
+// the migrations it lacks (unless opts.NoMigrate). Errors name the
+// database without its password.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	ms, err := parseMigrations(migrationFiles)
 	if err != nil {
@@ -71,6 +75,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	closed, cancel := context.WithCancel(context.Background())
 	d := &DB{pool: pool, migrations: ms, log: log, closed: closed, close: cancel}
+	if opts.NoMigrate {
+		return d, nil
+	}
 	if _, err := d.Migrate(ctx); err != nil {
 		_ = d.Close()
 		return nil, fmt.Errorf("open database %s: %w", Redact(url), err)

@@ -16,7 +16,8 @@ func runBackup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		"Write a consistent copy of the database to OUT, atomically (a temporary file\n"+
 			"next to OUT, synced, then renamed), and verify that it opens and passes the\n"+
 			"database check. Works while the daemon runs: the copy then comes from the\n"+
-			"daemon over its admin socket in data_dir.", stdout)
+			"daemon over its admin socket in data_dir. With database set (PostgreSQL) it\n"+
+			"refuses: use pg_dump -Fc.", stdout)
 	configPath := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -28,6 +29,9 @@ func runBackup(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		return err
+	}
+	if cfg.Database != "" {
+		return fmt.Errorf("backup: the database is PostgreSQL (%s): back it up with pg_dump -Fc, see docs/operations.md", config.RedactURL(cfg.Database))
 	}
 	via := "daemon"
 	err = storage.WriteFileAtomic(out, 0o600, func(w io.Writer) error {

@@ -32,14 +32,19 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	logger, _ := configLogger(stderr, cfg.Log, flagSet(fs, "log-level"), *level)
+	store, pg, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, store.Close()) }()
+	coord, err := newCoordinator(pg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeCoordinator(coord)) }()
 
-	logger, _ := configLogger(stderr, cfg.Log, flagSet(fs, "log-level"), *level)
-	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: logger})
+	f, err := fetcher.New(cfg, store, fetcher.Options{Logger: logger, Coordinator: coordinatorOption(coord)})
 	if err != nil {
 		return err
 	}

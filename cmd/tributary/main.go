@@ -13,6 +13,7 @@
 //	tributary backup [-config FILE] OUT       consistent copy of the database
 //	tributary stats [-config FILE]            category counts and source health
 //	tributary compact [-config FILE]          offline compaction of the database
+//	tributary migrate [-config FILE]          apply PostgreSQL schema migrations
 //	tributary copy-db -from URL|PATH -to URL|PATH  copy a database into an empty one
 //	tributary salvage [-config FILE] OUT      copy what can be read of a damaged database
 //	tributary test-rules [-config FILE] URL   show what the rules make of a feed
@@ -92,6 +93,7 @@ func commands() []command {
 		{"backup", "[-config FILE] OUT", "write a consistent, verified copy of the database (also while serve runs)", runBackup},
 		{"stats", "[-config FILE]", "per-category counts and per-source health (also while serve runs)", runStats},
 		{"compact", "[-config FILE]", "rewrite the database without free pages (only while serve is stopped)", runCompact},
+		{"migrate", "[-config FILE]", "apply the PostgreSQL schema migrations the database lacks and print them", runMigrate},
 		{"copy-db", "-from URL|PATH -to URL|PATH", "copy one database into another, empty one, then compare and check the copy (offline)", runCopyDB},
 		{"salvage", "[-config FILE] OUT", "copy what can be read of a damaged database into a new file OUT; report what was lost", runSalvage},
 		{"test-rules", "[-config FILE] URL", "fetch a feed once and print per item its categories and which rule kept or dropped it", runTestRules},

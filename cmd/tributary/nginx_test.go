@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tributary/tributary/pgtest"
 )
 
 // nginxConf is the contrib config under test.
@@ -162,16 +164,32 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// servedInstance fetches the today-news fixtures into a new data_dir with
-// the binary, then serves it; it returns the daemon and its address.
-func servedInstance(t *testing.T, feedsURL string) (*daemon, string) {
+// sharedInstances fetches the today-news fixtures once into a new
+// PostgreSQL database with the binary, then serves it with two instances,
+// each with its own listen address and data_dir and the base_url of the
+// front; it returns the daemons and their addresses.
+func sharedInstances(t *testing.T, feedsURL string) ([2]*daemon, [2]string) {
 	t.Helper()
-	addr := freeAddr(t)
-	cfg := todayNewsConfig(t, feedsURL, addr)
-	if r := tributary(t, "fetch", "-config", cfg); r.code != 0 {
+	dbURL := pgtest.NewDatabase(t)
+	var cfgs [2]string
+	var ds [2]*daemon
+	var addrs [2]string
+	for i := range cfgs {
+		addrs[i] = freeAddr(t)
+		cfgs[i] = postgresConfig(t, feedsURL, addrs[i], dbURL, "")
+		b, err := os.ReadFile(cfgs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, cfgs[i], strings.Replace(string(b), "base_url: http://"+addrs[i], "base_url: http://news.example", 1))
+	}
+	if r := tributary(t, "fetch", "-config", cfgs[0]); r.code != 0 {
 		t.Fatalf("fetch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	return startServe(t, cfg, addr), addr
+	for i := range ds {
+		ds[i] = startServe(t, cfgs[i], addrs[i])
+	}
+	return ds, addrs
 }
 
 // metric304 returns the instance's count of 304 answers to feed requests.
@@ -187,21 +205,30 @@ func metric304(t *testing.T, addr string) string {
 }
 
 // TestNginxFront runs the real nginx with contrib/nginx/tributary.conf in
-// front of two real tributary serve processes: it caches documents as
+// front of two real tributary serve processes on one PostgreSQL database,
+// which answer the same documents: it caches documents as
 // tributary's Cache-Control says, answers conditional requests, keeps a
 // gzip variant, hides the per-instance endpoints, fails over when an
 // instance dies, revalidates stale documents with a 304 from tributary and
 // serves its copy when no instance answers.
 func TestNginxFront(t *testing.T) {
 	feeds := todayNewsServer(t)
-	a, addrA := servedInstance(t, feeds.URL)
-	b, addrB := servedInstance(t, feeds.URL)
+	ds, addrs := sharedInstances(t, feeds.URL)
+	a, b, addrA, addrB := ds[0], ds[1], addrs[0], addrs[1]
 	front := startNginx(t, []string{addrA, addrB})
 
 	first := frontGet(t, front+"/feeds/all.atom")
 	if first.code != http.StatusOK || first.cacheStatus != "MISS" || first.etag == "" {
 		t.Fatalf("first GET: %d, X-Cache-Status %q, ETag %q", first.code, first.cacheStatus, first.etag)
 	}
+	t.Run("every instance answers the cached document", func(t *testing.T) {
+		for _, addr := range addrs {
+			r := frontGet(t, "http://"+addr+"/feeds/all.atom")
+			if r.code != http.StatusOK || r.etag != first.etag || !bytes.Equal(r.body, first.body) {
+				t.Errorf("instance %s: %d, ETag %q (front %q), same body %v", addr, r.code, r.etag, first.etag, bytes.Equal(r.body, first.body))
+			}
+		}
+	})
 	t.Run("cached hit", func(t *testing.T) {
 		again := frontGet(t, front+"/feeds/all.atom")
 		if again.cacheStatus != "HIT" || again.etag != first.etag || !bytes.Equal(again.body, first.body) {

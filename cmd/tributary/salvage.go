@@ -31,6 +31,9 @@ func runSalvage(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Database != "" {
+		return fmt.Errorf("salvage: the database is PostgreSQL (%s), which keeps its own integrity: salvage reads a damaged bbolt file; restore a pg_dump instead", config.RedactURL(cfg.Database))
+	}
 	rep, err := storage.Salvage(ctx, filepath.Join(cfg.DataDir, dbFile), out)
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%w: stop the daemon before salvaging", err)

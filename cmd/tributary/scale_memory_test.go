@@ -170,7 +170,7 @@ func scaleService(t *testing.T, base string) (*service, *config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := openStore(t.Context(), cfg)
+	store, _, err := openStore(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	override := flagSet(fs, "log-level")
 	logger, logLevel := configLogger(stderr, cfg.Log, override, *level)
-	store, err := openStore(ctx, cfg)
+	if err := checkSharedWebSub(cfg); err != nil {
+		return err
+	}
+	store, pg, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -66,8 +69,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}
 		logger.Info("database closed")
 	}()
+	coord, err := newCoordinator(pg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeCoordinator(coord)) }()
+	if coord != nil {
+		logger.Info("database shared", slog.String("database", config.RedactURL(cfg.Database)), slog.String("instance", coord.ID()))
+	}
 
-	s := &service{store: store, log: logger, notify: notifier{log: logger}, path: cfg.Path, kick: make(chan struct{}, 1)}
+	s := &service{store: store, coord: coordinatorOption(coord), log: logger, notify: notifier{log: logger}, path: cfg.Path, kick: make(chan struct{}, 1)}
 	if !override {
 		s.logLevel = logLevel
 	}

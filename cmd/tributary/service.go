@@ -32,7 +32,10 @@ type generation struct {
 // scheduler's progress and the metrics. Its methods are safe for concurrent
 // use.
 type service struct {
-	store   *storage.Store
+	store *storage.Store
+	// coord shares the sources with the other instances on the
+	// PostgreSQL database; nil with bbolt.
+	coord   fetcher.Coordinator
 	log     *slog.Logger
 	metrics *metrics
 	notify  notifier
@@ -53,7 +56,7 @@ type service struct {
 
 // newGeneration builds the fetcher and the feed handler for cfg.
 func (s *service) newGeneration(cfg *config.Config) (*generation, error) {
-	opts := fetcher.Options{Logger: s.log}
+	opts := fetcher.Options{Logger: s.log, Coordinator: s.coord}
 	if s.websub != nil && s.websub.sub != nil {
 		opts.Discover, opts.Pushed = websub.Discover, s.websub.sub.Pushed
 	}
@@ -213,8 +216,19 @@ func (s *service) healthy(ctx context.Context) error {
 			return fmt.Errorf("fetch pass running for %v", took.Round(time.Second))
 		}
 	}
-	if _, err := s.store.Size(); err != nil {
+	if err := s.storeAnswers(ctx); err != nil {
 		return errors.New("store does not answer")
 	}
 	return ctx.Err()
+}
+
+// storeAnswers asks the store something cheap: a bbolt file its size;
+// another backend (PostgreSQL), which has no file, its version, one round
+// trip.
+func (s *service) storeAnswers(ctx context.Context) error {
+	_, err := s.store.Size()
+	if errors.Is(err, storage.ErrNotFile) {
+		_, err = s.store.Version(ctx)
+	}
+	return err
 }

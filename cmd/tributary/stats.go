@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/tributary/tributary/config"
@@ -17,7 +16,8 @@ func runStats(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	fs := newFlagSet("stats", "[-config FILE]",
 		"Print the number of articles in each category and the health of each source:\n"+
 			"last fetch, outcome, items stored, next due, failures and what to do about them.\n"+
-			"Works while the daemon runs, by asking it over its admin socket.", stdout)
+			"Works while the daemon runs, by asking it over its admin socket; with database\n"+
+			"set, from PostgreSQL directly.", stdout)
 	configPath := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -39,6 +39,9 @@ func runStats(ctx context.Context, args []string, stdout, _ io.Writer) error {
 // readStats asks the running daemon for its status report, or builds it
 // from the database file when no daemon runs.
 func readStats(ctx context.Context, cfg *config.Config) (status.Report, error) {
+	if cfg.Database != "" {
+		return collectStats(ctx, cfg)
+	}
 	resp, err := adminGet(ctx, cfg.DataDir, "/stats")
 	if err == nil {
 		defer resp.Body.Close()
@@ -51,7 +54,12 @@ func readStats(ctx context.Context, cfg *config.Config) (status.Report, error) {
 	if !errors.Is(err, errNoDaemon) {
 		return status.Report{}, err
 	}
-	s, err := openDB(ctx, filepath.Join(cfg.DataDir, dbFile))
+	return collectStats(ctx, cfg)
+}
+
+// collectStats builds the status report from the store itself.
+func collectStats(ctx context.Context, cfg *config.Config) (status.Report, error) {
+	s, err := openCheckedStore(ctx, cfg)
 	if err != nil {
 		return status.Report{}, err
 	}

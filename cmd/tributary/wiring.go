@@ -1,11 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/feedout"
 	"github.com/tributary/tributary/fetcher"
@@ -25,15 +20,6 @@ var (
 
 // dbFile is the database's file name inside data_dir.
 const dbFile = "tributary.db"
-
-// openStore verifies and opens the database in cfg.DataDir (see openDB),
-// creating the directory.
-func openStore(ctx context.Context, cfg *config.Config) (*storage.Store, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data_dir: %w", err)
-	}
-	return openDB(ctx, filepath.Join(cfg.DataDir, dbFile))
-}
 
 // configuredCategories lists every category the config names: the declared
 // ones first, then those named only by feeds, each slug once.
