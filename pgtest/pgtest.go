@@ -199,6 +199,13 @@ func StopShared() {
 // programs are not installed.
 var ErrNotInstalled = errors.New("pgtest: no PostgreSQL server programs (initdb, pg_ctl) found: install the postgresql package, or set TRIBUTARY_PG_BIN")
 
+// Installed returns nil when the PostgreSQL server programs are found,
+// ErrNotInstalled (wrapped) otherwise; it starts nothing.
+func Installed() error {
+	_, err := findBin()
+	return err
+}
+
 // Available reports whether a test may use the shared server: nil when it
 // runs, ErrNotInstalled (wrapped) when PostgreSQL is not installed and $CI
 // is not set (the test should skip), any other start error otherwise.
