@@ -107,3 +107,7 @@ func (m *memRecords) WebSubRecords(context.Context, string) (map[string][]byte, 
 	}
 	return out, nil
 }
+
+func (m *memRecords) WebSubRecord(_ context.Context, _, key string) ([]byte, error) {
+	return m.recs[key], nil
+}
