@@ -143,3 +143,39 @@ func Recover(err *error) {
 	}
 	panic(r)
 }
+
+// Prefetcher is a Bucket that reads many keys in one go. A backend whose
+// every read is a round trip to a server implements it (package pgkv), so
+// that a caller about to look up many keys asks for them at once; what a
+// prefetch read answers the later Get or Seek as the database would, in
+// the transaction's snapshot, with the transaction's own writes over it.
+// bbolt reads memory and does not implement it. Call it through
+// PrefetchKeys and PrefetchSeeks, which do nothing on other backends.
+type Prefetcher interface {
+	// PrefetchKeys reads the values of keys, for Get (and Bucket).
+	PrefetchKeys(keys [][]byte)
+	// PrefetchSeeks reads, for each of seeks, what a cursor finds from
+	// its Seek(From) on: the keys from From up to To, at most n of them,
+	// and when there are fewer, the first key at or after To (To nil:
+	// the first n keys from From). A Seek to From and the Next moves
+	// after it are then answered from memory.
+	PrefetchSeeks(seeks []Range, n int)
+}
+
+// Range is the keys from From up to, not including, To.
+type Range struct{ From, To []byte }
+
+// PrefetchKeys asks b to read keys in one go, if it is a Prefetcher.
+func PrefetchKeys(b Bucket, keys [][]byte) {
+	if p, ok := b.(Prefetcher); ok && len(keys) > 0 {
+		p.PrefetchKeys(keys)
+	}
+}
+
+// PrefetchSeeks asks b to read what cursors find from each of seeks on in
+// one go (see Prefetcher), if it is a Prefetcher.
+func PrefetchSeeks(b Bucket, seeks []Range, n int) {
+	if p, ok := b.(Prefetcher); ok && len(seeks) > 0 && n > 0 {
+		p.PrefetchSeeks(seeks, n)
+	}
+}

@@ -232,6 +232,11 @@ func (c *cursor) dbNext(k []byte, incl bool) (row, bool) {
 	if r, found, ok := c.page.after(k, incl); ok {
 		return r, found
 	}
+	if p := c.b.t.seeks[string(childPath(c.b.path, k))]; p != nil && incl {
+		c.page = *p
+		r, found, _ := p.after(k, incl)
+		return r, found
+	}
 	op := ">"
 	if incl {
 		op = ">="

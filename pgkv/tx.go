@@ -67,11 +67,26 @@ type tx struct {
 	// cache holds the database's keys read by Get and bucket lookups,
 	// by the key's path (childPath).
 	cache map[string]read
+	// seeks holds the pages PrefetchSeeks read, by the path of the bucket
+	// and key sought (childPath); nil for one being read.
+	seeks map[string]*page
+	// pending are the PrefetchKeys not read yet, queued by the path of
+	// their keys (childPath).
+	pending []pending
+	queued  map[string]bool
+	// rootRead is set once every row of the root is in the cache.
+	rootRead bool
+}
+
+// pending is a PrefetchKeys not read yet: keys of the bucket at path.
+type pending struct {
+	path []byte
+	keys [][]byte
 }
 
 func newTx(ctx context.Context, ptx pgx.Tx, id uint64, writable bool) *tx {
 	return &tx{ctx: ctx, ptx: ptx, id: id, writable: writable,
-		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}}
+		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}, seeks: map[string]*page{}, queued: map[string]bool{}}
 }
 
 var _ kv.Tx = (*tx)(nil)
@@ -111,6 +126,20 @@ func (t *tx) lookup(path, key []byte) read {
 	if r, ok := t.cache[ck]; ok {
 		return r
 	}
+	if len(t.pending) > 0 {
+		t.sendPending()
+		if r, ok := t.cache[ck]; ok {
+			return r
+		}
+	}
+	if len(path) == 0 && !t.rootRead {
+		// The root holds only the top-level buckets' names, a few rows
+		// that a transaction mostly all looks up: read them at once.
+		t.readRoot()
+		r := t.cache[ck] // absent if the root does not hold key
+		t.cache[ck] = r
+		return r
+	}
 	var v []byte
 	r := read{kind: value}
 	err := t.ptx.QueryRow(t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", path, key).Scan(&v)
@@ -126,6 +155,15 @@ func (t *tx) lookup(path, key []byte) read {
 	}
 	t.cache[ck] = r
 	return r
+}
+
+// readRoot reads every row of the root into the cache.
+func (t *tx) readRoot() {
+	rows, _ := t.ptx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1", []byte{})
+	if err := forRows(rows, func(r row) { t.cache[string(childPath(nil, r.key))] = read{value: r.value, kind: rowKind(r)} }); err != nil {
+		panic(queryError("read the top-level buckets", err))
+	}
+	t.rootRead = true
 }
 
 // set puts e in the overlay of the bucket at path.

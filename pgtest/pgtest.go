@@ -2,8 +2,10 @@
 // cluster in a temporary directory (initdb), listening on a free loopback
 // port (pg_ctl), stopped and removed by Stop. Nothing depends on a server
 // of the system's. It needs the PostgreSQL server programs (Debian:
-// postgresql); Start fails, it does not skip, when they are missing, so
-// that a test run without them is a failing run.
+// postgresql). When they are missing, Start fails with ErrNotInstalled,
+// and NewDatabase skips the test, like the project's other tests that
+// need a Debian tool, unless $CI is set: CI installs the package, so
+// there a missing server fails the run instead of hiding the tests.
 //
 // PostgreSQL refuses to run as root: when the tests run as root, the
 // server runs as the system's "postgres" user (created by the Debian
@@ -193,11 +195,37 @@ func StopShared() {
 	}
 }
 
+// ErrNotInstalled is the error of Start when the PostgreSQL server
+// programs are not installed.
+var ErrNotInstalled = errors.New("pgtest: no PostgreSQL server programs (initdb, pg_ctl) found: install the postgresql package, or set TRIBUTARY_PG_BIN")
+
+// Installed returns nil when the PostgreSQL server programs are found,
+// ErrNotInstalled (wrapped) otherwise; it starts nothing.
+func Installed() error {
+	_, err := findBin()
+	return err
+}
+
+// Available reports whether a test may use the shared server: nil when it
+// runs, ErrNotInstalled (wrapped) when PostgreSQL is not installed and $CI
+// is not set (the test should skip), any other start error otherwise.
+func Available() error {
+	_, err := Shared()
+	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") != "" {
+		return fmt.Errorf("%w (CI is set: CI must install postgresql)", err)
+	}
+	return err
+}
+
 // NewDatabase returns the URL of a new empty database on the shared
-// server, failing t when there is no server.
+// server. It skips t when PostgreSQL is not installed and $CI is not set,
+// and fails t when the server cannot start.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	s, err := Shared()
+	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") == "" {
+		t.Skip(err.Error() + " (set CI=1 to make this a failure)")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,10 +237,13 @@ func NewDatabase(t testing.TB) string {
 }
 
 // findBin returns the directory of the newest installed PostgreSQL's
-// server programs: $TRIBUTARY_PG_BIN, else pg_ctl's on PATH, else Debian's
+// server programs: $TRIBUTARY_PG_BIN (which must hold them), else pg_ctl's on PATH, else Debian's
 // /usr/lib/postgresql/VERSION/bin.
 func findBin() (string, error) {
 	if dir := os.Getenv("TRIBUTARY_PG_BIN"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "pg_ctl")); err != nil {
+			return "", fmt.Errorf("TRIBUTARY_PG_BIN=%s: %w", dir, ErrNotInstalled)
+		}
 		return dir, nil
 	}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
@@ -232,7 +263,7 @@ func findBin() (string, error) {
 			return d, nil
 		}
 	}
-	return "", errors.New("pgtest: no PostgreSQL server programs (initdb, pg_ctl) found: install the postgresql package, or set TRIBUTARY_PG_BIN")
+	return "", ErrNotInstalled
 }
 
 // version is the major version in a /usr/lib/postgresql/VERSION/bin path.

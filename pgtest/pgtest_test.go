@@ -3,6 +3,8 @@ package pgtest
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +36,33 @@ func TestServerRunsQueries(t *testing.T) {
 	}
 	if err := s.Exec(ctx, "postgres", "SELECT * FROM no_such_table"); err == nil {
 		t.Fatal("a failing statement gave no error")
+	}
+}
+
+func TestNewDatabaseWithoutPostgres(t *testing.T) {
+	if os.Getenv("PGTEST_CHILD") == "" {
+		return // only TestMissingPostgresSkipsOrFails's child process runs it
+	}
+	NewDatabase(t)
+	t.Fatal("NewDatabase returned without a server")
+}
+
+// TestMissingPostgresSkipsOrFails runs NewDatabase as if no PostgreSQL
+// were installed (TRIBUTARY_PG_BIN names an empty directory): it skips
+// without $CI and fails with it, naming the package to install.
+func TestMissingPostgresSkipsOrFails(t *testing.T) {
+	for _, tc := range []struct {
+		ci   string
+		want string
+	}{
+		{"", "--- SKIP"},
+		{"1", "--- FAIL"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestNewDatabaseWithoutPostgres$", "-test.v")
+		cmd.Env = append(os.Environ(), "PGTEST_CHILD=1", "TRIBUTARY_PG_BIN="+t.TempDir(), "CI="+tc.ci)
+		out, _ := cmd.CombinedOutput()
+		if !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "install the postgresql package") {
+			t.Errorf("CI=%q: want %s naming the package, got:\n%s", tc.ci, tc.want, out)
+		}
 	}
 }

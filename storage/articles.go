@@ -99,6 +99,7 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 	pending := false
 	err := s.db.View(ctx, func(tx kv.Tx) error {
 		now := s.now().UTC()
+		prefetchIdentity(tx, arts)
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, false)
 			if err != nil {
@@ -142,6 +143,8 @@ func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
 		now := s.now().UTC()
 		res = SaveResult{}
 		var cs counters
+		prefetchIdentity(tx, arts)
+		prefetchCopies(tx, arts, now)
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, true)
 			if err != nil {

@@ -478,12 +478,12 @@ func storyBefore(a, b Article) bool {
 // cursor seek in each of the one or two periods the window reaches.
 func sketchCandidates(sk kv.Bucket, key []byte, day uint32) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		from, to := day-min(day, windowDays), day+min(windowDays, math.MaxUint32-day)
+		_, to := dayWindow(day)
 		n := 0
-		for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-			prefix := sketchPrefix(period, key)
+		for _, r := range sketchSeeks(key, day) {
+			prefix := r.From[:len(r.From)-dayLen]
 			c := sk.Cursor()
-			for k, _ := c.Seek(binary.BigEndian.AppendUint32(slices.Clip(prefix), from)); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			for k, _ := c.Seek(r.From); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 				if n == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
 					break
 				}
@@ -494,6 +494,30 @@ func sketchCandidates(sk kv.Bucket, key []byte, day uint32) iter.Seq[string] {
 			}
 		}
 	}
+}
+
+// dayWindow returns the first and last days of the sketch lookup window
+// around day.
+func dayWindow(day uint32) (from, to uint32) {
+	return day - min(day, windowDays), day + min(windowDays, math.MaxUint32-day)
+}
+
+// sketchSeeks returns where sketchCandidates seeks the sketch entries of
+// key around day: one range in each period the window reaches, from the
+// period, key and first day of the window to the entries of the days
+// after the window.
+func sketchSeeks(key []byte, day uint32) []kv.Range {
+	from, to := dayWindow(day)
+	var out []kv.Range
+	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
+		prefix := sketchPrefix(period, key)
+		r := kv.Range{From: binary.BigEndian.AppendUint32(slices.Clip(prefix), from)}
+		if to < math.MaxUint32 {
+			r.To = binary.BigEndian.AppendUint32(slices.Clip(prefix), to+1)
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // dayOf is the day number (Unix days) of t, clamped to the uint32 range.

@@ -14,6 +14,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/pgkv"
+	"github.com/tributary/tributary/pgtest"
 	"github.com/tributary/tributary/story"
 )
 
@@ -103,17 +105,16 @@ func newBackendStore(t testing.TB, opts Options) *Store {
 	return s
 }
 
-// openPostgresTestDB returns an empty kv.DB in a new database of a private
-// PostgreSQL server, closed by the Store that takes it.
-//
-// TODO(postgres backend): the one function the PostgreSQL backend fills
-// in: pgkv on pgtest.NewDatabase(t) (and a TestMain in this package that
-// calls pgtest.StopShared after m.Run). Until then the postgres backend
-// fails every test that asks for it.
+// openPostgresTestDB returns an empty kv.DB in a new database of the test
+// binary's private PostgreSQL server (pgtest), closed by the Store that
+// takes it.
 func openPostgresTestDB(t testing.TB) kv.DB {
 	t.Helper()
-	t.Fatalf("%s=postgres: the PostgreSQL backend is not built yet", testBackendEnv)
-	return nil
+	db, err := pgkv.Open(context.Background(), pgtest.NewDatabase(t), pgkv.Options{})
+	if err != nil {
+		t.Fatalf("open the test database: %v", err)
+	}
+	return db
 }
 
 // openTestFile opens the bbolt store at path with the test clock; cleanup

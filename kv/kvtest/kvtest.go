@@ -45,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"BinaryKeys", testBinaryKeys},
 		{"ReadOnly", testReadOnly},
 		{"Model", testModel},
+		{"Prefetch", testPrefetch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -819,5 +820,112 @@ func walk(t *testing.T, ctx string, rnd *rand.Rand, c kv.Cursor, want []pair, ke
 				expect("Last", k, i)
 			}
 		}
+	}
+}
+
+// testPrefetch checks that what kv.PrefetchKeys and kv.PrefetchSeeks read
+// answers Get and cursor moves as the database would, with the
+// transaction's writes before and after the prefetch over it, in write
+// transactions and views alike; on a backend that is no kv.Prefetcher
+// they do nothing and the test checks the plain reads.
+func testPrefetch(t *testing.T, open Open) {
+	db, _ := open(t)
+	rnd := rand.New(rand.NewPCG(7, 11))
+	key := func() []byte {
+		return []byte{byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4)), byte('a' + rnd.IntN(4))}
+	}
+	model := map[string][]byte{} // nil value: a nested bucket
+	update(t, db, func(tx kv.Tx) error {
+		b := bucket(tx, "p")
+		for range 40 {
+			k := key()
+			if _, ok := model[string(k)]; ok {
+				continue
+			}
+			if rnd.IntN(8) == 0 {
+				model[string(k)] = nil
+				return second(b.CreateBucket(k))
+			}
+			v := fmt.Appendf(nil, "v%d", rnd.IntN(100))
+			model[string(k)] = v
+			if err := b.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// write changes model and b alike: puts and deletes of values.
+	write := func(b kv.Bucket) {
+		for range 10 {
+			k := key()
+			if v, ok := model[string(k)]; ok && v == nil {
+				continue
+			}
+			if rnd.IntN(3) == 0 {
+				delete(model, string(k))
+				if err := b.Delete(k); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			v := fmt.Appendf(nil, "w%d", rnd.IntN(100))
+			model[string(k)] = v
+			if err := b.Put(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(b kv.Bucket, writable bool) {
+		if writable {
+			write(b)
+		}
+		var keys [][]byte
+		var seeks []kv.Range
+		for range 20 {
+			keys = append(keys, key())
+			r := kv.Range{From: key()}
+			if rnd.IntN(4) > 0 {
+				r.To = key()
+			}
+			seeks = append(seeks, r)
+		}
+		n := 1 + rnd.IntN(4)
+		// Keys first, or seeks first: a backend may read queued keys with
+		// the seeks, or at the next Get.
+		if rnd.IntN(2) == 0 {
+			kv.PrefetchKeys(b, keys)
+			kv.PrefetchSeeks(b, seeks, n)
+		} else {
+			kv.PrefetchSeeks(b, seeks, n)
+			kv.PrefetchKeys(b, keys)
+		}
+		if writable {
+			write(b)
+		}
+		sorted := slices.Sorted(maps.Keys(model))
+		for _, k := range keys {
+			if got, want := b.Get(k), model[string(k)]; !bytes.Equal(got, want) {
+				t.Errorf("Get(%s) = %q after a prefetch, want %q", k, got, want)
+			}
+		}
+		for _, r := range seeks {
+			var want []pair
+			i, _ := slices.BinarySearch(sorted, string(r.From))
+			for ; i < len(sorted) && len(want) < n+2; i++ {
+				want = append(want, pair{[]byte(sorted[i]), model[sorted[i]]})
+			}
+			var got []pair
+			c := b.Cursor()
+			for k, v := c.Seek(r.From); k != nil && len(got) < n+2; k, v = c.Next() {
+				got = append(got, pair{bytes.Clone(k), bytes.Clone(v)})
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Seek(%s) and Next after a prefetch of %d from it to %q (-want +got):\n%s", r.From, n, r.To, diff)
+			}
+		}
+	}
+	for range 8 {
+		update(t, db, func(tx kv.Tx) error { check(tx.Bucket([]byte("p")), true); return nil })
+		view(t, db, func(tx kv.Tx) error { check(tx.Bucket([]byte("p")), false); return nil })
 	}
 }

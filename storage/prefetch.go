@@ -1,0 +1,89 @@
+package storage
+
+import (
+	"time"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/story"
+)
+
+// prefetchIdentity asks the backend to read at once, one batch per
+// bucket, the identity keys planArticle looks up for arts: their
+// tombstones, articles and aliases and the URL identities of their links.
+// On a backend whose every read is a round trip (kv.Prefetcher) this turns
+// a few round trips an article into a few a chunk; bbolt ignores it.
+func prefetchIdentity(tx kv.Tx, arts []*incoming) {
+	ids := make([][]byte, 0, len(arts))
+	var urls [][]byte
+	for _, in := range arts {
+		ids = append(ids, []byte(in.ID))
+		if in.Link != "" {
+			urls = append(urls, identityKey(story.IdentityURL(in.Link)))
+		}
+	}
+	prefetchKeys(tx, bucketTombstones, ids)
+	prefetchKeys(tx, bucketArticles, ids)
+	prefetchKeys(tx, bucketAliases, ids)
+	prefetchKeys(tx, bucketURLs, urls)
+	prefetchKeys(tx, bucketSignatures, ids)
+}
+
+// prefetchCopies asks the backend to read at once what the near-duplicate
+// lookup (matchingStories) of the articles of arts with no stored
+// identity reads: the sketch index entries of their sketch keys, then the
+// signature records, articles, aliases and members of the candidates
+// found there. It follows prefetchIdentity in a write transaction, whose
+// reads of the identity keys it then makes from memory.
+func prefetchCopies(tx kv.Tx, arts []*incoming, now time.Time) {
+	sk := tx.Bucket([]byte(bucketSketch))
+	if _, ok := sk.(kv.Prefetcher); !ok {
+		return
+	}
+	type lookup struct {
+		rec story.Record
+		day uint32
+	}
+	var (
+		news  []lookup
+		seeks []kv.Range
+	)
+	for _, in := range arts {
+		if knownIdentity(tx, in) {
+			continue
+		}
+		a := newTimes(in.Article, now)
+		l := lookup{rec: newRecord(a, in.signature()), day: dayOf(a.Published)}
+		news = append(news, l)
+		for _, key := range l.rec.Keys() {
+			seeks = append(seeks, sketchSeeks(key, l.day)...)
+		}
+	}
+	kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
+	var cands [][]byte
+	for _, l := range news {
+		for _, key := range l.rec.Keys() {
+			for id := range sketchCandidates(sk, key, l.day) {
+				cands = append(cands, []byte(id))
+			}
+		}
+	}
+	for _, name := range []string{bucketSignatures, bucketArticles, bucketAliases, bucketMembers} {
+		prefetchKeys(tx, name, cands)
+	}
+}
+
+// knownIdentity reports whether planArticle finds in's story without the
+// near-duplicate lookup: in is tombstoned, stored, aliased, or its link's
+// URL identity is.
+func knownIdentity(tx kv.Tx, in *incoming) bool {
+	return tombstoned(tx, in.ID) || tx.Bucket([]byte(bucketArticles)).Get([]byte(in.ID)) != nil ||
+		lookup(tx, bucketAliases, []byte(in.ID)) != "" ||
+		in.Link != "" && lookup(tx, bucketURLs, identityKey(story.IdentityURL(in.Link))) != ""
+}
+
+// prefetchKeys asks the bucket name, if there is one, to read keys at once.
+func prefetchKeys(tx kv.Tx, name string, keys [][]byte) {
+	if b := tx.Bucket([]byte(name)); b != nil {
+		kv.PrefetchKeys(b, keys)
+	}
+}
