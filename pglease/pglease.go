@@ -13,6 +13,10 @@
 // host slots its requests held, are free once they end. Lease ends are on
 // the database's clock, the same for every instance; due times and
 // deferrals are on the fetchers' clocks, compared by the fetchers.
+//
+// An Election elects one instance among them, the holder of a session
+// advisory lock, for the work done once for all: the WebSub hub's
+// deliveries and the subscriber's renewals.
 package pglease
 
 import (
