@@ -76,8 +76,8 @@
 // state, cancelled, panicked), the instance releases the lease with the
 // source's next due time, the time of its own due queue. A lease lasts while
 // its instance lives (the Coordinator renews it) and ends at most a lease
-// (2 minutes) after its instance died; its sources are then claimed by the
-// others. FetchNow claims too, due or not: a source another instance is
+// (110 seconds with pglease) after its instance died; its sources are then
+// claimed by the others at their next tick, within 2 minutes in all. FetchNow claims too, due or not: a source another instance is
 // fetching gets the outcome "leased", with an error, and is not fetched.
 //
 // Every request to a host (feeds and full-text pages) also takes a turn of

@@ -5,12 +5,18 @@
 // created by migration 0002 of package pgkv, which pgkv.Open applies; New
 // takes the pool of that pgkv.DB.
 //
-// A lease lasts Options.Lease (2 minutes) and is renewed by the instance
+// A lease lasts Options.Lease (110 seconds: with the fetcher's 10-second
+// tick, a dead instance's sources are fetched by another within 2 minutes)
+// and is renewed by the instance
 // that holds it every third of that while it lives, so a long fetch keeps
 // its source; an instance that dies stops renewing, and its leases, and the
 // host slots its requests held, are free once they end. Lease ends are on
 // the database's clock, the same for every instance; due times and
 // deferrals are on the fetchers' clocks, compared by the fetchers.
+//
+// An Election elects one instance among them, the holder of a session
+// advisory lock, for the work done once for all: the WebSub hub's
+// deliveries and the subscriber's renewals.
 package pglease
 
 import (
@@ -38,7 +44,7 @@ import (
 // Options tune a Coordinator; the zero value is the default.
 type Options struct {
 	// Lease is how long a lease lasts without renewal, and so the longest
-	// the sources of an instance that died wait; 0 means 2 minutes.
+	// the sources of an instance that died wait; 0 means DefaultLease.
 	Lease time.Duration
 	// Poll is how often HostTurn looks again at a host whose per_host
 	// requests are all in flight; 0 means 100 milliseconds.
@@ -48,8 +54,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultLease is the lease of Options.Lease 0.
-const DefaultLease = 2 * time.Minute
+// DefaultLease is the lease of Options.Lease 0: a lease and one scheduler
+// tick (fetcher.Tick) make 2 minutes, the longest the due sources of an
+// instance that died wait for another.
+const DefaultLease = 2*time.Minute - fetcher.Tick
 
 // maxLook bounds how far ahead Claim tells a fetcher to look at a source
 // again: a source that waits for the operator is looked at daily.

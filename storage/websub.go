@@ -81,6 +81,27 @@ func (s *Store) WebSubRecords(ctx context.Context, kind string) (map[string][]by
 	return out, nil
 }
 
+// WebSubRecord returns a copy of the WebSub record key of kind, nil when
+// there is none. Safe for concurrent use.
+func (s *Store) WebSubRecord(ctx context.Context, kind, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.db.View(ctx, func(tx kv.Tx) error {
+		if b := webSubBucket(tx, kind); b != nil {
+			if v := b.Get([]byte(key)); v != nil {
+				out = append([]byte(nil), v...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read websub %s record %s: %w", kind, key, err)
+	}
+	return out, nil
+}
+
 // webSubBucket returns the bucket of the WebSub records of kind, nil when
 // none was ever stored.
 func webSubBucket(tx kv.Tx, kind string) kv.Bucket {

@@ -47,4 +47,12 @@ func TestWebSubRecordsSurviveReopen(t *testing.T) {
 			t.Errorf("%s records (-want +got):\n%s", kind, diff)
 		}
 	}
+	for _, c := range []struct{ kind, key, want string }{
+		{"hub", "a", "3"}, {"hub", "b", ""}, {"sub", "a", "4"}, {"none", "a", ""},
+	} {
+		got, err := s.WebSubRecord(ctx, c.kind, c.key)
+		if err != nil || string(got) != c.want || (c.want == "" && got != nil) {
+			t.Errorf("WebSubRecord(%s, %s) = %q, %v; want %q", c.kind, c.key, got, err, c.want)
+		}
+	}
 }

@@ -43,17 +43,20 @@ func FuzzHubForm(f *testing.F) {
 }
 
 // FuzzCallback sends arbitrary requests to a subscriber's callbacks, one
-// of them a real subscription: nothing panics, and only a push signed
-// with the subscription's secret is ingested.
+// of them a real subscription, of a subscriber alone or sharing its store
+// (reading it there): nothing panics, and only a push signed with the
+// subscription's secret is ingested.
 func FuzzCallback(f *testing.F) {
-	f.Add("GET", "/websub/callback/0", "hub.mode=subscribe&hub.topic=t&hub.challenge=c", "", []byte(""))
-	f.Add("POST", "/websub/callback/0", "", "sha256=00", []byte("<feed/>"))
-	f.Add("POST", "/websub/callback/0", "", "sha1=", []byte{0xff})
-	f.Add("POST", "/websub/callback/x/0", "", Sign("secret", []byte("<feed/>")), []byte("<feed/>"))
+	f.Add("GET", "/websub/callback/0", "hub.mode=subscribe&hub.topic=t&hub.challenge=c", "", []byte(""), false)
+	f.Add("POST", "/websub/callback/0", "", "sha256=00", []byte("<feed/>"), false)
+	f.Add("POST", "/websub/callback/0", "", Sign("secret", []byte("<feed/>")), []byte("<feed/>"), true)
+	f.Add("GET", "/websub/callback/0", "hub.mode=denied&hub.topic=t", "", []byte(""), true)
+	f.Add("POST", "/websub/callback/0", "", "sha1=", []byte{0xff}, false)
+	f.Add("POST", "/websub/callback/x/0", "", Sign("secret", []byte("<feed/>")), []byte("<feed/>"), false)
 	if data, err := os.ReadFile(filepath.Join(corpus, "TypePadNews.xml")); err == nil {
-		f.Add("POST", "/websub/callback/0", "", "sha256=", data)
+		f.Add("POST", "/websub/callback/0", "", "sha256=", data, false)
 	}
-	f.Fuzz(func(t *testing.T, method, path, query, sig string, body []byte) {
+	f.Fuzz(func(t *testing.T, method, path, query, sig string, body []byte, shared bool) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path+query, " \r\n#") {
 			return
 		}
@@ -61,7 +64,12 @@ func FuzzCallback(f *testing.F) {
 		rec := &memRecords{recs: map[string][]byte{
 			"0": []byte(`{"id":"0","feed_url":"https://s.example/f","hub":"https://h.example/","topic":"t","secret":"secret","active":true,"expires":"2030-01-01T00:00:00Z"}`),
 		}}
+		var leader Leader // shared: the callbacks read the store
+		if shared {
+			leader = &fakeLeader{}
+		}
 		s, err := NewSubscriber(t.Context(), SubscriberOptions{
+			Leader:      leader,
 			CallbackURL: "https://agg.example/websub/callback", Store: rec, MaxBody: 1 << 12,
 			Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) },
 			Ingest: func(_ context.Context, _ string, b []byte, _ string) error {
@@ -106,4 +114,8 @@ func (m *memRecords) WebSubRecords(context.Context, string) (map[string][]byte, 
 		out[k] = v
 	}
 	return out, nil
+}
+
+func (m *memRecords) WebSubRecord(_ context.Context, _, key string) ([]byte, error) {
+	return m.recs[key], nil
 }

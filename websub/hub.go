@@ -82,6 +82,14 @@ type HubOptions struct {
 	// MaxSubscriptions bounds the subscriptions kept: a new one beyond it
 	// is denied; default 10,000.
 	MaxSubscriptions int
+	// Leader, when set, is the election among the hubs of several
+	// processes that share Store: every hub verifies the requests it
+	// takes and stores the subscriptions, and only the leading one
+	// delivers and expires leases, from the subscriptions it reads from
+	// Store at each Publish. Call Changed when leadership is gained and
+	// when any process commits a change of the topics. Nil: this hub is
+	// Store's only one and keeps the subscriptions in memory.
+	Leader Leader
 }
 
 // hubSub is one subscription to a topic of the hub, as stored.
@@ -164,19 +172,48 @@ func NewHub(ctx context.Context, opts HubOptions) (*Hub, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	recs, err := opts.Store.WebSubRecords(ctx, hubKind)
-	if err != nil {
-		return nil, fmt.Errorf("load hub subscriptions: %w", err)
+	if err := h.load(ctx); err != nil {
+		return nil, err
 	}
+	return h, nil
+}
+
+// load replaces the subscriptions in memory with those of the store.
+func (h *Hub) load(ctx context.Context) error {
+	recs, err := h.opts.Store.WebSubRecords(ctx, hubKind)
+	if err != nil {
+		return fmt.Errorf("load hub subscriptions: %w", err)
+	}
+	subs := make(map[string]*hubSub, len(recs))
 	for k, raw := range recs {
 		var s hubSub
 		if err := json.Unmarshal(raw, &s); err != nil {
 			h.log.Warn("unreadable hub subscription dropped", slog.String("key", k), slog.Any("error", err))
 			continue
 		}
-		h.subs[k] = &s
+		subs[k] = &s
 	}
-	return h, nil
+	h.mu.Lock()
+	h.subs = subs
+	h.mu.Unlock()
+	return nil
+}
+
+// acting reports whether this hub delivers and expires leases now: it is
+// alone with its store, or it leads and has read the subscriptions the
+// other processes stored.
+func (h *Hub) acting(ctx context.Context) bool {
+	if h.opts.Leader == nil {
+		return true
+	}
+	if !h.opts.Leader.Leading() {
+		return false
+	}
+	if err := h.load(ctx); err != nil {
+		h.log.Warn("websub hub subscriptions not read", slog.Any("error", err))
+		return false
+	}
+	return true
 }
 
 // Stats returns the hub's counters.
@@ -299,7 +336,7 @@ func (h *Hub) verify(ctx context.Context, req hubRequest) {
 			return
 		}
 		sent = docHash(doc.Body)
-		if h.full(req) {
+		if h.full(ctx, req) {
 			log.Warn("websub subscription denied: too many subscriptions", slog.Int("max", h.opts.MaxSubscriptions))
 			h.deny(ctx, req, "too many subscriptions")
 			return
@@ -323,8 +360,13 @@ func (h *Hub) verify(ctx context.Context, req hubRequest) {
 }
 
 // full reports whether req would be a new subscription beyond
-// MaxSubscriptions.
-func (h *Hub) full(req hubRequest) bool {
+// MaxSubscriptions, counted in the store when it is shared.
+func (h *Hub) full(ctx context.Context, req hubRequest) bool {
+	if h.opts.Leader != nil {
+		if err := h.load(ctx); err != nil {
+			h.log.Warn("websub hub subscriptions not read", slog.Any("error", err))
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, renewal := h.subs[(&hubSub{Topic: req.topic, Callback: req.callback}).key()]
@@ -391,8 +433,12 @@ func (h *Hub) get(ctx context.Context, callback string, q url.Values) (*http.Res
 	return resp, nil
 }
 
-// Expire removes the subscriptions whose lease has ended.
+// Expire removes the subscriptions whose lease has ended; with a Leader,
+// only while leading.
 func (h *Hub) Expire(ctx context.Context) {
+	if !h.acting(ctx) {
+		return
+	}
 	now := h.opts.Now()
 	h.mu.Lock()
 	var gone []string
@@ -411,8 +457,12 @@ func (h *Hub) Expire(ctx context.Context) {
 // Publish delivers the current document of each topic to the subscribers
 // that have not got it, whose retry (if any) is due, under the concurrency
 // bound, and returns when every delivery has ended. The subscriptions to
-// a topic that Render no longer knows are removed.
+// a topic that Render no longer knows are removed. With a Leader, it
+// does so only while leading, from the subscriptions in the store.
 func (h *Hub) Publish(ctx context.Context) {
+	if !h.acting(ctx) {
+		return
+	}
 	now := h.opts.Now()
 	byTopic := map[string][]hubSub{}
 	h.mu.Lock()

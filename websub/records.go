@@ -12,6 +12,8 @@ type Records interface {
 	PutWebSub(ctx context.Context, kind, key string, val []byte) error
 	DeleteWebSub(ctx context.Context, kind, key string) error
 	WebSubRecords(ctx context.Context, kind string) (map[string][]byte, error)
+	// WebSubRecord returns the record key of kind, nil when there is none.
+	WebSubRecord(ctx context.Context, kind, key string) ([]byte, error)
 }
 
 // Lease bounds of the hub, in seconds of hub.lease_seconds: a request

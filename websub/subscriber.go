@@ -53,6 +53,13 @@ type SubscriberOptions struct {
 	MaxBody int64
 	// Lease is the hub.lease_seconds asked; default DefaultLease.
 	Lease time.Duration
+	// Leader, when set, is the election among the subscribers of several
+	// processes that share Store (behind one load balancer, so a hub's
+	// verification or push may reach any of them): each reads the
+	// subscription a callback names from Store, Sync reloads them all,
+	// and only the leading one renews leases and unsubscribes. Nil: this
+	// subscriber is Store's only one and keeps them in memory.
+	Leader Leader
 }
 
 // subRecord is one subscription of the subscriber, as stored.
@@ -122,19 +129,70 @@ func NewSubscriber(ctx context.Context, opts SubscriberOptions) (*Subscriber, er
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	recs, err := opts.Store.WebSubRecords(ctx, subKind)
-	if err != nil {
-		return nil, fmt.Errorf("load websub subscriptions: %w", err)
+	if err := s.load(ctx); err != nil {
+		return nil, err
 	}
+	return s, nil
+}
+
+// load replaces the subscriptions in memory with those of the store.
+func (s *Subscriber) load(ctx context.Context) error {
+	recs, err := s.opts.Store.WebSubRecords(ctx, subKind)
+	if err != nil {
+		return fmt.Errorf("load websub subscriptions: %w", err)
+	}
+	byID, byFeed := make(map[string]*subRecord, len(recs)), make(map[string]*subRecord, len(recs))
 	for id, raw := range recs {
-		var r subRecord
-		if err := json.Unmarshal(raw, &r); err != nil || r.ID != id {
+		r, ok := decodeRecord(id, raw)
+		if !ok {
 			s.log.Warn("unreadable websub subscription dropped", slog.String("id", id))
 			continue
 		}
-		s.byID[id], s.byFeed[r.FeedURL] = &r, &r
+		byID[id], byFeed[r.FeedURL] = r, r
 	}
-	return s, nil
+	s.mu.Lock()
+	s.byID, s.byFeed = byID, byFeed
+	s.mu.Unlock()
+	return nil
+}
+
+// decodeRecord reads the stored subscription id.
+func decodeRecord(id string, raw []byte) (*subRecord, bool) {
+	var r subRecord
+	if err := json.Unmarshal(raw, &r); err != nil || r.ID != id {
+		return nil, false
+	}
+	return &r, true
+}
+
+// lookup returns the subscription id: from the store when it is shared,
+// where another process may have made or changed it, else from memory.
+func (s *Subscriber) lookup(ctx context.Context, id string) (subRecord, bool) {
+	if s.opts.Leader == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		r, ok := s.byID[id]
+		if !ok {
+			return subRecord{}, false
+		}
+		return *r, true
+	}
+	raw, err := s.opts.Store.WebSubRecord(ctx, subKind, id)
+	if err != nil {
+		s.log.Warn("websub subscription not read", slog.String("id", id), slog.Any("error", err))
+		return subRecord{}, false
+	}
+	r, ok := decodeRecord(id, raw)
+	if !ok {
+		return subRecord{}, false
+	}
+	return *r, true
+}
+
+// acting reports whether this subscriber renews and ends subscriptions
+// now: it is alone with its store, or it leads.
+func (s *Subscriber) acting() bool {
+	return s.opts.Leader == nil || s.opts.Leader.Leading()
 }
 
 // Stats returns the subscriber's counters.
@@ -276,8 +334,20 @@ func (s *Subscriber) callback(id string) string {
 	return strings.TrimRight(s.opts.CallbackURL, "/") + "/" + id
 }
 
-// Sync unsubscribes every source not in feedURLs (the configured sources).
+// Sync unsubscribes every source not in feedURLs (the configured
+// sources). With a Leader, it first reloads the subscriptions from the
+// store, which Observe and Pushed then read, and unsubscribes only while
+// leading.
 func (s *Subscriber) Sync(ctx context.Context, feedURLs []string) {
+	if s.opts.Leader != nil {
+		if err := s.load(ctx); err != nil {
+			s.log.Warn("websub subscriptions not read", slog.Any("error", err))
+			return
+		}
+	}
+	if !s.acting() {
+		return
+	}
 	keep := make(map[string]bool, len(feedURLs))
 	for _, u := range feedURLs {
 		keep[u] = true
@@ -296,8 +366,18 @@ func (s *Subscriber) Sync(ctx context.Context, feedURLs []string) {
 }
 
 // Maintain renews the leases due for renewal, lets expired ones lapse
-// and forgets unsubscriptions never verified.
+// and forgets unsubscriptions never verified. With a Leader, it does so
+// only while leading, from the subscriptions in the store.
 func (s *Subscriber) Maintain(ctx context.Context) {
+	if !s.acting() {
+		return
+	}
+	if s.opts.Leader != nil {
+		if err := s.load(ctx); err != nil {
+			s.log.Warn("websub subscriptions not read", slog.Any("error", err))
+			return
+		}
+	}
 	now := s.opts.Now()
 	var renew, lapse, forget []subRecord
 	s.mu.Lock()
@@ -359,13 +439,7 @@ func (s *Subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Subscriber) serveVerification(w http.ResponseWriter, r *http.Request, id string) {
 	q := r.URL.Query()
 	mode, topic, challenge := q.Get("hub.mode"), q.Get("hub.topic"), q.Get("hub.challenge")
-	s.mu.Lock()
-	rec, ok := s.byID[id]
-	var cur subRecord
-	if ok {
-		cur = *rec
-	}
-	s.mu.Unlock()
+	cur, ok := s.lookup(r.Context(), id)
 	if !ok || topic != cur.Topic {
 		http.NotFound(w, r)
 		return
@@ -406,13 +480,7 @@ func (s *Subscriber) serveVerification(w http.ResponseWriter, r *http.Request, i
 // as the spec asks.
 func (s *Subscriber) servePush(w http.ResponseWriter, r *http.Request, id string) {
 	now := s.opts.Now()
-	s.mu.Lock()
-	rec, ok := s.byID[id]
-	var cur subRecord
-	if ok {
-		cur = *rec
-	}
-	s.mu.Unlock()
+	cur, ok := s.lookup(r.Context(), id)
 	if !ok || !cur.Active || !now.Before(cur.Expires) {
 		s.dropped.Add(1)
 		http.Error(w, "no such subscription", http.StatusGone)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -148,22 +147,4 @@ func closeCoordinator(c *pglease.Coordinator) error {
 	ctx, cancel := context.WithTimeout(context.Background(), passStopTimeout)
 	defer cancel()
 	return c.Close(ctx)
-}
-
-// checkSharedWebSub refuses the WebSub settings that several instances on
-// one database would each act on from state of their own: the built-in
-// hub keeps its subscriptions in memory and would deliver each update once
-// per instance, and the subscriber's pending verifications reach whichever
-// instance the load balancer picks. An external hub (pinged by every
-// instance, which a hub coalesces) works.
-func checkSharedWebSub(cfg *config.Config) error {
-	switch {
-	case cfg.Database == "":
-		return nil
-	case cfg.WebSub.Builtin:
-		return errors.New("websub.hub: builtin is not supported with database (each instance would deliver every update): name an external hub, or leave websub.hub out")
-	case cfg.WebSub.Subscribe:
-		return errors.New("websub.subscribe is not supported with database (a hub's verification may reach another instance): leave it false; sources are polled")
-	}
-	return nil
 }

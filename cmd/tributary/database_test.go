@@ -108,24 +108,6 @@ func TestPostgresUnreachable(t *testing.T) {
 	}
 }
 
-// TestPostgresRefusesInstanceLocalWebSub starts serve on a database with
-// the WebSub parts that keep state in one instance: each refuses at once,
-// exit 1, naming the key, before touching the database.
-func TestPostgresRefusesInstanceLocalWebSub(t *testing.T) {
-	tests := []struct{ websub, want string }{
-		{"websub:\n  hub: builtin\n", "websub.hub: builtin is not supported with database"},
-		{"websub:\n  subscribe: true\n", "websub.subscribe is not supported with database"},
-	}
-	for _, tc := range tests {
-		// No server listens at the URL: the refusal comes before the open.
-		cfg := postgresConfig(t, "http://127.0.0.1:9", freeAddr(t), "postgres://tributary@"+freeAddr(t)+"/news", tc.websub)
-		r := tributary(t, "serve", "-config", cfg)
-		if r.code != 1 || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "connection refused") {
-			t.Errorf("serve with %q: exit %d, stderr:\n%s\nwant exit 1 and %q", tc.websub, r.code, r.stderr, tc.want)
-		}
-	}
-}
-
 // FuzzOneLine checks that oneLine makes any error one line that keeps
 // every word of it, seeded with pgx's errors for a refused connection.
 func FuzzOneLine(f *testing.F) {

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -153,21 +151,7 @@ func startInstances(t *testing.T, f *farm, dbURL string, n int, env ...string) [
 	ins := make([]*instance, n)
 	for k := range ins {
 		cfg, addr := instanceConfig(t, f, dbURL)
-		cmd := exec.Command(binPath, "serve", "-config", cfg)
-		cmd.Env = append(os.Environ(), env...)
-		d := &daemon{cmd: cmd, stderr: newSyncBuffer(), done: make(chan error, 1)}
-		cmd.Stderr = d.stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { d.done <- cmd.Wait() }()
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				_ = cmd.Process.Kill()
-				<-d.done
-			}
-		})
-		ins[k] = &instance{daemon: d, addr: addr, cfg: cfg}
+		ins[k] = &instance{daemon: launchServe(t, binPath, cfg, env...), addr: addr, cfg: cfg}
 	}
 	for _, in := range ins {
 		waitFor(t, 30*time.Second, "instance "+in.addr+" healthy", func() bool {

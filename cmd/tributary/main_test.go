@@ -227,10 +227,15 @@ func startServe(t *testing.T, path, addr string) *daemon {
 	return startServeBin(t, binPath, path, addr)
 }
 
-// startServeBin is startServe with the tributary binary bin.
-func startServeBin(t *testing.T, bin, path, addr string) *daemon {
+// launchServe starts "bin serve -config path" with the extra environment
+// variables env, without waiting for it; cleanup kills it if it still
+// runs.
+func launchServe(t *testing.T, bin, path string, env ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "-config", path)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	d := &daemon{cmd: cmd, stderr: newSyncBuffer(), done: make(chan error, 1)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
@@ -239,10 +244,17 @@ func startServeBin(t *testing.T, bin, path, addr string) *daemon {
 	go func() { d.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 			<-d.done
 		}
 	})
+	return d
+}
+
+// startServeBin is startServe with the tributary binary bin.
+func startServeBin(t *testing.T, bin, path, addr string) *daemon {
+	t.Helper()
+	d := launchServe(t, bin, path)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {

@@ -55,9 +55,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	override := flagSet(fs, "log-level")
 	logger, logLevel := configLogger(stderr, cfg.Log, override, *level)
-	if err := checkSharedWebSub(cfg); err != nil {
-		return err
-	}
 	store, pg, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -83,7 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		s.logLevel = logLevel
 	}
 	s.metrics = newMetrics(func() (*storage.Store, *config.Config) { return store, s.gen.Load().cfg }, logger)
-	if s.websub, err = s.newWebSub(ctx, cfg); err != nil {
+	if s.websub, err = s.newWebSub(ctx, cfg, pg); err != nil {
 		return err
 	}
 	s.metrics.reg.MustRegister(s.websub.collectors()...)

@@ -136,21 +136,7 @@ func (n *notifySocket) await(t *testing.T, d *daemon, prefix string) string {
 // environment variables, without waiting for it.
 func startServeEnv(t *testing.T, path string, env ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(binPath, "serve", "-config", path)
-	cmd.Env = append(os.Environ(), env...)
-	d := &daemon{cmd: cmd, stderr: newSyncBuffer(), done: make(chan error, 1)}
-	cmd.Stderr = d.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-d.done
-		}
-	})
-	return d
+	return launchServe(t, binPath, path, env...)
 }
 
 func TestSdNotify(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/tributary/tributary/config"
 	"github.com/tributary/tributary/fetcher"
+	"github.com/tributary/tributary/pgkv"
+	"github.com/tributary/tributary/pglease"
 	"github.com/tributary/tributary/status"
 	"github.com/tributary/tributary/websub"
 )
@@ -37,17 +39,29 @@ type webSub struct {
 	log    *slog.Logger
 	// topics lists the first pages of every feed, for the external hub.
 	topics func() []string
-	wg     sync.WaitGroup
+	// election picks the instance that delivers and renews, and changes
+	// tells of the commits of every instance; both nil on bbolt.
+	election *pglease.Election
+	changes  func(ctx context.Context) <-chan uint64
+	wg       sync.WaitGroup
 }
 
 // newWebSub builds the WebSub side of s from cfg; nil when websub is not
 // configured. Feeds are rendered through s's current generation, and
-// pushes ingested by its fetcher.
-func (s *service) newWebSub(ctx context.Context, cfg *config.Config) (*webSub, error) {
+// pushes ingested by its fetcher. With pg (instances sharing one
+// database), the hub and the subscriber share their state through the
+// store and an election picks the one instance that delivers and renews.
+func (s *service) newWebSub(ctx context.Context, cfg *config.Config, pg *pgkv.DB) (*webSub, error) {
 	if cfg.WebSub.Hub == "" && !cfg.WebSub.Subscribe {
 		return nil, nil
 	}
 	w := &webSub{client: websub.NewClient(fetcher.IsPrivate), log: s.log}
+	var leader websub.Leader
+	if pg != nil {
+		w.election = pglease.NewElection(pg.Pool(), pglease.ElectionOptions{Logger: s.log, Gained: w.gained})
+		w.changes = pg.Changes
+		leader = w.election
+	}
 	if cfg.Fetch.AllowPrivateRedirects {
 		w.client = websub.NewClient(nil)
 	}
@@ -58,6 +72,7 @@ func (s *service) newWebSub(ctx context.Context, cfg *config.Config) (*webSub, e
 			Render: func(ctx context.Context, topic string) (websub.Document, error) {
 				return s.renderTopic(ctx, topic)
 			},
+			Leader: leader,
 		})
 		if err != nil {
 			return nil, err
@@ -69,7 +84,7 @@ func (s *service) newWebSub(ctx context.Context, cfg *config.Config) (*webSub, e
 	if cfg.WebSub.Subscribe {
 		sub, err := websub.NewSubscriber(ctx, websub.SubscriberOptions{
 			CallbackURL: cfg.BaseURL + callbackPath, Store: s.store, Client: w.client,
-			Logger: s.log, MaxBody: cfg.Fetch.MaxBody, Ingest: s.ingestPush,
+			Logger: s.log, MaxBody: cfg.Fetch.MaxBody, Ingest: s.ingestPush, Leader: leader,
 		})
 		if err != nil {
 			return nil, err
@@ -165,16 +180,36 @@ func (w *webSub) routes(mux *http.ServeMux) {
 }
 
 // start runs the hub's and the subscriber's loops until ctx is done;
-// wait waits for them.
+// wait waits for them. With a shared database it also runs the election
+// and has the hub look at its topics after every commit of any instance.
 func (w *webSub) start(ctx context.Context) {
 	if w == nil {
 		return
 	}
+	if w.election != nil {
+		w.wg.Go(func() { w.election.Run(ctx) })
+	}
 	if w.hub != nil {
 		w.wg.Go(func() { w.hub.Run(ctx) })
+		if w.changes != nil {
+			changes := w.changes(ctx)
+			w.wg.Go(func() {
+				for range changes {
+					w.hub.Changed()
+				}
+			})
+		}
 	}
 	if w.sub != nil {
 		w.wg.Go(func() { w.sub.Run(ctx) })
+	}
+}
+
+// gained is told that this instance became the leader: its hub delivers
+// at once what the previous leader had not.
+func (w *webSub) gained() {
+	if w.hub != nil {
+		w.hub.Changed()
 	}
 }
 

@@ -28,6 +28,9 @@ type pushSource struct {
 	hub    *websub.Hub
 	mu     sync.Mutex
 	titles []string
+	// gate, when set before the first fetch, holds the feed's answers
+	// until it is closed.
+	gate chan struct{}
 }
 
 func (p *pushSource) feedURL() string { return p.srv.URL + "/feed.atom" }
@@ -59,7 +62,14 @@ func (p *pushSource) doc() []byte {
 func newPushSource(t *testing.T) *pushSource {
 	t.Helper()
 	p := &pushSource{titles: []string{"First story"}}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.gate != nil {
+			select {
+			case <-p.gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/atom+xml")
 		_, _ = w.Write(p.doc())
 	}))
