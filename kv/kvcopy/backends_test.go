@@ -2,6 +2,7 @@ package kvcopy_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -73,5 +74,57 @@ func TestCopyAcrossBackends(t *testing.T) {
 	}
 	if _, err := kvcopy.Copy(t.Context(), pg, bolt, kvcopy.Options{}); !errors.Is(err, kvcopy.ErrNotEmpty) {
 		t.Errorf("a second copy into the same PostgreSQL database: %v, want ErrNotEmpty", err)
+	}
+}
+
+// BenchmarkCopyPostgres is BenchmarkCopy to and from PostgreSQL: the same
+// 50,000 keys of 500 bytes copied from a bbolt file into a new database of
+// the test server, and from a filled database into a new bbolt file, in
+// the default batches, then compared as copy-db does.
+func BenchmarkCopyPostgres(b *testing.B) {
+	dir := b.TempDir()
+	bolt := openBolt(b, dir, "src.db")
+	for i := range 10 {
+		fill(b, bolt, many(5000, 500, "articles", fmt.Sprintf("part%d", i)))
+	}
+	filled := openPostgres(b)
+	if _, err := kvcopy.Copy(b.Context(), filled, bolt, kvcopy.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, c := range []struct {
+		name string
+		src  kv.DB
+		dst  func() kv.DB
+	}{
+		{"bbolt-to-postgres", bolt, func() kv.DB { return openPostgres(b) }},
+		{"postgres-to-bbolt", filled, func() kv.DB { n++; return openBolt(b, dir, fmt.Sprintf("dst%d.db", n)) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				copyAndCompare(b, c.dst(), c.src)
+			}
+			b.ReportMetric(float64(50_000*b.N)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
+
+// copyAndCompare copies src into dst and fails b unless both sum alike.
+func copyAndCompare(b *testing.B, dst, src kv.DB) {
+	b.Helper()
+	stats, err := kvcopy.Copy(b.Context(), dst, src, kvcopy.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sa, err := kvcopy.Sum(b.Context(), src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sb, err := kvcopy.Sum(b.Context(), dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if d := kvcopy.Diff(sa, sb); len(d) > 0 || stats.Keys != 50_000 {
+		b.Fatalf("copy of %d keys differs: %q", stats.Keys, d)
 	}
 }
