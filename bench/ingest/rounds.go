@@ -26,8 +26,8 @@ type bench struct {
 	out       io.Writer
 }
 
-// stores are the stores a round filled: the bbolt one's config and the
-// PostgreSQL databases of the one- and two-instance runs.
+// stores are the stores a round filled: the bbolt one's data_dir and the
+// URLs of the PostgreSQL databases of the one- and two-instance runs.
 type stores struct {
 	bboltDir, pg1, pg2 string
 }
