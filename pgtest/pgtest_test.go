@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -24,17 +25,22 @@ func TestServerRunsQueries(t *testing.T) {
 	if u1 == u2 {
 		t.Fatalf("two databases share the URL %s", u1)
 	}
-	if err := s.Exec(ctx, "postgres", "CREATE TABLE probe (n int); INSERT INTO probe VALUES (41), (1)"); err != nil {
+	u, err := url.Parse(u1)
+	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Query(ctx, "postgres", "SELECT sum(n) FROM probe")
+	db := strings.TrimPrefix(u.Path, "/")
+	if err := s.Exec(ctx, db, "CREATE TABLE probe (n int); INSERT INTO probe VALUES (41), (1)"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Query(ctx, db, "SELECT sum(n) FROM probe")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != "42" {
 		t.Fatalf("sum = %q, want 42", got)
 	}
-	if err := s.Exec(ctx, "postgres", "SELECT * FROM no_such_table"); err == nil {
+	if err := s.Exec(ctx, db, "SELECT * FROM no_such_table"); err == nil {
 		t.Fatal("a failing statement gave no error")
 	}
 }
