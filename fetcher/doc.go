@@ -68,7 +68,9 @@
 // Options.Coordinator shares the sources of several instances on one
 // database (package pglease on PostgreSQL); without it, the Fetcher is alone
 // and calls nothing more. With it, a scheduled pass claims the sources its
-// due queue gives in one Claim, and fetches only those granted: a source
+// due queue gives in batches of four times fetch.concurrency, one Claim a
+// batch, fetching each batch's granted sources before it claims the next,
+// so that instances started together share a long pass: a source
 // another instance holds, or fetched since and released with a later due
 // time, is refused with when to look again, and the due queue moves it
 // there, so each source is fetched once per due time by one instance. After

@@ -131,19 +131,64 @@ func (f *Fetcher) lock(ctx context.Context) error {
 func (f *Fetcher) unlock() { <-f.pass }
 
 // runDue runs a pass over the sources due now: those the due queue gives
-// and, with a Coordinator, it grants (in one Claim), whose stored state
-// alone is read. The caller holds the lock.
+// and, with a Coordinator, it grants, whose stored state alone is read.
+// With a Coordinator the due sources are claimed and fetched in batches
+// of claimBatch, so that instances started together share a long pass
+// instead of the first one leasing every source. The caller holds the
+// lock.
 func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 	if err := f.due.load(ctx, f); err != nil {
 		return nil, err
 	}
-	now := f.now()
-	due := f.due.popDue(now)
+	due := f.due.popDue(f.now())
 	srcs := make([]*source, len(due))
 	for i, idx := range due {
 		srcs[i] = f.sources[idx]
 	}
-	granted, _, err := f.claim(ctx, srcs, now, false)
+	if f.coord == nil {
+		jobs, err := f.jobs(ctx, srcs, true)
+		if err != nil {
+			return nil, err
+		}
+		return f.runPass(ctx, jobs), nil
+	}
+	order := make(map[string]int, len(srcs))
+	for _, src := range srcs {
+		order[src.feed.URL] = src.index
+	}
+	var results []Result
+	for len(srcs) > 0 {
+		batch := srcs[:min(len(srcs), f.claimBatch())]
+		res, err := f.runClaimed(ctx, batch)
+		results = append(results, res...)
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			for _, src := range srcs[len(batch):] {
+				f.due.schedule(src.index, time.Time{}, true) // still due
+			}
+			if len(results) == 0 {
+				return nil, err
+			}
+			break
+		}
+		srcs = srcs[len(batch):]
+	}
+	slices.SortFunc(results, func(a, b Result) int {
+		return cmp.Compare(order[a.FeedURL], order[b.FeedURL])
+	})
+	return results, nil
+}
+
+// claimBatch is how many due sources a pass claims at once with a
+// Coordinator: enough to keep fetch.concurrency workers busy, few enough
+// that another instance finds due sources left to claim.
+func (f *Fetcher) claimBatch() int { return 4 * f.fetch.Concurrency }
+
+// runClaimed claims srcs, due now, and fetches those granted.
+func (f *Fetcher) runClaimed(ctx context.Context, srcs []*source) ([]Result, error) {
+	granted, _, err := f.claim(ctx, srcs, f.now(), false)
 	if err != nil {
 		for _, src := range srcs {
 			f.due.schedule(src.index, time.Time{}, true) // still due

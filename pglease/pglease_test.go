@@ -335,3 +335,54 @@ func TestSharedStore(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPassShared checks that instances started together share a pass
+// of more due sources than one claims at once: each claims a batch (4 ×
+// fetch.concurrency), so the second finds sources left to claim instead
+// of the first leasing them all. The farm holds every answer until both
+// instances hold leases, so neither can finish the pass alone first.
+func TestLongPassShared(t *testing.T) {
+	pool := newPool(t)
+	fm := newFarm(t)
+	fm.hold = make(chan struct{})
+	urls := fm.urls("p", 40)
+	settings := fetchSettings{concurrency: 2, perHost: 2}
+	a, _ := newInstance(t, pool, urls, settings, Options{})
+	b, _ := newInstance(t, pool, urls, settings, Options{})
+	var results [][]fetcher.Result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		results = runAll(t, a, b)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var holders int
+		err := pool.QueryRow(t.Context(), `SELECT count(DISTINCT holder) FROM source_leases WHERE holder IS NOT NULL`).Scan(&holders)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if holders == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(fm.hold)
+			<-done
+			t.Fatalf("%d instances hold leases, want 2: one instance leased every source", holders)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(fm.hold)
+	<-done
+	for i, res := range results {
+		if len(res) == 0 {
+			t.Errorf("instance %d fetched nothing of the shared pass", i)
+		}
+	}
+	if got := len(results[0]) + len(results[1]); got != len(urls) {
+		t.Errorf("%d sources fetched in all, want %d", got, len(urls))
+	}
+	if diff := cmp.Diff(paths(urls), fm.counts()); diff != "" {
+		t.Errorf("requests per source (-want +got):\n%s", diff)
+	}
+}
