@@ -152,6 +152,7 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 		}
 		return f.runPass(ctx, jobs), nil
 	}
+	start := f.now()
 	order := make(map[string]int, len(srcs))
 	for _, src := range srcs {
 		order[src.feed.URL] = src.index
@@ -178,6 +179,7 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 	slices.SortFunc(results, func(a, b Result) int {
 		return cmp.Compare(order[a.FeedURL], order[b.FeedURL])
 	})
+	f.logPass(ctx, results, f.now().Sub(start))
 	return results, nil
 }
 
@@ -186,7 +188,8 @@ func (f *Fetcher) runDue(ctx context.Context) ([]Result, error) {
 // that another instance finds due sources left to claim.
 func (f *Fetcher) claimBatch() int { return 4 * f.fetch.Concurrency }
 
-// runClaimed claims srcs, due now, and fetches those granted.
+// runClaimed claims srcs, due now, and fetches those granted; the caller
+// logs the pass.
 func (f *Fetcher) runClaimed(ctx context.Context, srcs []*source) ([]Result, error) {
 	granted, _, err := f.claim(ctx, srcs, f.now(), false)
 	if err != nil {
@@ -205,7 +208,7 @@ func (f *Fetcher) runClaimed(ctx context.Context, srcs []*source) ([]Result, err
 		}
 		return nil, err
 	}
-	return f.runPass(ctx, jobs), nil
+	return f.fetchJobs(ctx, jobs), nil
 }
 
 // jobs reads the stored state of srcs and returns the jobs for them, only
@@ -252,6 +255,13 @@ func (f *Fetcher) jobs(ctx context.Context, srcs []*source, onlyDue bool) ([]job
 // bounds the memory their articles take.
 func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 	start := f.now()
+	results := f.fetchJobs(ctx, jobs)
+	f.logPass(ctx, results, f.now().Sub(start))
+	return results
+}
+
+// fetchJobs is runPass without its log line.
+func (f *Fetcher) fetchJobs(ctx context.Context, jobs []job) []Result {
 	results := make([]Result, len(jobs))
 	workers := make(chan struct{}, f.fetch.Concurrency)
 	saving := semaphore.NewWeighted(pendingSaveBytes)
@@ -272,7 +282,6 @@ func (f *Fetcher) runPass(ctx context.Context, jobs []job) []Result {
 		})
 	}
 	wg.Wait()
-	f.logPass(ctx, results, f.now().Sub(start))
 	return results
 }
 
