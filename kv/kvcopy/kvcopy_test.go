@@ -367,22 +367,7 @@ func BenchmarkCopy(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		n++
-		dst := openBolt(b, dir, fmt.Sprintf("dst%d.db", n))
-		stats, err := kvcopy.Copy(b.Context(), dst, src, kvcopy.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sa, err := kvcopy.Sum(b.Context(), src)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sb, err := kvcopy.Sum(b.Context(), dst)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if d := kvcopy.Diff(sa, sb); len(d) > 0 || stats.Keys != 50_000 {
-			b.Fatalf("copy of %d keys differs: %q", stats.Keys, d)
-		}
+		copyAndCompare(b, openBolt(b, dir, fmt.Sprintf("dst%d.db", n)), src)
 	}
 	b.ReportMetric(float64(50_000*n)/b.Elapsed().Seconds(), "keys/s")
 }
