@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tributary/tributary/config"
+	"github.com/tributary/tributary/pgkv"
 	"github.com/tributary/tributary/pgtest"
 )
 
@@ -140,5 +141,27 @@ func TestMigrateNeedsDatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(cfg), "data")); !os.IsNotExist(err) {
 		t.Errorf("migrate without database made data_dir (stat: %v)", err)
+	}
+}
+
+// TestLeaseEnvErrors checks that a $TRIBUTARY_LEASE that is not a positive
+// duration is refused with an error naming it, not taken as some lease.
+func TestLeaseEnvErrors(t *testing.T) {
+	db, err := pgkv.Open(t.Context(), pgtest.NewDatabase(t), pgkv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, val := range []string{"soon", "0s", "-2s", "2"} {
+		t.Setenv(leaseEnv, val)
+		c, err := newCoordinator(db, nil)
+		if err == nil {
+			_ = c.Close(t.Context())
+			t.Errorf("%s=%q: no error", leaseEnv, val)
+			continue
+		}
+		if !strings.Contains(err.Error(), leaseEnv) || !strings.Contains(err.Error(), "positive duration") {
+			t.Errorf("%s=%q: error %q does not say what is wrong", leaseEnv, val, err)
+		}
 	}
 }
