@@ -105,7 +105,7 @@ func resolveEndpoint(arg string) (endpoint, error) {
 func openPostgres(ctx context.Context, e endpoint, side string) (kv.DB, error) {
 	db, err := pgkv.Open(ctx, e.url, pgkv.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("copy-db: %s: %w", side, err)
+		return nil, fmt.Errorf("copy-db: %s: %w", side, oneLine(err))
 	}
 	return db, nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/tributary/tributary/storage"
 )
 
-// leaseEnv, when set to a Go duration, replaces the two-minute lease of
+// leaseEnv, when set to a Go duration, replaces the lease (pglease.DefaultLease) of
 // the sources an instance fetches: tests of an instance dying use a lease
 // of seconds. Not for production: a lease shorter than a fetch's renewal
 // round trip would let two instances fetch one source.
