@@ -101,7 +101,7 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 		now := s.now().UTC()
 		prefetchIdentity(tx, arts)
 		for _, in := range arts {
-			p, err := planArticle(tx, in, now, false)
+			p, err := planArticle(tx, in, now, nil)
 			if err != nil {
 				return err
 			}
@@ -144,20 +144,38 @@ func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
 		res = SaveResult{}
 		var cs counters
 		prefetchIdentity(tx, arts)
-		prefetchCopies(tx, arts, now)
-		for _, in := range arts {
-			p, err := planArticle(tx, in, now, true)
-			if err != nil {
-				return err
-			}
-			res.add(p.kind)
-			if err := applyPlan(tx, p, in, &cs); err != nil {
-				return err
-			}
+		v, err := s.sketches.begin(tx)
+		if err != nil {
+			return err
+		}
+		defer v.release()
+		if err := planAll(tx, v, arts, now, &res, &cs); err != nil {
+			return err
+		}
+		if err := v.flush(tx); err != nil {
+			return err
 		}
 		return cs.apply(tx, now)
 	})
 	return res, err
+}
+
+// planAll plans and applies arts in tx, one after the other, counting the
+// outcomes in res and the counter changes in cs; v is the sketch log of
+// the save.
+func planAll(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time, res *SaveResult, cs *counters) error {
+	prefetchCopies(tx, v, arts, now)
+	for _, in := range arts {
+		p, err := planArticle(tx, in, now, v)
+		if err != nil {
+			return err
+		}
+		res.add(p.kind)
+		if err := applyPlan(tx, v, p, in, cs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // plus returns the sum of the counts of r and o.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -272,10 +273,15 @@ func checkCategories(tx kv.Tx, sizes map[string]int, p *problems) error {
 	return nil
 }
 
-// checkSignatures verifies the near-duplicate index (signature.go).
+// checkSignatures verifies the near-duplicate index (signature.go) and its
+// log (sketchlog.go).
 func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 	arts := tx.Bucket([]byte(bucketArticles))
 	sk := tx.Bucket([]byte(bucketSketch))
+	logged, err := checkSketchLog(tx, p)
+	if err != nil {
+		return err
+	}
 	if sigs := tx.Bucket([]byte(bucketSignatures)); sigs != nil {
 		err := sigs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
@@ -289,7 +295,7 @@ func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 				p.add("signature %s: no such article", k)
 			default:
 				for _, e := range sketchEntries(r, string(k)) {
-					if sk == nil || sk.Get(e) == nil {
+					if (sk == nil || sk.Get(e) == nil) && !logged[string(e)] {
 						p.add("signature %s: sketch entry %x missing", k, e[periodLen:periodLen+story.SketchKeyLen])
 					}
 				}
@@ -309,4 +315,38 @@ func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 		}
 		return ctx.Err()
 	})
+}
+
+// checkSketchLog verifies that the runs of the sketch log are those its
+// directory lists, of the sizes it gives, and returns their entries.
+func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return nil, nil
+	}
+	runs, _, err := readSketchDir(tx)
+	if err != nil {
+		p.add("%v", err)
+		return nil, nil
+	}
+	listed := make(map[string]bool, len(runs))
+	entries := make(map[string]bool)
+	for _, r := range runs {
+		listed[r.key] = true
+		v, err := readRun(b, r.key, r.entries)
+		if err != nil {
+			p.add("%v", err)
+			continue
+		}
+		for ; len(v) > 0; v = v[entryLen:] {
+			entries[string(v[:entryLen])] = true
+		}
+	}
+	err = b.ForEach(func(k, _ []byte) error {
+		if !bytes.Equal(k, keySketchDir) && !listed[string(k)] {
+			p.add("sketch log run %x: not in the directory", k)
+		}
+		return nil
+	})
+	return entries, err
 }

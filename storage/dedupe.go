@@ -6,9 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"iter"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tributary/tributary/kv"
@@ -96,9 +96,9 @@ func (r *SaveResult) add(k kind) {
 // through the sketch index (story.SameStory) lands in it as a copy; anything
 // else is new. A story of a's own source with another GUID is not a's
 // story unless that GUID was renamed (see distinctItem). Without
-// findCopies the near-duplicate lookup is skipped and an article it would
+// copies (the sketch log of a save) the near-duplicate lookup is skipped and an article it would
 // have decided about is planned as new. It only reads tx.
-func planArticle(tx kv.Tx, in *incoming, now time.Time, findCopies bool) (plan, error) {
+func planArticle(tx kv.Tx, in *incoming, now time.Time, copies *sketchView) (plan, error) {
 	a := in.Article
 	arts := tx.Bucket([]byte(bucketArticles))
 	if tombstoned(tx, a.ID) {
@@ -141,8 +141,8 @@ func planArticle(tx kv.Tx, in *incoming, now time.Time, findCopies bool) (plan, 
 		}
 	}
 	a = newTimes(a, now)
-	if findCopies {
-		stories, err := matchingStories(tx, a, newRecord(a, in.signature()))
+	if copies != nil {
+		stories, err := matchingStories(tx, copies, a, newRecord(a, in.signature()))
 		if err != nil {
 			return plan{}, err
 		}
@@ -390,18 +390,15 @@ func unionCategories(a, b []Category) []Category {
 // holds the records of every item of a story, its copies included (see
 // applyPlan), so a copy is found through any of them. Candidates are
 // compared through their signature records; only the confirmed ones'
-// stories are decoded. The work is bounded: a few cursor seeks and at most
+// stories are decoded. v is the sketch log of the save. The work is bounded: a few cursor seeks and at most
 // maxCandidates candidates per sketch key, whatever the store's size.
-func matchingStories(tx kv.Tx, a Article, rec story.Record) ([]Article, error) {
+func matchingStories(tx kv.Tx, v *sketchView, a Article, rec story.Record) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
-	if sk == nil {
-		return nil, nil
-	}
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
 	var stories []Article
 	for _, key := range rec.Keys() {
-		for id := range sketchCandidates(sk, key, dayOf(a.Published)) {
+		for _, id := range sketchCandidates(tx, sk, v, key, dayOf(a.Published)) {
 			if tried[id] || id == a.ID {
 				continue
 			}
@@ -473,27 +470,64 @@ func storyBefore(a, b Article) bool {
 	return a.ID < b.ID
 }
 
-// sketchCandidates yields the IDs of the sketch entries of key whose day
-// is within windowDays of day, by day, at most maxCandidates of them: a
-// cursor seek in each of the one or two periods the window reaches.
-func sketchCandidates(sk kv.Bucket, key []byte, day uint32) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		_, to := dayWindow(day)
-		n := 0
+// sketchCandidates returns the IDs of the sketch entries of key whose day
+// is within windowDays of day, ordered by day then ID, at most
+// maxCandidates of them: those of the sketch index sk (nil when there is
+// none yet), found by a cursor seek in each of the one or two periods the
+// window reaches, and the live ones of the sketch log as v sees it (see
+// bucketSketchLog), so that the candidates are those the index would give
+// if every entry were in it.
+func sketchCandidates(tx kv.Tx, sk kv.Bucket, v *sketchView, key []byte, day uint32) []string {
+	from, to := dayWindow(day)
+	var found []logEntry
+	if sk != nil {
 		for _, r := range sketchSeeks(key, day) {
 			prefix := r.From[:len(r.From)-dayLen]
 			c := sk.Cursor()
 			for k, _ := c.Seek(r.From); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				if n == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
+				if len(found) == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
 					break
 				}
-				n++
-				if !yield(string(k[len(prefix)+dayLen:])) {
-					return
-				}
+				found = append(found, logEntry{day: binary.BigEndian.Uint32(k[len(prefix):]), id: string(k[len(prefix)+dayLen:])})
 			}
 		}
 	}
+	var logged []logEntry
+	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
+		for _, e := range v.logged(sketchPrefix(period, key)) {
+			if e.day >= from && e.day <= to {
+				logged = append(logged, e)
+			}
+		}
+	}
+	slices.SortFunc(logged, compareLogEntries)
+	ids := make([]string, 0, min(len(found)+len(logged), maxCandidates))
+	var last logEntry
+	for len(ids) < maxCandidates && (len(found) > 0 || len(logged) > 0) {
+		var e logEntry
+		if len(logged) == 0 || len(found) > 0 && compareLogEntries(found[0], logged[0]) <= 0 {
+			e, found = found[0], found[1:]
+		} else {
+			e, logged = logged[0], logged[1:]
+			if !liveEntry(tx, key, e.day, e.id) {
+				continue
+			}
+		}
+		if len(ids) > 0 && e == last {
+			continue
+		}
+		ids, last = append(ids, e.id), e
+	}
+	return ids
+}
+
+// compareLogEntries orders sketch entries of one sketch key by day, then ID,
+// as the sketch index does.
+func compareLogEntries(x, y logEntry) int {
+	if c := cmp.Compare(x.day, y.day); c != 0 {
+		return c
+	}
+	return strings.Compare(x.id, y.id)
 }
 
 // dayWindow returns the first and last days of the sketch lookup window
@@ -532,7 +566,7 @@ func dayOf(t time.Time) uint32 {
 // and sketch entries (so that later items find the story through any of
 // its copies), the stories p absorbs, then the identity entries (URL
 // identity, alias).
-func applyPlan(tx kv.Tx, p plan, in *incoming, cs *counters) error {
+func applyPlan(tx kv.Tx, v *sketchView, p plan, in *incoming, cs *counters) error {
 	if p.kind == kindSuppressed {
 		return nil
 	}
@@ -548,13 +582,13 @@ func applyPlan(tx kv.Tx, p plan, in *incoming, cs *counters) error {
 				old = storedRecord(tx, *ch.old)
 			}
 			next := newRecord(ch.art, in.signature())
-			if err := writeRecord(tx, ch.art.ID, old, next); err != nil {
+			if err := writeRecord(tx, v, ch.art.ID, old, next); err != nil {
 				return err
 			}
 		}
 	}
 	if p.kind == kindMerged {
-		if err := addMember(tx, p.story, p.a, in); err != nil {
+		if err := addMember(tx, v, p.story, p.a, in); err != nil {
 			return err
 		}
 	}
@@ -580,14 +614,14 @@ func applyPlan(tx kv.Tx, p plan, in *incoming, cs *counters) error {
 // merged into the story, under a's own ID, and lists a among the story's
 // members, unless a is the story's own item, has a record already or has
 // no publication time yet (a copy found by URL identity, not compared).
-func addMember(tx kv.Tx, story string, a Article, in *incoming) error {
+func addMember(tx kv.Tx, v *sketchView, story string, a Article, in *incoming) error {
 	if a.ID == story || a.Published.IsZero() {
 		return nil
 	}
 	if _, ok := lookupRecord(tx, a.ID); ok {
 		return nil
 	}
-	if err := writeRecord(tx, a.ID, nil, newRecord(a, in.signature())); err != nil {
+	if err := writeRecord(tx, v, a.ID, nil, newRecord(a, in.signature())); err != nil {
 		return err
 	}
 	return addMembers(tx, story, []byte(a.ID))

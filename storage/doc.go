@@ -38,12 +38,12 @@
 // time and any number of read transactions beside it. Every value returned
 // is a copy; none refers to the database's memory.
 //
-// # Layout (schema version 2)
+// # Layout (schema version 3)
 //
 // The layout is a tree of buckets in the kv.DB. All keys are
 // byte-sortable; values are JSON.
 //
-//	meta        "schema" → decimal schema version ("2")
+//	meta        "schema" → decimal schema version ("3")
 //	articles    article ID (32 hex digits) → Article
 //	index/      one nested bucket per category slug, and one for AllSlug:
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
@@ -61,6 +61,9 @@
 //	            GUID and text signature (delete.go)
 //	sketches    BigEndian(uint32 period: Published day / 9) ‖ kind ‖ band ‖
 //	            uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
+//	sketchlog   BigEndian(uint64 sequence) ‖ 8 random bytes → a run: the
+//	            sketches entries a save added, sorted and concatenated;
+//	            "dir" → each run's key and BigEndian(uint32 entries), in order
 //	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
@@ -69,13 +72,18 @@
 //	  <kind>    key → record, opaque to the store (package websub); created
 //	            by the first record stored
 //
-// The last six (story identity, see dedupe.go and the story package) are
+// The last seven (story identity, see dedupe.go and the story package) are
 // created by the first write that needs them, so files written before they
 // existed open unchanged. Article IDs never change: the identity indexes
 // map new keys to existing stories instead. The sketch index is keyed by
 // period first, so that new stories' entries land together at the end of
 // it (signature.go); schema version 1 keyed it by sketch key first, in a
-// bucket named "sketch", and Open moves its entries (migrate.go).
+// bucket named "sketch", and Open moves its entries (migrate.go). A save
+// puts its new sketch entries into the sketch log as one run, which
+// lookups read from memory; once the runs hold 131,072 entries, a save
+// merges them into the index in key order (sketchlog.go), so that the
+// index's pages are rewritten once for many saves rather than by every
+// save (version 3; version 2 had no log).
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan; its most-carried stories are one over its

@@ -14,9 +14,19 @@ type migration func(tx kv.Tx) error
 // migrations lists the upgrades in order: migrations[i] turns schema
 // version i+1 into i+2, so len(migrations)+1 must equal schemaVersion. Each
 // runs once, forward only. Version 1 is the first layout; version 2 keys
-// the sketch index by period first (sketchByPeriod).
+// the sketch index by period first (sketchByPeriod); version 3 adds the
+// sketch log (addSketchLog).
 func migrations() []migration {
-	return []migration{sketchByPeriod}
+	return []migration{sketchByPeriod, addSketchLog}
+}
+
+// addSketchLog is the migration from schema version 2 to 3, which adds the
+// sketch log (bucketSketchLog): a file of version 2 has every entry in the
+// sketch index and an empty log, so there is nothing to move, and the step
+// only raises the version, so that an older tributary, which would not
+// look in the log, refuses the file.
+func addSketchLog(kv.Tx) error {
+	return nil
 }
 
 // migrate brings the database in tx from its recorded version up to

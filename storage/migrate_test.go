@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -238,8 +239,8 @@ func TestSketchByPeriodMigration(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n, schema := bucketLen(t, path, bucketSketchV1); n != -1 || schema != "2" {
-		t.Errorf("after Open: schema %q, old sketch bucket with %d keys; want schema 2 and no old bucket", schema, n)
+	if n, schema := bucketLen(t, path, bucketSketchV1); n != -1 || schema != strconv.Itoa(schemaVersion) {
+		t.Errorf("after Open: schema %q, old sketch bucket with %d keys; want schema %d and no old bucket", schema, n, schemaVersion)
 	}
 	if n, _ := bucketLen(t, path, bucketSketch); n < entries {
 		t.Errorf("after Open: %d sketch entries, want the %d migrated and those of the new copies", n, entries)

@@ -30,13 +30,13 @@ func prefetchIdentity(tx kv.Tx, arts []*incoming) {
 
 // prefetchCopies asks the backend to read at once what the near-duplicate
 // lookup (matchingStories) of the articles of arts with no stored
-// identity reads: the sketch index entries of their sketch keys, then the
-// signature records, articles, aliases and members of the candidates
-// found there. It follows prefetchIdentity in a write transaction, whose
-// reads of the identity keys it then makes from memory.
-func prefetchCopies(tx kv.Tx, arts []*incoming, now time.Time) {
-	sk := tx.Bucket([]byte(bucketSketch))
-	if _, ok := sk.(kv.Prefetcher); !ok {
+// identity reads: the sketch index entries of their sketch keys, the
+// signature records of the candidates found there and in the sketch log
+// as v sees it, then the articles, aliases and members of the candidates.
+// It follows prefetchIdentity in a write transaction, whose reads of the
+// identity keys it then makes from memory.
+func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
+	if _, ok := tx.Bucket([]byte(bucketArticles)).(kv.Prefetcher); !ok {
 		return
 	}
 	type lookup struct {
@@ -44,8 +44,9 @@ func prefetchCopies(tx kv.Tx, arts []*incoming, now time.Time) {
 		day uint32
 	}
 	var (
-		news  []lookup
-		seeks []kv.Range
+		news   []lookup
+		seeks  []kv.Range
+		logged [][]byte
 	)
 	for _, in := range arts {
 		if knownIdentity(tx, in) {
@@ -56,13 +57,23 @@ func prefetchCopies(tx kv.Tx, arts []*incoming, now time.Time) {
 		news = append(news, l)
 		for _, key := range l.rec.Keys() {
 			seeks = append(seeks, sketchSeeks(key, l.day)...)
+			from, to := dayWindow(l.day)
+			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
+				for _, e := range v.logged(sketchPrefix(period, key)) {
+					logged = append(logged, []byte(e.id))
+				}
+			}
 		}
 	}
-	kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
+	sk := tx.Bucket([]byte(bucketSketch))
+	if sk != nil {
+		kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
+	}
+	prefetchKeys(tx, bucketSignatures, logged)
 	var cands [][]byte
 	for _, l := range news {
 		for _, key := range l.rec.Keys() {
-			for id := range sketchCandidates(sk, key, l.day) {
+			for _, id := range sketchCandidates(tx, sk, v, key, l.day) {
 				cands = append(cands, []byte(id))
 			}
 		}

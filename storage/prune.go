@@ -46,7 +46,9 @@ type PruneResult struct {
 // now - MaxAge, and those beyond the newest MaxPerCategory of any category.
 // Each deleted article leaves a tombstone (see Delete), written in the same
 // transaction, that makes SaveArticles suppress the same story until the
-// tombstone is older than the TTL; older tombstones are removed. Deletions run in transactions of at most
+// tombstone is older than the TTL; older tombstones are removed. After
+// deleting, it merges the sketch log into the sketch index (sketchlog.go),
+// which drops the log's entries of the deleted stories. Deletions run in transactions of at most
 // opts.Batch articles, so readers and writers are never held up for long.
 // It is safe for concurrent use; an article saved while Prune runs is not
 // considered by this call.
@@ -88,6 +90,13 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 			return res, fmt.Errorf("prune %s: %w", s.name, err)
 		}
 		res.Pruned += n
+	}
+	if res.Pruned > 0 {
+		// The sketch log keeps the entries of deleted stories until a
+		// merge drops them: merge now, so that churn does not grow it.
+		if err := s.db.Update(ctx, mergeSketchLog); err != nil {
+			return res, fmt.Errorf("prune %s: %w", s.name, err)
+		}
 	}
 	for chunk := range slices.Chunk(expired, batch) {
 		err := s.db.Update(ctx, func(tx kv.Tx) error {

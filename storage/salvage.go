@@ -299,7 +299,7 @@ func (sv *salvager) flush(ctx context.Context) error {
 			if err := putChange(tx, change{art: a}, &cs); err != nil {
 				return err
 			}
-			if err := writeRecord(tx, a.ID, nil, newRecord(a, textSignature(a))); err != nil {
+			if err := writeRecord(tx, nil, a.ID, nil, newRecord(a, textSignature(a))); err != nil {
 				return err
 			}
 			if a.Link != "" {

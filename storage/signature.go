@@ -88,8 +88,11 @@ func lookupRecord(tx kv.Tx, id string) (story.Record, bool) {
 }
 
 // writeRecord replaces the signature record of the story id, old (nil when
-// there was none), with next, and its sketch entries with those of next.
-func writeRecord(tx kv.Tx, id string, old, next story.Record) error {
+// there was none), with next, and its sketch entries with those of next:
+// the new ones go to the sketch log of the save v (see bucketSketchLog),
+// or straight into the sketch index when v is nil; those of old that next
+// does not have leave the index (in the log they are no longer live).
+func writeRecord(tx kv.Tx, v *sketchView, id string, old, next story.Record) error {
 	if bytes.Equal(old, next) {
 		return nil
 	}
@@ -103,21 +106,29 @@ func writeRecord(tx kv.Tx, id string, old, next story.Record) error {
 	}
 	add := sketchEntries(next, id)
 	if old != nil {
-		for _, k := range sketchEntries(old, id) {
+		had := sketchEntries(old, id)
+		for _, k := range had {
 			if !slices.ContainsFunc(add, func(n []byte) bool { return bytes.Equal(n, k) }) {
 				if err := sk.Delete(k); err != nil {
 					return fmt.Errorf("delete sketch of %s: %w", id, err)
 				}
 			}
 		}
+		add = slices.DeleteFunc(add, func(n []byte) bool {
+			return slices.ContainsFunc(had, func(k []byte) bool { return bytes.Equal(n, k) })
+		})
+	}
+	if err := sigs.Put([]byte(id), next); err != nil {
+		return fmt.Errorf("put signature of %s: %w", id, err)
+	}
+	if v != nil {
+		v.add(add)
+		return nil
 	}
 	for _, k := range add {
 		if err := sk.Put(k, empty); err != nil {
 			return fmt.Errorf("put sketch of %s: %w", id, err)
 		}
-	}
-	if err := sigs.Put([]byte(id), next); err != nil {
-		return fmt.Errorf("put signature of %s: %w", id, err)
 	}
 	return nil
 }

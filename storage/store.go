@@ -20,7 +20,7 @@ import (
 const AllSlug = "all"
 
 // schemaVersion is the layout version this package reads and writes (see doc.go).
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Top-level bucket names and the meta key; see the layout in doc.go.
 const (
@@ -63,6 +63,8 @@ type Store struct {
 	now  func() time.Time
 	// writes runs the writes of concurrent fetches in shared transactions.
 	writes *groupCommit
+	// sketches caches the sketch log for the saves' near-duplicate lookups.
+	sketches *sketchCache
 }
 
 // Open opens (creating if needed) the database file at path, with mode 0600.
@@ -125,7 +127,7 @@ func newStore(db kv.DB, file *bolt.DB, name string, opts Options) (*Store, error
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{db: db, file: file, name: name, now: now, writes: &groupCommit{db: db}}, nil
+	return &Store{db: db, file: file, name: name, now: now, writes: &groupCommit{db: db}, sketches: &sketchCache{mergeAt: mergeEntries}}, nil
 }
 
 // initSchema checks the schema version of db, or writes the empty layout

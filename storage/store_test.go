@@ -3,9 +3,11 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -288,9 +290,9 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name: "newer schema",
 			prepare: func(t *testing.T, path string) {
-				setSchema(t, path, "3")
+				setSchema(t, path, strconv.Itoa(schemaVersion+1))
 			},
-			want: "database schema version 3 is newer than this tributary supports (2)",
+			want: fmt.Sprintf("database schema version %d is newer than this tributary supports (%d)", schemaVersion+1, schemaVersion),
 		},
 		{
 			name: "garbled schema",

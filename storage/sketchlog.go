@@ -1,0 +1,335 @@
+package storage
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/story"
+)
+
+// bucketSketchLog holds the sketch entries that saves added since they
+// were last merged into the sketch index (bucketSketch), as runs: one value
+// per save transaction, its entries sorted and concatenated, under a key
+// that grows with each run. Putting fifteen random keys a story into the
+// index made every save transaction rewrite pages all over it, which is
+// what a first ingest spent most of its write time and memory on; a run is
+// one put, and a merge puts many runs' entries in key order, rewriting each
+// page of the index once for all of them. The directory (keySketchDir)
+// lists the runs in order with their sizes.
+//
+// An entry of a run is live while the signature record of its ID still
+// yields it (sketchEntries): an update or a deletion removes a story's
+// entries from the index but leaves them in the runs, where lookups and
+// the merge skip them.
+const bucketSketchLog = "sketchlog"
+
+// keySketchDir is the key of the run directory in bucketSketchLog: for
+// each run in the order they were written, its key (runKeyLen bytes) and
+// BigEndian(uint32 number of entries).
+var keySketchDir = []byte("dir")
+
+// runKeyLen is the length of a run's key: BigEndian(uint64 sequence) then
+// eight random bytes, so that a run written by a transaction that rolled
+// back is never taken for the one written by the next.
+const runKeyLen = 16
+
+// dirEntryLen is the length of a run's entry in the directory.
+const dirEntryLen = runKeyLen + 4
+
+// entryLen is the length of a sketch entry: period, sketch key, day, ID.
+const entryLen = periodLen + story.SketchKeyLen + dayLen + idLen
+
+// mergeEntries is how many entries the runs hold at most before the save
+// that adds one merges them into the sketch index: a bound on the memory
+// of the run cache (about 110 bytes an entry) and on the work of one merge,
+// against how often the index is rewritten.
+const mergeEntries = 1 << 17
+
+// sketchRun is one run of the directory: its key and number of entries.
+type sketchRun struct {
+	key     string
+	entries int
+}
+
+// readSketchDir returns the runs listed in tx's sketch log directory, in
+// order, and their total number of entries.
+func readSketchDir(tx kv.Tx) ([]sketchRun, int, error) {
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return nil, 0, nil
+	}
+	v := b.Get(keySketchDir)
+	if len(v)%dirEntryLen != 0 {
+		return nil, 0, fmt.Errorf("sketch log directory: %d bytes, not a multiple of %d", len(v), dirEntryLen)
+	}
+	runs := make([]sketchRun, 0, len(v)/dirEntryLen)
+	total := 0
+	for ; len(v) > 0; v = v[dirEntryLen:] {
+		n := int(binary.BigEndian.Uint32(v[runKeyLen:]))
+		runs = append(runs, sketchRun{key: string(v[:runKeyLen]), entries: n})
+		total += n
+	}
+	return runs, total, nil
+}
+
+// readRun returns the entries of the run key in b, checked against the
+// directory's count n.
+func readRun(b kv.Bucket, key string, n int) ([]byte, error) {
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, fmt.Errorf("sketch log run %x: missing", key)
+	}
+	if len(v) != n*entryLen {
+		return nil, fmt.Errorf("sketch log run %x: %d bytes, want %d entries of %d", key, len(v), n, entryLen)
+	}
+	return v, nil
+}
+
+// logEntry is a sketch entry of a run, under its period and sketch key.
+type logEntry struct {
+	day uint32
+	id  string
+}
+
+// sketchCache holds the entries of the runs of the sketch log in memory,
+// by period and sketch key, so that a lookup in the runs costs a map
+// access rather than a search of every run. It follows the directory: a
+// write transaction loads the runs it has not seen yet, and starts over
+// when a run it holds is gone (merged, or written by a transaction that
+// rolled back). Only write transactions use it, one at a time.
+type sketchCache struct {
+	// mergeAt is how many entries the runs hold at most before a save
+	// merges them: mergeEntries, less in tests.
+	mergeAt int
+	mu      sync.Mutex
+	runs    []sketchRun
+	entries map[string][]logEntry
+}
+
+// begin locks the cache, brings it up to tx's directory and returns the
+// view of the sketch log for a save in tx. Unless it fails, the caller
+// must call sketchView.release.
+func (c *sketchCache) begin(tx kv.Tx) (*sketchView, error) {
+	c.mu.Lock()
+	synced := false
+	defer func() {
+		if !synced {
+			// A failed read (an error, or a panic of the backend)
+			// may have left part of a run in the cache.
+			c.runs, c.entries = nil, nil
+			c.mu.Unlock()
+		}
+	}()
+	if err := c.sync(tx); err != nil {
+		return nil, err
+	}
+	synced = true
+	return &sketchView{cache: c}, nil
+}
+
+// sync brings c up to the directory of tx.
+func (c *sketchCache) sync(tx kv.Tx) error {
+	runs, _, err := readSketchDir(tx)
+	if err != nil {
+		return err
+	}
+	if len(runs) < len(c.runs) || !slices.Equal(runs[:len(c.runs)], c.runs) {
+		c.runs, c.entries = nil, nil
+	}
+	if c.entries == nil {
+		c.entries = make(map[string][]logEntry)
+	}
+	b := tx.Bucket([]byte(bucketSketchLog))
+	for _, r := range runs[len(c.runs):] {
+		v, err := readRun(b, r.key, r.entries)
+		if err != nil {
+			return err
+		}
+		c.add(v)
+		c.runs = append(c.runs, r)
+	}
+	return nil
+}
+
+// add indexes the concatenated entries v.
+func (c *sketchCache) add(v []byte) {
+	ids := make(map[string]string)
+	for ; len(v) >= entryLen; v = v[entryLen:] {
+		e := v[:entryLen]
+		prefix := e[:periodLen+story.SketchKeyLen]
+		raw := e[len(prefix)+dayLen:]
+		id, ok := ids[string(raw)]
+		if !ok {
+			id = string(raw)
+			ids[id] = id
+		}
+		c.entries[string(prefix)] = append(c.entries[string(prefix)], logEntry{day: binary.BigEndian.Uint32(e[len(prefix):]), id: id})
+	}
+}
+
+// sketchView is the sketch log as one save transaction sees it: the runs
+// of the cache and the entries the save added so far, which it writes as
+// one run when it ends.
+type sketchView struct {
+	cache *sketchCache
+	added map[string][]logEntry
+	run   [][]byte
+	// hot is set when a sketch key has more than maxLogged entries.
+	hot bool
+}
+
+// flush writes the entries the save added as a new run of tx's sketch log,
+// and merges the runs into the sketch index when they hold more than
+// mergeEntries, or when a sketch key has more than maxLogged entries in
+// them.
+func (v *sketchView) flush(tx kv.Tx) error {
+	if len(v.run) == 0 {
+		return nil
+	}
+	limit := v.cache.mergeAt
+	if v.hot {
+		limit = 0
+	}
+	return appendRun(tx, v.run, limit)
+}
+
+// release unlocks the cache, which the transaction of the save may have
+// left behind (its runs are taken in at the next begin).
+func (v *sketchView) release() {
+	v.cache.mu.Unlock()
+}
+
+// maxLogged is how many entries of one sketch key the runs hold at most
+// before they are merged into the sketch index: a lookup of a key sorts
+// its entries of the runs, where the index bounds its cursor to
+// maxCandidates. Only a run of copies of one text reaches it.
+const maxLogged = 4 * maxCandidates
+
+// appendRun writes entries as a new run of tx's sketch log, then merges the
+// runs into the sketch index if they hold more than limit entries.
+func appendRun(tx kv.Tx, entries [][]byte, limit int) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketchLog))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
+	}
+	runs, total, err := readSketchDir(tx)
+	if err != nil {
+		return err
+	}
+	var seq uint64
+	if len(runs) > 0 {
+		seq = binary.BigEndian.Uint64([]byte(runs[len(runs)-1].key)) + 1
+	}
+	key := binary.BigEndian.AppendUint64(make([]byte, 0, runKeyLen), seq)
+	key = append(key, rand.Text()[:runKeyLen-8]...)
+	slices.SortFunc(entries, bytes.Compare)
+	if err := b.Put(key, bytes.Join(entries, nil)); err != nil {
+		return fmt.Errorf("put sketch log run: %w", err)
+	}
+	dir := binary.BigEndian.AppendUint32(append(slices.Clone(b.Get(keySketchDir)), key...), uint32(len(entries)))
+	if err := b.Put(keySketchDir, dir); err != nil {
+		return fmt.Errorf("put sketch log directory: %w", err)
+	}
+	if total+len(entries) <= limit {
+		return nil
+	}
+	return mergeSketchLog(tx)
+}
+
+// mergeSketchLog puts the live entries of every run of tx's sketch log into
+// the sketch index, in key order, and empties the log.
+func mergeSketchLog(tx kv.Tx) error {
+	runs, total, err := readSketchDir(tx)
+	if err != nil || len(runs) == 0 {
+		return err
+	}
+	b := tx.Bucket([]byte(bucketSketchLog))
+	values := make([][]byte, 0, len(runs))
+	ids := make([][]byte, 0, total/15)
+	for _, r := range runs {
+		v, err := readRun(b, r.key, r.entries)
+		if err != nil {
+			return err
+		}
+		values = append(values, v)
+		for ; len(v) > 0; v = v[entryLen:] {
+			ids = append(ids, v[entryLen-idLen:entryLen])
+		}
+	}
+	prefetchKeys(tx, bucketSignatures, ids)
+	live := make([][]byte, 0, total)
+	for _, v := range values {
+		for ; len(v) > 0; v = v[entryLen:] {
+			e := v[:entryLen]
+			key := e[periodLen : periodLen+story.SketchKeyLen]
+			if liveEntry(tx, key, binary.BigEndian.Uint32(e[len(key)+periodLen:]), string(e[entryLen-idLen:])) {
+				live = append(live, e)
+			}
+		}
+	}
+	slices.SortFunc(live, bytes.Compare)
+	live = slices.CompactFunc(live, bytes.Equal)
+	sk, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSketch, err)
+	}
+	for _, e := range live {
+		// A run's value lives in the database's memory, which the puts
+		// below may move: copy each key before it goes in.
+		if err := sk.Put(slices.Clone(e), empty); err != nil {
+			return fmt.Errorf("merge sketch entry %x: %w", e, err)
+		}
+	}
+	for _, r := range runs {
+		if err := b.Delete([]byte(r.key)); err != nil {
+			return fmt.Errorf("delete sketch log run %x: %w", r.key, err)
+		}
+	}
+	if err := b.Delete(keySketchDir); err != nil {
+		return fmt.Errorf("delete sketch log directory: %w", err)
+	}
+	return nil
+}
+
+// liveEntry reports whether the sketch entry of key, day and id is one of
+// the entries of the signature record id has now.
+func liveEntry(tx kv.Tx, key []byte, day uint32, id string) bool {
+	r, ok := lookupRecord(tx, id)
+	if !ok || dayOf(r.Published()) != day {
+		return false
+	}
+	return slices.ContainsFunc(r.Keys(), func(k []byte) bool { return bytes.Equal(k, key) })
+}
+
+// add records entries of a story written in the save.
+func (v *sketchView) add(entries [][]byte) {
+	if v.added == nil {
+		v.added = make(map[string][]logEntry)
+	}
+	for _, e := range entries {
+		prefix := string(e[:periodLen+story.SketchKeyLen])
+		v.added[prefix] = append(v.added[prefix], logEntry{
+			day: binary.BigEndian.Uint32(e[len(prefix):]),
+			id:  string(e[len(prefix)+dayLen:]),
+		})
+		v.run = append(v.run, e)
+		if len(v.added[prefix])+len(v.cache.entries[prefix]) > maxLogged {
+			v.hot = true
+		}
+	}
+}
+
+// logged yields the entries of the runs and of the save under prefix, a
+// period and sketch key, whether live or not.
+func (v *sketchView) logged(prefix []byte) []logEntry {
+	a, b := v.cache.entries[string(prefix)], v.added[string(prefix)]
+	if len(b) == 0 {
+		return a
+	}
+	return slices.Concat(a, b)
+}

@@ -1,0 +1,254 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tributary/tributary/kv"
+)
+
+// syndicationSaves returns the saves of a syndication run over the
+// labelled stories: each story from its own feed, then its republished
+// copies from other feeds, some edits of stored stories (new text under
+// the same ID), and repeats, in batches like a fetch pass's.
+func syndicationSaves(t *testing.T) [][]Article {
+	t.Helper()
+	var saves [][]Article
+	stories := loadLabelStories(t)
+	eds := edits()
+	for i, st := range stories {
+		feed := fmt.Sprintf("https://origin%d.example/feed", i%7)
+		link := fmt.Sprintf("https://origin%d.example/%s/%s", i%7, st.group, st.name)
+		a := storyArticle(t, st.group, st.name, "", feed, link, "world")
+		a.Published = a.Published.Add(time.Duration(i) * time.Minute)
+		var batch []Article
+		batch = append(batch, a)
+		for j, e := range eds {
+			if (i+j)%3 != 0 {
+				continue
+			}
+			rfeed := fmt.Sprintf("https://republisher%d.example/feed", j)
+			c := storyArticle(t, st.group, st.name, e.name, rfeed, fmt.Sprintf("https://republisher%d.example/%d", j, i), "news")
+			c.Published = a.Published.Add(time.Duration(j) * time.Hour)
+			batch = append(batch, c)
+		}
+		if i%4 == 3 {
+			edited := storyArticle(t, st.group, st.name, eds[i%len(eds)].name, feed, link, "world")
+			edited.Published, edited.Updated = a.Published, a.Published.Add(2*time.Hour)
+			batch = append(batch, edited)
+		}
+		saves = append(saves, batch[:len(batch)/2], batch[len(batch)/2:])
+	}
+	return saves
+}
+
+// TestSketchLogFindsWhatTheIndexFinds saves the same syndication run into
+// stores that merge their sketch log at every save (every entry in the
+// index, as before the log), at some saves, and never: every save has the
+// same outcome and the stores end with the same stories and copies.
+func TestSketchLogFindsWhatTheIndexFinds(t *testing.T) {
+	saves := syndicationSaves(t)
+	type outcome struct {
+		Results []SaveResult
+		Stories []Article
+	}
+	run := func(mergeAt int) outcome {
+		s := openTestStore(t)
+		s.sketches.mergeAt = mergeAt
+		var out outcome
+		for _, batch := range saves {
+			out.Results = append(out.Results, save(t, s, batch...))
+		}
+		arts, err := s.Latest(t.Context(), AllSlug, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Stories = arts
+		if err := s.Check(t.Context()); err != nil {
+			t.Errorf("Check (merge at %d): %v", mergeAt, err)
+		}
+		return out
+	}
+	always := run(0)
+	merged := 0
+	for _, r := range always.Results {
+		merged += r.Merged
+	}
+	if merged < len(saves)/2 || len(always.Stories) == 0 {
+		t.Fatalf("the run merged %d copies into %d stories: not a syndication run", merged, len(always.Stories))
+	}
+	for _, mergeAt := range []int{200, 1 << 30} {
+		if diff := cmp.Diff(always, run(mergeAt)); diff != "" {
+			t.Errorf("merge at %d, against a merge at every save (-always +got):\n%s", mergeAt, diff)
+		}
+	}
+}
+
+// TestSketchLogMergesAtItsBound checks that the runs of the sketch log stay
+// under their bound: the save that passes it merges them into the index,
+// and the stories stay findable through the index.
+func TestSketchLogMergesAtItsBound(t *testing.T) {
+	s := openTestStore(t)
+	s.sketches.mergeAt = 100
+	a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "world")
+	save(t, s, a)
+	if runs, n := logRuns(t, s); runs != 1 || n != 15 {
+		t.Fatalf("after one story: %d runs of %d entries, want 1 of 15", runs, n)
+	}
+	for i, name := range []string{"europe", "rubio", "followup", "live1", "live2", "live3"} {
+		save(t, s, storyArticle(t, "summit", name, "", "https://a.example/feed", fmt.Sprintf("https://a.example/%d", i+2), "world"))
+	}
+	if runs, n := logRuns(t, s); n > 100 || runs > 7 {
+		t.Errorf("after seven stories: %d runs of %d entries, want at most 100 entries", runs, n)
+	}
+	if n := countKeys(t, s, bucketSketch, ""); n < 100 {
+		t.Errorf("sketch index: %d entries after the merge, want the merged ones", n)
+	}
+	copyOf := storyArticle(t, "summit", "base", "wire-agency", "https://b.example/feed", "https://b.example/2", "world")
+	if res := save(t, s, copyOf); res != (SaveResult{Merged: 1}) {
+		t.Errorf("copy of a merged story: %+v, want merged", res)
+	}
+}
+
+// logRuns returns how many runs the sketch log of s holds, and their entries.
+func logRuns(t *testing.T, s *Store) (runs, entries int) {
+	t.Helper()
+	err := s.db.View(context.Background(), func(tx kv.Tx) error {
+		r, n, err := readSketchDir(tx)
+		runs, entries = len(r), n
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs, entries
+}
+
+// TestSketchCacheForgetsRolledBackRuns saves twice in one transaction that
+// then rolls back: the second save has read the first's run into the
+// cache, which must drop it, as a later save in the same process would
+// otherwise see entries that were never committed.
+func TestSketchCacheForgetsRolledBackRuns(t *testing.T) {
+	s := openTestStore(t)
+	a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "world")
+	b := storyArticle(t, "summit", "europe", "", "https://a.example/feed", "https://a.example/2", "world")
+	rollBack := errors.New("roll back")
+	err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+		for _, art := range []Article{a, b} {
+			arts, err := prepare([]Article{art})
+			if err != nil {
+				return err
+			}
+			v, err := s.sketches.begin(tx)
+			if err != nil {
+				return err
+			}
+			var res SaveResult
+			var cs counters
+			err = planAll(tx, v, arts, testNow(), &res, &cs)
+			if err == nil {
+				err = v.flush(tx)
+			}
+			v.release()
+			if err != nil {
+				return err
+			}
+		}
+		if len(s.sketches.runs) != 1 {
+			return fmt.Errorf("cache holds %d runs after the second save, want the first's", len(s.sketches.runs))
+		}
+		return rollBack
+	})
+	if !errors.Is(err, rollBack) {
+		t.Fatal(err)
+	}
+	c := storyArticle(t, "summit", "rubio", "", "https://a.example/feed", "https://a.example/3", "world")
+	save(t, s, c)
+	if len(s.sketches.runs) != 0 {
+		t.Errorf("cache holds %d runs after the rollback and a save, want none", len(s.sketches.runs))
+	}
+	for prefix, entries := range s.sketches.entries {
+		for _, e := range entries {
+			if e.id == a.ID {
+				t.Errorf("cache holds an entry %x of the rolled back story", prefix)
+			}
+		}
+	}
+}
+
+// TestCheckSketchLog breaks the sketch log's directory and runs: Check
+// names each problem.
+func TestCheckSketchLog(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		break_ func(b kv.Bucket, dir []byte) error
+		want   string
+	}{
+		{"run missing", func(b kv.Bucket, dir []byte) error { return b.Delete(dir[:runKeyLen]) }, "missing"},
+		{"run cut short", func(b kv.Bucket, dir []byte) error {
+			return b.Put(dir[:runKeyLen], []byte(strings.Repeat("x", entryLen)))
+		}, "want 15 entries"},
+		{"directory garbled", func(b kv.Bucket, dir []byte) error { return b.Put(keySketchDir, dir[1:]) }, "not a multiple"},
+		{"run not listed", func(b kv.Bucket, dir []byte) error { return b.Put([]byte("0123456789abcdef"), nil) }, "not in the directory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newBackendStore(t, Options{Now: testNow})
+			save(t, s, storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "world"))
+			err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+				b := tx.Bucket([]byte(bucketSketchLog))
+				return tt.break_(b, append([]byte(nil), b.Get(keySketchDir)...))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Check(t.Context()); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSketchLogSkipsStaleEntries edits a story's text and deletes another:
+// their old entries stay in the log, where no lookup finds them, and the
+// merge leaves them out of the index.
+func TestSketchLogSkipsStaleEntries(t *testing.T) {
+	s := openTestStore(t)
+	const feed = "https://a.example/feed"
+	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
+	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	save(t, s, a, gone)
+	edited := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/1", "world")
+	edited.Updated = a.Published.Add(time.Hour)
+	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
+		t.Fatalf("edit: %+v", res)
+	}
+	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The old text of a and the deleted story are not found any more.
+	for _, c := range []Article{
+		storyArticle(t, "summit", "base", "wire-agency", "https://b.example/feed", "https://b.example/1", "world"),
+		storyArticle(t, "summit", "europe", "wire-agency", "https://b.example/feed", "https://b.example/2", "world"),
+	} {
+		if res := save(t, s, c); res != (SaveResult{New: 1}) {
+			t.Errorf("copy of an old text: %+v, want new", res)
+		}
+	}
+	mergeLog(t, s)
+	if runs, _ := logRuns(t, s); runs != 0 {
+		t.Errorf("%d runs after a merge, want none", runs)
+	}
+	if n := countKeys(t, s, bucketSketch, gone.ID); n != 0 {
+		t.Errorf("%d index entries of the deleted story after the merge", n)
+	}
+	want := len(newRecord(edited, textSignature(edited)).Keys())
+	if n := countKeys(t, s, bucketSketch, a.ID); n != want {
+		t.Errorf("%d index entries of the edited story after the merge, want %d", n, want)
+	}
+}
