@@ -100,6 +100,7 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 	err := s.db.View(ctx, func(tx kv.Tx) error {
 		now := s.now().UTC()
 		prefetchIdentity(tx, arts)
+		var news []*incoming
 		for _, in := range arts {
 			p, err := planArticle(tx, in, now, nil)
 			if err != nil {
@@ -107,20 +108,25 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 			}
 			res.add(p.kind)
 			switch {
-			case p.kind == kindNew || p.kind == kindUpdated:
+			case p.kind == kindNew:
+				news = append(news, in)
+				toWrite = append(toWrite, in)
+			case p.kind == kindUpdated:
 				toWrite = append(toWrite, in)
 			case p.kind == kindMerged || newAlias(tx, p):
 				pending = true
 			}
 		}
+		lookUpIndex(tx, news, now)
 		return nil
 	})
 	if err != nil || len(toWrite) == 0 && !pending {
 		return res, err
 	}
 	// Signatures are the costly part of planning a new or edited article:
-	// compute them here, in the caller's goroutine, rather than under the
-	// write lock that every fetch shares.
+	// compute them here (those of the new ones are, for lookUpIndex), in
+	// the caller's goroutine, rather than under the write lock that every
+	// fetch shares.
 	for _, in := range toWrite {
 		in.signature()
 	}
@@ -200,6 +206,9 @@ func newAlias(tx kv.Tx, p plan) bool {
 type incoming struct {
 	Article
 	sig []byte
+	// indexed is what the sketch index gave its sketch keys in the
+	// read transaction of the save, if it looked them up.
+	indexed *indexLookup
 	// carried holds the GUIDs of every article of the same call from the
 	// same source: what the source's feed carries now.
 	carried map[string]bool

@@ -332,18 +332,22 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 	listed := make(map[string]bool, len(runs))
 	entries := make(map[string]bool)
 	for _, r := range runs {
-		listed[r.key] = true
-		v, err := readRun(b, r.key, r.entries)
+		for i := range runParts(r.entries) {
+			listed[string(partKey(r.key, i))] = true
+		}
+		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
 			p.add("%v", err)
 			continue
 		}
-		for ; len(v) > 0; v = v[entryLen:] {
-			entries[string(v[:entryLen])] = true
+		for _, v := range parts {
+			for ; len(v) > 0; v = v[entryLen:] {
+				entries[string(v[:entryLen])] = true
+			}
 		}
 	}
 	err = b.ForEach(func(k, _ []byte) error {
-		if !bytes.Equal(k, keySketchDir) && !listed[string(k)] {
+		if !bytes.Equal(k, keySketchDir) && !bytes.Equal(k, keyIndexVersion) && !listed[string(k)] {
 			p.add("sketch log run %x: not in the directory", k)
 		}
 		return nil

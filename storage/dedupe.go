@@ -142,7 +142,7 @@ func planArticle(tx kv.Tx, in *incoming, now time.Time, copies *sketchView) (pla
 	}
 	a = newTimes(a, now)
 	if copies != nil {
-		stories, err := matchingStories(tx, copies, a, newRecord(a, in.signature()))
+		stories, err := matchingStories(tx, copies, in, a, newRecord(a, in.signature()))
 		if err != nil {
 			return plan{}, err
 		}
@@ -390,15 +390,24 @@ func unionCategories(a, b []Category) []Category {
 // holds the records of every item of a story, its copies included (see
 // applyPlan), so a copy is found through any of them. Candidates are
 // compared through their signature records; only the confirmed ones'
-// stories are decoded. v is the sketch log of the save. The work is bounded: a few cursor seeks and at most
+// stories are decoded. v is the sketch log of the save; the index's
+// entries are those in.indexed holds if it is still valid. The work is bounded: a few cursor seeks and at most
 // maxCandidates candidates per sketch key, whatever the store's size.
-func matchingStories(tx kv.Tx, v *sketchView, a Article, rec story.Record) ([]Article, error) {
+func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story.Record) ([]Article, error) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	arts := tx.Bucket([]byte(bucketArticles))
 	tried := make(map[string]bool)
 	var stories []Article
-	for _, key := range rec.Keys() {
-		for _, id := range sketchCandidates(tx, sk, v, key, dayOf(a.Published)) {
+	day := dayOf(a.Published)
+	pre := in.indexedFor(tx, rec, day)
+	for i, key := range rec.Keys() {
+		var indexed []logEntry
+		if pre != nil {
+			indexed = pre.entries[i]
+		} else {
+			indexed = indexCandidates(sk, key, day)
+		}
+		for _, id := range sketchCandidates(tx, v, indexed, key, day) {
 			if tried[id] || id == a.ID {
 				continue
 			}
@@ -470,28 +479,37 @@ func storyBefore(a, b Article) bool {
 	return a.ID < b.ID
 }
 
-// sketchCandidates returns the IDs of the sketch entries of key whose day
-// is within windowDays of day, ordered by day then ID, at most
-// maxCandidates of them: those of the sketch index sk (nil when there is
-// none yet), found by a cursor seek in each of the one or two periods the
-// window reaches, and the live ones of the sketch log as v sees it (see
-// bucketSketchLog), so that the candidates are those the index would give
-// if every entry were in it.
-func sketchCandidates(tx kv.Tx, sk kv.Bucket, v *sketchView, key []byte, day uint32) []string {
-	from, to := dayWindow(day)
+// indexCandidates returns the entries of the sketch index sk (nil when
+// there is none yet) of key whose day is within windowDays of day, ordered
+// by day then ID, at most maxCandidates of them: a cursor seek in each of
+// the one or two periods the window reaches.
+func indexCandidates(sk kv.Bucket, key []byte, day uint32) []logEntry {
+	if sk == nil {
+		return nil
+	}
+	_, to := dayWindow(day)
 	var found []logEntry
-	if sk != nil {
-		for _, r := range sketchSeeks(key, day) {
-			prefix := r.From[:len(r.From)-dayLen]
-			c := sk.Cursor()
-			for k, _ := c.Seek(r.From); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				if len(found) == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
-					break
-				}
-				found = append(found, logEntry{day: binary.BigEndian.Uint32(k[len(prefix):]), id: string(k[len(prefix)+dayLen:])})
+	for _, r := range sketchSeeks(key, day) {
+		prefix := r.From[:len(r.From)-dayLen]
+		c := sk.Cursor()
+		for k, _ := c.Seek(r.From); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(found) == maxCandidates || len(k) != len(prefix)+dayLen+idLen || binary.BigEndian.Uint32(k[len(prefix):]) > to {
+				break
 			}
+			found = append(found, logEntry{day: binary.BigEndian.Uint32(k[len(prefix):]), id: string(k[len(prefix)+dayLen:])})
 		}
 	}
+	return found
+}
+
+// sketchCandidates returns the IDs of the sketch entries of key whose day
+// is within windowDays of day, ordered by day then ID, at most
+// maxCandidates of them: found, those of the sketch index
+// (indexCandidates), and the live ones of the sketch log as v sees it (see
+// bucketSketchLog), so that the candidates are those the index would give
+// if every entry were in it.
+func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day uint32) []string {
+	from, to := dayWindow(day)
 	var logged []logEntry
 	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
 		for _, e := range v.logged(sketchPrefix(period, key)) {

@@ -30,9 +30,10 @@ func prefetchIdentity(tx kv.Tx, arts []*incoming) {
 
 // prefetchCopies asks the backend to read at once what the near-duplicate
 // lookup (matchingStories) of the articles of arts with no stored
-// identity reads: the sketch index entries of their sketch keys, the
-// signature records of the candidates found there and in the sketch log
-// as v sees it, then the articles, aliases and members of the candidates.
+// identity reads: the sketch index entries of their sketch keys, unless
+// the read transaction of the save found them (indexedFor), the signature
+// records of the candidates found there and in the sketch log as v sees
+// it, then the articles, aliases and members of the candidates.
 // It follows prefetchIdentity in a write transaction, whose reads of the
 // identity keys it then makes from memory.
 func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
@@ -40,8 +41,9 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		return
 	}
 	type lookup struct {
-		rec story.Record
-		day uint32
+		rec     story.Record
+		day     uint32
+		indexed *indexLookup
 	}
 	var (
 		news   []lookup
@@ -54,9 +56,12 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		}
 		a := newTimes(in.Article, now)
 		l := lookup{rec: newRecord(a, in.signature()), day: dayOf(a.Published)}
+		l.indexed = in.indexedFor(tx, l.rec, l.day)
 		news = append(news, l)
 		for _, key := range l.rec.Keys() {
-			seeks = append(seeks, sketchSeeks(key, l.day)...)
+			if l.indexed == nil {
+				seeks = append(seeks, sketchSeeks(key, l.day)...)
+			}
 			from, to := dayWindow(l.day)
 			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
 				for _, e := range v.logged(sketchPrefix(period, key)) {
@@ -72,8 +77,14 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 	prefetchKeys(tx, bucketSignatures, logged)
 	var cands [][]byte
 	for _, l := range news {
-		for _, key := range l.rec.Keys() {
-			for _, id := range sketchCandidates(tx, sk, v, key, l.day) {
+		for i, key := range l.rec.Keys() {
+			var indexed []logEntry
+			if l.indexed != nil {
+				indexed = l.indexed.entries[i]
+			} else {
+				indexed = indexCandidates(sk, key, l.day)
+			}
+			for _, id := range sketchCandidates(tx, v, indexed, key, l.day) {
 				cands = append(cands, []byte(id))
 			}
 		}

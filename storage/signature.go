@@ -107,12 +107,11 @@ func writeRecord(tx kv.Tx, v *sketchView, id string, old, next story.Record) err
 	add := sketchEntries(next, id)
 	if old != nil {
 		had := sketchEntries(old, id)
-		for _, k := range had {
-			if !slices.ContainsFunc(add, func(n []byte) bool { return bytes.Equal(n, k) }) {
-				if err := sk.Delete(k); err != nil {
-					return fmt.Errorf("delete sketch of %s: %w", id, err)
-				}
-			}
+		gone := slices.DeleteFunc(slices.Clone(had), func(k []byte) bool {
+			return slices.ContainsFunc(add, func(n []byte) bool { return bytes.Equal(n, k) })
+		})
+		if err := deleteIndexed(tx, sk, id, gone); err != nil {
+			return err
 		}
 		add = slices.DeleteFunc(add, func(n []byte) bool {
 			return slices.ContainsFunc(had, func(k []byte) bool { return bytes.Equal(n, k) })
@@ -141,10 +140,8 @@ func dropRecordOf(tx kv.Tx, id string) error {
 		return nil
 	}
 	if sk := tx.Bucket([]byte(bucketSketch)); sk != nil {
-		for _, k := range sketchEntries(r, id) {
-			if err := sk.Delete(k); err != nil {
-				return fmt.Errorf("delete sketch of %s: %w", id, err)
-			}
+		if err := deleteIndexed(tx, sk, id, sketchEntries(r, id)); err != nil {
+			return err
 		}
 	}
 	if err := tx.Bucket([]byte(bucketSignatures)).Delete([]byte(id)); err != nil {
@@ -160,10 +157,8 @@ func dropRecord(tx kv.Tx, a Article) error {
 	if sk == nil {
 		return nil
 	}
-	for _, k := range sketchEntries(storedRecord(tx, a), a.ID) {
-		if err := sk.Delete(k); err != nil {
-			return fmt.Errorf("delete sketch of %s: %w", a.ID, err)
-		}
+	if err := deleteIndexed(tx, sk, a.ID, sketchEntries(storedRecord(tx, a), a.ID)); err != nil {
+		return err
 	}
 	if sigs := tx.Bucket([]byte(bucketSignatures)); sigs != nil {
 		if err := sigs.Delete([]byte(a.ID)); err != nil {
@@ -171,6 +166,26 @@ func dropRecord(tx kv.Tx, a Article) error {
 		}
 	}
 	return nil
+}
+
+// deleteIndexed deletes the sketch entries of id from the sketch index sk
+// and, if it held any of them, counts a change of the index (see
+// indexVersion). Entries of the sketch log stay; they are no longer live.
+func deleteIndexed(tx kv.Tx, sk kv.Bucket, id string, entries [][]byte) error {
+	changed := false
+	for _, k := range entries {
+		if sk.Get(k) == nil {
+			continue
+		}
+		changed = true
+		if err := sk.Delete(k); err != nil {
+			return fmt.Errorf("delete sketch of %s: %w", id, err)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return bumpIndexVersion(tx)
 }
 
 // bucketSketchV1 is the sketch index of schema version 1, keyed by sketch

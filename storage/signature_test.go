@@ -22,15 +22,17 @@ func countSketchEntries(t *testing.T, s *Store, id string) int {
 			return err
 		}
 		for _, r := range runs {
-			v, err := readRun(tx.Bucket([]byte(bucketSketchLog)), r.key, r.entries)
+			parts, err := readRun(tx.Bucket([]byte(bucketSketchLog)), r.key, r.entries)
 			if err != nil {
 				return err
 			}
-			for ; len(v) > 0; v = v[entryLen:] {
-				e := v[:entryLen]
-				key := e[periodLen : periodLen+story.SketchKeyLen]
-				if string(e[entryLen-idLen:]) == id && liveEntry(tx, key, binary.BigEndian.Uint32(e[periodLen+len(key):]), id) {
-					n++
+			for _, v := range parts {
+				for ; len(v) > 0; v = v[entryLen:] {
+					e := v[:entryLen]
+					key := e[periodLen : periodLen+story.SketchKeyLen]
+					if string(e[entryLen-idLen:]) == id && liveEntry(tx, key, binary.BigEndian.Uint32(e[periodLen+len(key):]), id) {
+						n++
+					}
 				}
 			}
 		}

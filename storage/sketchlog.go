@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/story"
@@ -14,8 +15,8 @@ import (
 
 // bucketSketchLog holds the sketch entries that saves added since they
 // were last merged into the sketch index (bucketSketch), as runs: one value
-// per save transaction, its entries sorted and concatenated, under a key
-// that grows with each run. Putting fifteen random keys a story into the
+// per save transaction, its entries sorted and concatenated in parts of
+// partEntries, under keys that grow with each run. Putting fifteen random keys a story into the
 // index made every save transaction rewrite pages all over it, which is
 // what a first ingest spent most of its write time and memory on; a run is
 // one put, and a merge puts many runs' entries in key order, rewriting each
@@ -32,6 +33,40 @@ const bucketSketchLog = "sketchlog"
 // each run in the order they were written, its key (runKeyLen bytes) and
 // BigEndian(uint32 number of entries).
 var keySketchDir = []byte("dir")
+
+// keyIndexVersion is the key of the sketch index's version in
+// bucketSketchLog: BigEndian(uint64), counting the transactions that
+// deleted entries from the index or merged the log into it. Saves add
+// entries to the log only, so while the version stays, what the index
+// gives a lookup stays: a save looks its new articles up in the index in
+// a read transaction, outside the write lock, and the write transaction
+// uses what it found if the version is still the one it read.
+var keyIndexVersion = []byte("version")
+
+// indexVersion returns the version of tx's sketch index.
+func indexVersion(tx kv.Tx) uint64 {
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return 0
+	}
+	if v := b.Get(keyIndexVersion); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// bumpIndexVersion counts a change of tx's sketch index other than by a
+// save (see keyIndexVersion).
+func bumpIndexVersion(tx kv.Tx) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketchLog))
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
+	}
+	if err := b.Put(keyIndexVersion, binary.BigEndian.AppendUint64(nil, indexVersion(tx)+1)); err != nil {
+		return fmt.Errorf("put sketch index version: %w", err)
+	}
+	return nil
+}
 
 // runKeyLen is the length of a run's key: BigEndian(uint64 sequence) then
 // eight random bytes, so that a run written by a transaction that rolled
@@ -77,17 +112,39 @@ func readSketchDir(tx kv.Tx) ([]sketchRun, int, error) {
 	return runs, total, nil
 }
 
-// readRun returns the entries of the run key in b, checked against the
-// directory's count n.
-func readRun(b kv.Bucket, key string, n int) ([]byte, error) {
-	v := b.Get([]byte(key))
-	if v == nil {
-		return nil, fmt.Errorf("sketch log run %x: missing", key)
+// partEntries is how many entries one value of a run holds: a run is
+// stored in parts that each fit a page, as values that span pages need
+// that many free pages in a row, which a file under churn may only find at
+// its end.
+const partEntries = 64
+
+// partKey returns the key of part i of the run key: the run's key then
+// BigEndian(uint32 i).
+func partKey(key string, i int) []byte {
+	return binary.BigEndian.AppendUint32([]byte(key), uint32(i))
+}
+
+// runParts returns how many parts a run of n entries has.
+func runParts(n int) int {
+	return (n + partEntries - 1) / partEntries
+}
+
+// readRun returns the parts of the run key in b, checked against the
+// directory's count n: concatenated, they are the run's entries.
+func readRun(b kv.Bucket, key string, n int) ([][]byte, error) {
+	parts := make([][]byte, runParts(n))
+	for i := range parts {
+		v := b.Get(partKey(key, i))
+		if v == nil {
+			return nil, fmt.Errorf("sketch log run %x: part %d missing", key, i)
+		}
+		want := min(partEntries, n-i*partEntries) * entryLen
+		if len(v) != want {
+			return nil, fmt.Errorf("sketch log run %x: part %d has %d bytes, want %d (%d entries of %d)", key, i, len(v), want, n, entryLen)
+		}
+		parts[i] = v
 	}
-	if len(v) != n*entryLen {
-		return nil, fmt.Errorf("sketch log run %x: %d bytes, want %d entries of %d", key, len(v), n, entryLen)
-	}
-	return v, nil
+	return parts, nil
 }
 
 // logEntry is a sketch entry of a run, under its period and sketch key.
@@ -146,11 +203,13 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	}
 	b := tx.Bucket([]byte(bucketSketchLog))
 	for _, r := range runs[len(c.runs):] {
-		v, err := readRun(b, r.key, r.entries)
+		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
 			return err
 		}
-		c.add(v)
+		for _, v := range parts {
+			c.add(v)
+		}
 		c.runs = append(c.runs, r)
 	}
 	return nil
@@ -228,8 +287,10 @@ func appendRun(tx kv.Tx, entries [][]byte, limit int) error {
 	key := binary.BigEndian.AppendUint64(make([]byte, 0, runKeyLen), seq)
 	key = append(key, rand.Text()[:runKeyLen-8]...)
 	slices.SortFunc(entries, bytes.Compare)
-	if err := b.Put(key, bytes.Join(entries, nil)); err != nil {
-		return fmt.Errorf("put sketch log run: %w", err)
+	for i, part := range slices.Collect(slices.Chunk(entries, partEntries)) {
+		if err := b.Put(partKey(string(key), i), bytes.Join(part, nil)); err != nil {
+			return fmt.Errorf("put sketch log run: %w", err)
+		}
 	}
 	dir := binary.BigEndian.AppendUint32(append(slices.Clone(b.Get(keySketchDir)), key...), uint32(len(entries)))
 	if err := b.Put(keySketchDir, dir); err != nil {
@@ -252,13 +313,15 @@ func mergeSketchLog(tx kv.Tx) error {
 	values := make([][]byte, 0, len(runs))
 	ids := make([][]byte, 0, total/15)
 	for _, r := range runs {
-		v, err := readRun(b, r.key, r.entries)
+		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
 			return err
 		}
-		values = append(values, v)
-		for ; len(v) > 0; v = v[entryLen:] {
-			ids = append(ids, v[entryLen-idLen:entryLen])
+		values = append(values, parts...)
+		for _, v := range parts {
+			for ; len(v) > 0; v = v[entryLen:] {
+				ids = append(ids, v[entryLen-idLen:entryLen])
+			}
 		}
 	}
 	prefetchKeys(tx, bucketSignatures, ids)
@@ -286,14 +349,16 @@ func mergeSketchLog(tx kv.Tx) error {
 		}
 	}
 	for _, r := range runs {
-		if err := b.Delete([]byte(r.key)); err != nil {
-			return fmt.Errorf("delete sketch log run %x: %w", r.key, err)
+		for i := range runParts(r.entries) {
+			if err := b.Delete(partKey(r.key, i)); err != nil {
+				return fmt.Errorf("delete sketch log run %x: %w", r.key, err)
+			}
 		}
 	}
 	if err := b.Delete(keySketchDir); err != nil {
 		return fmt.Errorf("delete sketch log directory: %w", err)
 	}
-	return nil
+	return bumpIndexVersion(tx)
 }
 
 // liveEntry reports whether the sketch entry of key, day and id is one of
@@ -332,4 +397,54 @@ func (v *sketchView) logged(prefix []byte) []logEntry {
 		return a
 	}
 	return slices.Concat(a, b)
+}
+
+// indexLookup is what the sketch index gave the sketch keys of an article
+// in a read transaction (lookUpIndex): at index version version, around
+// day, the entries of each key of its record, in the order of Keys.
+type indexLookup struct {
+	version uint64
+	day     uint32
+	entries [][]logEntry
+}
+
+// lookUpIndex looks the sketch keys of each of ins up in the sketch index
+// of tx, a read transaction, into its indexed field: the costly part of a
+// near-duplicate lookup, done outside the write lock, which takes what it
+// found as long as the index's version has not changed (indexedFor). On a
+// backend that prefetches, the seeks of all of ins go at once.
+func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
+	sk := tx.Bucket([]byte(bucketSketch))
+	version := indexVersion(tx)
+	recs := make([]story.Record, len(ins))
+	var seeks []kv.Range
+	for i, in := range ins {
+		a := newTimes(in.Article, now)
+		recs[i] = newRecord(a, in.signature())
+		for _, key := range recs[i].Keys() {
+			seeks = append(seeks, sketchSeeks(key, dayOf(a.Published))...)
+		}
+	}
+	if sk != nil {
+		kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
+	}
+	for i, in := range ins {
+		day := dayOf(recs[i].Published())
+		l := &indexLookup{version: version, day: day}
+		for _, key := range recs[i].Keys() {
+			l.entries = append(l.entries, indexCandidates(sk, key, day))
+		}
+		in.indexed = l
+	}
+}
+
+// indexedFor returns in.indexed if it holds the index's entries for rec
+// around day in tx: looked up at the index version tx has, for as many
+// keys; else nil.
+func (in *incoming) indexedFor(tx kv.Tx, rec story.Record, day uint32) *indexLookup {
+	l := in.indexed
+	if l == nil || l.day != day || len(l.entries) != len(rec.Keys()) || l.version != indexVersion(tx) {
+		return nil
+	}
+	return l
 }

@@ -190,10 +190,10 @@ func TestCheckSketchLog(t *testing.T) {
 		break_ func(b kv.Bucket, dir []byte) error
 		want   string
 	}{
-		{"run missing", func(b kv.Bucket, dir []byte) error { return b.Delete(dir[:runKeyLen]) }, "missing"},
+		{"run missing", func(b kv.Bucket, dir []byte) error { return b.Delete(partKey(string(dir[:runKeyLen]), 0)) }, "part 0 missing"},
 		{"run cut short", func(b kv.Bucket, dir []byte) error {
-			return b.Put(dir[:runKeyLen], []byte(strings.Repeat("x", entryLen)))
-		}, "want 15 entries"},
+			return b.Put(partKey(string(dir[:runKeyLen]), 0), []byte(strings.Repeat("x", entryLen)))
+		}, "want 690 (15 entries"},
 		{"directory garbled", func(b kv.Bucket, dir []byte) error { return b.Put(keySketchDir, dir[1:]) }, "not a multiple"},
 		{"run not listed", func(b kv.Bucket, dir []byte) error { return b.Put([]byte("0123456789abcdef"), nil) }, "not in the directory"},
 	} {
