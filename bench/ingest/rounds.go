@@ -265,14 +265,14 @@ func readSummary(out string) (summary, error) {
 func (b *bench) printRound(floor, bbolt time.Duration, firsts, steadies []row) {
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\twall s\t×floor\t×bbolt\ttributary MB\tserver MB\ttributary cores\tserver cores\twrite lock (waiting)\tsources\tstories\t")
-	line := func(r row, bbolt time.Duration) {
+	line := func(r row, base time.Duration) {
 		trib, server := r.u.cores()
 		stories := "-"
 		if r.stories >= 0 {
 			stories = strconv.Itoa(r.stories)
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%.1f×\t%.2f×\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%d\t%s\t\n", r.name, r.u.wall.Seconds(),
-			r.u.wall.Seconds()/floor.Seconds(), r.u.wall.Seconds()/bbolt.Seconds(),
+			r.u.wall.Seconds()/floor.Seconds(), r.u.wall.Seconds()/base.Seconds(),
 			r.u.peakMB(), r.u.serverMB(), trib, server, r.u.lock, r.sources, stories)
 	}
 	for _, r := range firsts {
