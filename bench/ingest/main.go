@@ -1,6 +1,7 @@
 // Command ingest measures a first ingest by tributary against the floor:
 // the same feeds fetched over HTTP and parsed with bare gofeed, storing
-// nothing, at the same concurrency; with -postgres, also on PostgreSQL,
+// nothing, at the same concurrency; and against the pipeline, tributary's
+// fetcher with a store that keeps nothing; with -postgres, also on PostgreSQL,
 // one and two instances; with -serve, the serving rate of the stores.
 //
 //	go run ./bench/ingest [-feeds 2000] [-items 50] [-categories 20] [-concurrency 16] [-rounds 3] [-steady=true]
@@ -10,10 +11,19 @@
 // turn; HTML bodies with figures, links and hostile markup; a tenth of each
 // feed's items republished by a sibling feed under its own links) and serves
 // it from a loopback server on one host. Each round runs, as child
-// processes: the floor (this program again, with -floor), then `tributary
-// fetch` (built from this tree) on a generated config into an empty
-// data_dir, then with -steady a second `tributary fetch` on the same store,
-// where every feed answers 304.
+// processes: the floor (this program again, with -floor), then the
+// pipeline (this program again, with -pipeline: tributary's fetcher, one
+// pass over every source of the same generated config at the same
+// concurrency, into a store that signs each article as storage does before
+// it touches the database, story.Of(…).Signature() and story.NewRecord,
+// and keeps nothing; the round fails unless it signed every item of the
+// set), then `tributary fetch` (built from this tree) on a generated
+// config into an empty data_dir, then with -steady a second `tributary
+// fetch` on the same store, where every feed answers 304. The pipeline is
+// what tributary must do apart from storing: its distance to the floor is
+// the cost of what tributary does to a parsed feed (normalising,
+// sanitising, resolving URLs, categorising, signing), and its distance to
+// the first ingest the cost of the store.
 //
 // With -postgres it starts a private PostgreSQL server (package pgtest;
 // -database URL uses that server instead, creating and dropping its own
@@ -24,7 +34,8 @@
 // bbolt one.
 //
 // For each step it reports the wall time (until every process of the step
-// exited) with its ratio to the floor and to bbolt's same step; the peak
+// exited) with its ratio to the floor and to bbolt's same step (its first
+// ingest, for the floor and the pipeline); the peak
 // RssAnon (anonymous resident memory: the heap and stacks, not the mapped
 // database file or PostgreSQL's shared buffers) of tributary's processes
 // summed, and of the PostgreSQL server's, sampled from /proc/PID/status
@@ -76,8 +87,8 @@ func main() {
 // options are the command's flags.
 type options struct {
 	feeds, items, categories, concurrency, rounds int
-	steady, floorOnly, postgres                   bool
-	base, database                                string
+	steady, floorOnly, pipelineOnly, postgres     bool
+	base, config, database                        string
 	serve                                         time.Duration
 	serveConns                                    int
 }
@@ -93,6 +104,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.steady, "steady", true, "also time a second tributary pass, where every feed answers 304")
 	fs.BoolVar(&o.floorOnly, "floor", false, "internal: be the floor child, fetching and parsing from -base")
 	fs.StringVar(&o.base, "base", "", "internal: base URL of the farm, for -floor")
+	fs.BoolVar(&o.pipelineOnly, "pipeline", false, "internal: be the pipeline child, fetching the sources of -config into a store that keeps nothing")
+	fs.StringVar(&o.config, "config", "", "internal: the generated config, for -pipeline")
 	fs.BoolVar(&o.postgres, "postgres", false, "also run tributary on PostgreSQL (a private server), one and two instances")
 	fs.StringVar(&o.database, "database", "", "run on the PostgreSQL server of this URL instead of a private one (implies -postgres)")
 	fs.DurationVar(&o.serve, "serve", 0, "after the rounds, load tributary serve on each store for this long per case (0: no serving run)")
@@ -100,8 +113,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.floorOnly {
+	switch {
+	case o.floorOnly:
 		return floor(ctx, o)
+	case o.pipelineOnly:
+		return pipeline(ctx, o, stdout)
 	}
 	return compare(ctx, o, stdout)
 }

@@ -88,14 +88,17 @@ func (b *bench) round(ctx context.Context, r int) (stores, error) {
 	if err != nil {
 		return stores{}, fmt.Errorf("floor: %w", err)
 	}
+	pl, err := b.pipeline(ctx, r)
+	if err != nil {
+		return stores{}, fmt.Errorf("pipeline: %w", err)
+	}
 	st := stores{bboltDir: filepath.Join(b.dir, fmt.Sprintf("round-%d-bbolt", r))}
-	firsts := []row{{name: "floor", u: fl, sources: b.o.feeds, stories: -1}}
-	var steadies []row
-	first, steady, err := b.ingest(ctx, "bbolt", probes{}, instance{dataDir: st.bboltDir})
+	bbolt, steady, err := b.ingest(ctx, "bbolt", probes{}, instance{dataDir: st.bboltDir})
 	if err != nil {
 		return st, err
 	}
-	firsts, steadies = append(firsts, first), append(steadies, steady)
+	firsts := []row{{name: "floor", u: fl, sources: b.o.feeds, stories: -1}, pl, bbolt}
+	steadies := []row{steady}
 	if b.pg != nil {
 		for n, db := range []*string{&st.pg1, &st.pg2} {
 			if *db, err = b.pg.createDB(ctx); err != nil {
@@ -105,14 +108,39 @@ func (b *bench) round(ctx context.Context, r int) (stores, error) {
 			if err != nil {
 				return st, err
 			}
-			if first.stories != firsts[1].stories {
-				return st, fmt.Errorf("%s stored %d stories, bbolt %d", first.name, first.stories, firsts[1].stories)
+			if first.stories != bbolt.stories {
+				return st, fmt.Errorf("%s stored %d stories, bbolt %d", first.name, first.stories, bbolt.stories)
 			}
 			firsts, steadies = append(firsts, first), append(steadies, steady)
 		}
 	}
-	b.printRound(fl.wall, firsts, steadies)
+	b.printRound(fl.wall, bbolt.u.wall, firsts, steadies)
 	return st, nil
+}
+
+// pipeline runs the pipeline child (see pipeline) on a config like
+// tributary's and checks that it signed every article of the set.
+func (b *bench) pipeline(ctx context.Context, r int) (row, error) {
+	cfg, err := writeConfig(instance{dataDir: filepath.Join(b.dir, fmt.Sprintf("round-%d-pipeline", r))}, b.farmURL, b.o)
+	if err != nil {
+		return row{}, err
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, b.self, "-pipeline", "-config", cfg)
+	cmd.Stdout = &out
+	u, err := measure(ctx, probes{}, cmd)
+	if err != nil {
+		return row{}, err
+	}
+	fmt.Fprintf(os.Stderr, "ingest: pipeline: %s\n", lastLine(out.String()))
+	s, err := readPipelineSummary(out.String())
+	if err != nil {
+		return row{}, err
+	}
+	if err := s.check(b.o.feeds, b.o.items); err != nil {
+		return row{}, err
+	}
+	return row{name: "pipeline (store discards)", u: u, sources: s.sources, stories: -1}, nil
 }
 
 // ingestPostgres runs the first ingest and the steady pass of n instances
@@ -233,22 +261,22 @@ func readSummary(out string) (summary, error) {
 }
 
 // printRound prints a round's rows: each with its ratio to the floor and
-// to bbolt's row of the same kind.
-func (b *bench) printRound(floor time.Duration, firsts, steadies []row) {
+// to bbolt's row of the same kind (bbolt, for the first ingests).
+func (b *bench) printRound(floor, bbolt time.Duration, firsts, steadies []row) {
 	tw := tabwriter.NewWriter(b.out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\twall s\t×floor\t×bbolt\ttributary MB\tserver MB\ttributary cores\tserver cores\twrite lock (waiting)\tsources\tstories\t")
-	line := func(r row, bbolt time.Duration) {
+	line := func(r row, base time.Duration) {
 		trib, server := r.u.cores()
 		stories := "-"
 		if r.stories >= 0 {
 			stories = strconv.Itoa(r.stories)
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%.1f×\t%.2f×\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%d\t%s\t\n", r.name, r.u.wall.Seconds(),
-			r.u.wall.Seconds()/floor.Seconds(), r.u.wall.Seconds()/bbolt.Seconds(),
+			r.u.wall.Seconds()/floor.Seconds(), r.u.wall.Seconds()/base.Seconds(),
 			r.u.peakMB(), r.u.serverMB(), trib, server, r.u.lock, r.sources, stories)
 	}
 	for _, r := range firsts {
-		line(r, firsts[1].u.wall)
+		line(r, bbolt)
 	}
 	if b.o.steady {
 		for _, r := range steadies {
