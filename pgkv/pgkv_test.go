@@ -117,7 +117,7 @@ func TestMigrateConcurrent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := "1|kv\n2|leases"; got != want {
+			if want := "1|kv\n2|leases\n3|lz4"; got != want {
 				t.Errorf("schema_migrations holds %q, want %q, each once", got, want)
 			}
 			db := openURL(t, url)

@@ -150,6 +150,7 @@ func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
 		res = SaveResult{}
 		var cs counters
 		prefetchIdentity(tx, arts)
+		prefetchFiling(tx, arts)
 		v, err := s.sketches.begin(tx)
 		if err != nil {
 			return err

@@ -28,6 +28,24 @@ func prefetchIdentity(tx kv.Tx, arts []*incoming) {
 	prefetchKeys(tx, bucketSignatures, ids)
 }
 
+// prefetchFiling asks the backend to read, in the round trip of the
+// identity keys (prefetchIdentity), what filing arts looks up: the index, coverage index and record of each of
+// their categories, and their sources' article counts.
+func prefetchFiling(tx kv.Tx, arts []*incoming) {
+	slugs := [][]byte{[]byte(AllSlug)}
+	var feeds [][]byte
+	for _, in := range arts {
+		for _, c := range in.Categories {
+			slugs = append(slugs, []byte(c.Slug))
+		}
+		feeds = append(feeds, []byte(in.Source.FeedURL))
+	}
+	prefetchKeys(tx, bucketIndex, slugs)
+	prefetchKeys(tx, bucketCoverage, slugs)
+	prefetchKeys(tx, bucketCategories, slugs)
+	prefetchKeys(tx, bucketSourceCounts, feeds)
+}
+
 // prefetchCopies asks the backend to read at once what the near-duplicate
 // lookup (matchingStories) of the articles of arts with no stored
 // identity reads: the sketch index entries of their sketch keys, unless

@@ -166,6 +166,11 @@ type sketchCache struct {
 	mu      sync.Mutex
 	runs    []sketchRun
 	entries map[string][]logEntry
+	// written is the run the last save of this cache wrote, and its
+	// entries: if its transaction committed, the next sync finds it in the
+	// directory and takes it from here rather than reading it back.
+	written        sketchRun
+	entriesWritten [][]byte
 }
 
 // begin locks the cache, brings it up to tx's directory and returns the
@@ -202,16 +207,32 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 		c.entries = make(map[string][]logEntry)
 	}
 	b := tx.Bucket([]byte(bucketSketchLog))
+	var keys [][]byte
 	for _, r := range runs[len(c.runs):] {
-		parts, err := readRun(b, r.key, r.entries)
-		if err != nil {
-			return err
+		if r != c.written {
+			for i := range runParts(r.entries) {
+				keys = append(keys, partKey(r.key, i))
+			}
 		}
-		for _, v := range parts {
-			c.add(v)
+	}
+	kv.PrefetchKeys(b, keys)
+	for _, r := range runs[len(c.runs):] {
+		if r == c.written {
+			for _, e := range c.entriesWritten {
+				c.add(e)
+			}
+		} else {
+			parts, err := readRun(b, r.key, r.entries)
+			if err != nil {
+				return err
+			}
+			for _, v := range parts {
+				c.add(v)
+			}
 		}
 		c.runs = append(c.runs, r)
 	}
+	c.written, c.entriesWritten = sketchRun{}, nil
 	return nil
 }
 
@@ -254,7 +275,12 @@ func (v *sketchView) flush(tx kv.Tx) error {
 	if v.hot {
 		limit = 0
 	}
-	return appendRun(tx, v.run, limit)
+	r, err := appendRun(tx, v.run, limit)
+	if err != nil {
+		return err
+	}
+	v.cache.written, v.cache.entriesWritten = r, v.run
+	return nil
 }
 
 // release unlocks the cache, which the transaction of the save may have
@@ -269,16 +295,17 @@ func (v *sketchView) release() {
 // maxCandidates. Only a run of copies of one text reaches it.
 const maxLogged = 4 * maxCandidates
 
-// appendRun writes entries as a new run of tx's sketch log, then merges the
-// runs into the sketch index if they hold more than limit entries.
-func appendRun(tx kv.Tx, entries [][]byte, limit int) error {
+// appendRun writes entries as a new run of tx's sketch log and returns it,
+// then merges the runs into the sketch index if they hold more than limit
+// entries (the run returned is then merged too).
+func appendRun(tx kv.Tx, entries [][]byte, limit int) (sketchRun, error) {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketchLog))
 	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
+		return sketchRun{}, fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
 	}
 	runs, total, err := readSketchDir(tx)
 	if err != nil {
-		return err
+		return sketchRun{}, err
 	}
 	var seq uint64
 	if len(runs) > 0 {
@@ -289,17 +316,18 @@ func appendRun(tx kv.Tx, entries [][]byte, limit int) error {
 	slices.SortFunc(entries, bytes.Compare)
 	for i, part := range slices.Collect(slices.Chunk(entries, partEntries)) {
 		if err := b.Put(partKey(string(key), i), bytes.Join(part, nil)); err != nil {
-			return fmt.Errorf("put sketch log run: %w", err)
+			return sketchRun{}, fmt.Errorf("put sketch log run: %w", err)
 		}
 	}
 	dir := binary.BigEndian.AppendUint32(append(slices.Clone(b.Get(keySketchDir)), key...), uint32(len(entries)))
 	if err := b.Put(keySketchDir, dir); err != nil {
-		return fmt.Errorf("put sketch log directory: %w", err)
+		return sketchRun{}, fmt.Errorf("put sketch log directory: %w", err)
 	}
+	r := sketchRun{key: string(key), entries: len(entries)}
 	if total+len(entries) <= limit {
-		return nil
+		return r, nil
 	}
-	return mergeSketchLog(tx)
+	return r, mergeSketchLog(tx)
 }
 
 // mergeSketchLog puts the live entries of every run of tx's sketch log into
@@ -325,12 +353,25 @@ func mergeSketchLog(tx kv.Tx) error {
 		}
 	}
 	prefetchKeys(tx, bucketSignatures, ids)
+	// An entry is live if its ID's record has it: read each ID's record
+	// once, for its fifteen entries or more.
+	current := make(map[string]bool, total)
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[string(id)] {
+			continue
+		}
+		seen[string(id)] = true
+		if r, ok := lookupRecord(tx, string(id)); ok {
+			for _, e := range sketchEntries(r, string(id)) {
+				current[string(e)] = true
+			}
+		}
+	}
 	live := make([][]byte, 0, total)
 	for _, v := range values {
 		for ; len(v) > 0; v = v[entryLen:] {
-			e := v[:entryLen]
-			key := e[periodLen : periodLen+story.SketchKeyLen]
-			if liveEntry(tx, key, binary.BigEndian.Uint32(e[len(key)+periodLen:]), string(e[entryLen-idLen:])) {
+			if e := v[:entryLen]; current[string(e)] {
 				live = append(live, e)
 			}
 		}
