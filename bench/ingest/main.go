@@ -17,9 +17,9 @@
 // concurrency, into a store that signs each article as storage does before
 // it touches the database, story.Of(…).Signature() and story.NewRecord,
 // and keeps nothing; the round fails unless it signed every item of the
-// set), then `tributary fetch` (built from this tree) on a generated
-// config into an empty data_dir, then with -steady a second `tributary
-// fetch` on the same store, where every feed answers 304. The pipeline is
+// set), then `tributary fetch -due` (built from this tree; every source is
+// due) on a generated config into an empty data_dir, then with -steady a
+// second `tributary fetch` on the same store, where every feed answers 304. The pipeline is
 // what tributary must do apart from storing: its distance to the floor is
 // the cost of what tributary does to a parsed feed (normalising,
 // sanitising, resolving URLs, categorising, signing), and its distance to
@@ -30,7 +30,9 @@
 // databases) and, in each round, runs the same two steps with `database:`
 // set on a new database, with one `tributary fetch`, then on another new
 // database with two started together, which share the sources through
-// their leases. It checks that every store holds as many stories as the
+// their leases as passes of serve do (claimed in batches of four times
+// fetch.concurrency; in the steady pass, a plain fetch, one instance
+// leases every source and the other fetches none). It checks that every store holds as many stories as the
 // bbolt one.
 //
 // For each step it reports the wall time (until every process of the step

@@ -172,7 +172,7 @@ func (b *bench) ingest(ctx context.Context, name string, p probes, insts ...inst
 		}
 	}
 	first = row{name: name + ": first ingest"}
-	if first.u, first.sources, err = b.fetch(ctx, p, cfgs, b.o.feeds*b.o.items/2); err != nil {
+	if first.u, first.sources, err = b.fetch(ctx, p, cfgs, true, b.o.feeds*b.o.items/2); err != nil {
 		return first, steady, fmt.Errorf("%s: %w", first.name, err)
 	}
 	if first.stories, err = countStories(ctx, insts[0].database, insts[0].dataDir); err != nil {
@@ -182,22 +182,28 @@ func (b *bench) ingest(ctx context.Context, name string, p probes, insts ...inst
 	if !b.o.steady {
 		return first, steady, nil
 	}
-	if steady.u, steady.sources, err = b.fetch(ctx, p, cfgs, 0); err != nil {
+	if steady.u, steady.sources, err = b.fetch(ctx, p, cfgs, false, 0); err != nil {
 		return first, steady, fmt.Errorf("%s: %w", steady.name, err)
 	}
 	return first, steady, nil
 }
 
-// fetch runs one `tributary fetch` per config, started together, and
+// fetch runs one `tributary fetch` per config, started together, with
+// -due when due is set (a first ingest: every source is due, and instances
+// on one database share them as passes of serve do, in batches), and
 // checks that together they stored at least wantNew articles (none, and
 // every source not modified, when wantNew is 0). It returns the sources
 // fetched, summed over the processes.
-func (b *bench) fetch(ctx context.Context, p probes, cfgs []string, wantNew int) (usage, int, error) {
+func (b *bench) fetch(ctx context.Context, p probes, cfgs []string, due bool, wantNew int) (usage, int, error) {
 	cmds := make([]*exec.Cmd, len(cfgs))
 	outs := make([]*bytes.Buffer, len(cfgs))
 	for i, cfg := range cfgs {
 		outs[i] = new(bytes.Buffer)
-		cmds[i] = exec.CommandContext(ctx, b.bin, "fetch", "-config", cfg)
+		args := []string{"fetch", "-config", cfg}
+		if due {
+			args = append(args, "-due")
+		}
+		cmds[i] = exec.CommandContext(ctx, b.bin, args...)
 		cmds[i].Stdout = outs[i]
 	}
 	u, err := measure(ctx, p, cmds...)

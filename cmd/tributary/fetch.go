@@ -14,19 +14,26 @@ import (
 )
 
 func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlagSet("fetch", "[-config FILE] [-feed URL]...",
-		"Fetch every source now (or only those given with -feed), store their articles,\n"+
-			"and print one line per source and the totals. Per-source failures are reported\n"+
-			"in the summary; the exit status is 0 when the run completed.", stdout)
+	fs := newFlagSet("fetch", "[-config FILE] [-feed URL]... | [-due]",
+		"Fetch every source now (or only those given with -feed, or with -due only those\n"+
+			"that are due), store their articles, and print one line per source and the\n"+
+			"totals. Per-source failures are reported in the summary; the exit status is 0\n"+
+			"when the run completed.", stdout)
 	configPath := configFlag(fs)
 	var feeds stringList
 	fs.Var(&feeds, "feed", "fetch only the source with this `URL` (repeatable)")
+	due := fs.Bool("due", false, "fetch only the sources that are due, as a pass of serve does: for passes\n"+
+		"run from a timer instead of serve; with database: the instances that run one\n"+
+		"together share its sources")
 	level := logLevelFlag(fs, slog.LevelWarn) // the summary goes to stdout
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("fetch: unexpected argument %q", fs.Arg(0))}
+	}
+	if *due && len(feeds) > 0 {
+		return usageError{"fetch: -due and -feed cannot be used together"}
 	}
 	cfg, err := config.Load(*configPath)
 	if err != nil {
@@ -49,7 +56,12 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		return err
 	}
 	start := time.Now()
-	results, err := f.FetchNow(ctx, feeds...)
+	var results []fetcher.Result
+	if *due {
+		results, err = f.RunOnce(ctx)
+	} else {
+		results, err = f.FetchNow(ctx, feeds...)
+	}
 	if err != nil {
 		return err
 	}
