@@ -31,8 +31,8 @@
 // set on a new database, with one `tributary fetch`, then on another new
 // database with two started together, which share the sources through
 // their leases as passes of serve do (claimed in batches of four times
-// fetch.concurrency; in the steady pass, a plain fetch, one instance
-// leases every source and the other fetches none). It checks that every store holds as many stories as the
+// fetch.concurrency; in the steady pass, a plain fetch, whichever claims a
+// source first fetches it). It checks that every store holds as many stories as the
 // bbolt one.
 //
 // For each step it reports the wall time (until every process of the step
