@@ -179,3 +179,41 @@ func PrefetchSeeks(b Bucket, seeks []Range, n int) {
 		p.PrefetchSeeks(seeks, n)
 	}
 }
+
+// A Carrier is a transaction of a backend whose every read is a round
+// trip (PostgreSQL) that can hand what a read transaction read over to a
+// later write transaction of the same DB, which then reads again only
+// what a write committed in between may have changed: a caller that looks
+// keys up in a read transaction, then again in a write transaction (to
+// decide under the write lock), pays for the round trips once where it
+// can. Call it through Carry and Adopt, which do nothing on other backends.
+type Carrier interface {
+	// Carry returns what the read transaction read, for Adopt; nil when
+	// it cannot be carried.
+	Carry() Carried
+	// Adopt takes, in a write transaction, the reads of c that no write
+	// committed since c's snapshot may have changed: a later Get of
+	// their keys is answered from them, as the database would.
+	Adopt(c Carried)
+}
+
+// Carried is what a read transaction read (Carrier.Carry), opaque to the
+// caller.
+type Carried any
+
+// Carry returns what tx, a read transaction, read, for Adopt, if it is a
+// Carrier; else nil.
+func Carry(tx Tx) Carried {
+	if c, ok := tx.(Carrier); ok {
+		return c.Carry()
+	}
+	return nil
+}
+
+// Adopt gives tx, a write transaction, what a read transaction read (see
+// Carrier), if it is a Carrier and c is not nil.
+func Adopt(tx Tx, c Carried) {
+	if a, ok := tx.(Carrier); ok && c != nil {
+		a.Adopt(c)
+	}
+}

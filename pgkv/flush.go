@@ -65,10 +65,10 @@ func (t *tx) collect() batch {
 }
 
 // flush writes the transaction's changes, the new generation and its
-// notification in one round trip: first the deleted buckets, then the
+// notification in one round trip, and returns the rows it sent: first the deleted buckets, then the
 // deleted keys (never a nested bucket's), then the new rows, which may not
 // replace a row of the other kind.
-func (t *tx) flush() error {
+func (t *tx) flush() (batch, error) {
 	b := t.collect()
 	var q pgx.Batch
 	for _, d := range t.dropped {
@@ -100,7 +100,7 @@ func (t *tx) flush() error {
 	}
 	q.Queue("UPDATE kv_generation SET generation = $1", int64(t.id))
 	q.Queue("SELECT pg_notify($1, $2)", notifyChannel, strconv.FormatUint(t.id, 10))
-	return t.ptx.SendBatch(t.ctx, &q).Close()
+	return b, t.ptx.SendBatch(t.ctx, &q).Close()
 }
 
 // prefixEnd returns the least byte string greater than every string that

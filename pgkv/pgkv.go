@@ -44,6 +44,8 @@ type DB struct {
 	closed    context.Context
 	close     context.CancelFunc
 	listeners sync.WaitGroup
+	// changes are the keys of this DB's last commits, for kv.Carrier.
+	changes changes
 }
 
 var _ kv.DB = (*DB)(nil)
@@ -124,7 +126,7 @@ func (d *DB) View(ctx context.Context, fn func(kv.Tx) error) (err error) {
 	}
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	// The generation is read when ID asks for it, in the same snapshot.
-	t := newTx(ctx, ptx, 0, false)
+	t := newTx(ctx, d, ptx, 0, false)
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -156,16 +158,18 @@ func (d *DB) Update(ctx context.Context, fn func(kv.Tx) error) (err error) {
 	if err := ptx.SendBatch(ctx, &q).Close(); err != nil {
 		return fmt.Errorf("take write lock: %w", err)
 	}
-	t := newTx(ctx, ptx, uint64(gen)+1, true)
+	t := newTx(ctx, d, ptx, uint64(gen)+1, true)
 	if err := fn(t); err != nil {
 		return err
 	}
-	if err := t.flush(); err != nil {
+	b, err := t.flush()
+	if err != nil {
 		return fmt.Errorf("write generation %d: %w", t.id, err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit generation %d: %w", t.id, err)
 	}
+	d.changes.record(t.id, b, len(t.dropped) > 0)
 	return nil
 }
 

@@ -56,6 +56,7 @@ type tx struct {
 	// ctx is the context of View or Update: kv's methods take none, and
 	// the transaction lives only as long as that call.
 	ctx      context.Context
+	db       *DB
 	ptx      pgx.Tx
 	id       uint64 // 0 until a view reads it
 	writable bool
@@ -84,8 +85,8 @@ type pending struct {
 	keys [][]byte
 }
 
-func newTx(ctx context.Context, ptx pgx.Tx, id uint64, writable bool) *tx {
-	return &tx{ctx: ctx, ptx: ptx, id: id, writable: writable,
+func newTx(ctx context.Context, db *DB, ptx pgx.Tx, id uint64, writable bool) *tx {
+	return &tx{ctx: ctx, db: db, ptx: ptx, id: id, writable: writable,
 		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}, seeks: map[string]*page{}, queued: map[string]bool{}}
 }
 

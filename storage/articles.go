@@ -97,6 +97,7 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 	var res SaveResult
 	var toWrite []*incoming // the new and edited ones
 	pending := false
+	var read kv.Carried
 	err := s.db.View(ctx, func(tx kv.Tx) error {
 		now := s.now().UTC()
 		prefetchIdentity(tx, arts)
@@ -118,6 +119,7 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 			}
 		}
 		lookUpIndex(tx, news, now)
+		read = kv.Carry(tx)
 		return nil
 	})
 	if err != nil || len(toWrite) == 0 && !pending {
@@ -133,22 +135,27 @@ func (s *Store) saveChunk(ctx context.Context, arts []*incoming) (SaveResult, er
 	// Plan again under the write lock, one article after the other: another
 	// writer may have stored some of the same articles since the read
 	// transaction, and an article may be a copy of an earlier one of arts.
-	return s.writeChunk(arts)
+	// On PostgreSQL the write transaction takes over what the read one read
+	// where no commit since changed it (kv.Carrier), rather than read it
+	// again under the lock.
+	return s.writeChunk(arts, read)
 }
 
 // SaveChunk is the most articles SaveArticles writes in one transaction.
 const SaveChunk = 1024
 
-// writeChunk plans and writes arts in one write transaction. The saves of
+// writeChunk plans and writes arts in one write transaction, which first
+// adopts read, what the save's read transaction read (kv.Carrier). The saves of
 // concurrent fetches share transactions (groupCommit); the transaction
 // function may run again after another caller's failure, which planning
 // from scratch makes harmless.
-func (s *Store) writeChunk(arts []*incoming) (SaveResult, error) {
+func (s *Store) writeChunk(arts []*incoming, read kv.Carried) (SaveResult, error) {
 	var res SaveResult
 	err := s.writes.update(func(tx kv.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
 		var cs counters
+		kv.Adopt(tx, read)
 		prefetchIdentity(tx, arts)
 		prefetchFiling(tx, arts)
 		v, err := s.sketches.begin(tx)
