@@ -151,6 +151,7 @@ const SaveChunk = 1024
 // from scratch makes harmless.
 func (s *Store) writeChunk(arts []*incoming, read kv.Carried) (SaveResult, error) {
 	var res SaveResult
+	merging := false
 	err := s.writes.update(func(tx kv.Tx) error {
 		now := s.now().UTC()
 		res = SaveResult{}
@@ -169,8 +170,15 @@ func (s *Store) writeChunk(arts []*incoming, read kv.Carried) (SaveResult, error
 		if err := v.flush(tx); err != nil {
 			return err
 		}
+		merging = v.merging
 		return cs.apply(tx, now)
 	})
+	if err == nil && merging {
+		// The save's articles are stored whatever becomes of the merge: a
+		// step that fails leaves it in progress, for the next save to go
+		// on with (and Check reports a log it cannot read).
+		_ = s.mergeLog(context.Background(), false)
+	}
 	return res, err
 }
 

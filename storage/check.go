@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -346,8 +347,11 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 			}
 		}
 	}
+	if m := b.Get(keySketchMerge); m != nil && (len(m) != 5 || int(binary.BigEndian.Uint32(m)) > len(runs) || int(m[4]) >= mergeSlices) {
+		p.add("sketch log merge %x: not a merge of the %d runs", m, len(runs))
+	}
 	err = b.ForEach(func(k, _ []byte) error {
-		if !bytes.Equal(k, keySketchDir) && !bytes.Equal(k, keyIndexVersion) && !listed[string(k)] {
+		if !bytes.Equal(k, keySketchDir) && !bytes.Equal(k, keyIndexVersion) && !bytes.Equal(k, keySketchMerge) && !listed[string(k)] {
 			p.add("sketch log run %x: not in the directory", k)
 		}
 		return nil

@@ -94,7 +94,7 @@ func (s *Store) Prune(ctx context.Context, opts PruneOptions) (PruneResult, erro
 	if res.Pruned > 0 {
 		// The sketch log keeps the entries of deleted stories until a
 		// merge drops them: merge now, so that churn does not grow it.
-		if err := s.db.Update(ctx, mergeSketchLog); err != nil {
+		if err := s.mergeLog(ctx, true); err != nil {
 			return res, fmt.Errorf("prune %s: %w", s.name, err)
 		}
 	}

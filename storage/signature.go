@@ -121,8 +121,7 @@ func writeRecord(tx kv.Tx, v *sketchView, id string, old, next story.Record) err
 		return fmt.Errorf("put signature of %s: %w", id, err)
 	}
 	if v != nil {
-		v.add(add)
-		return nil
+		return v.add(tx, sk, add)
 	}
 	for _, k := range add {
 		if err := sk.Put(k, empty); err != nil {

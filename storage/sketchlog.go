@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -259,27 +260,26 @@ type sketchView struct {
 	cache *sketchCache
 	added map[string][]logEntry
 	run   [][]byte
-	// hot is set when a sketch key has more than maxLogged entries.
-	hot bool
+	// indexed is set once the save put an entry straight into the index.
+	indexed bool
+	// merging is set when a merge of the log is in progress: the save
+	// runs it (Store.mergeLog) once its transaction committed.
+	merging bool
 }
 
 // flush writes the entries the save added as a new run of tx's sketch log,
-// and merges the runs into the sketch index when they hold more than
-// mergeEntries, or when a sketch key has more than maxLogged entries in
-// them.
+// and starts a merge of the runs into the sketch index when they hold more
+// than mergeEntries (see appendRun).
 func (v *sketchView) flush(tx kv.Tx) error {
 	if len(v.run) == 0 {
 		return nil
 	}
-	limit := v.cache.mergeAt
-	if v.hot {
-		limit = 0
-	}
-	r, err := appendRun(tx, v.run, limit)
+	r, merging, err := appendRun(tx, v.run, v.cache.mergeAt)
 	if err != nil {
 		return err
 	}
 	v.cache.written, v.cache.entriesWritten = r, v.run
+	v.merging = merging
 	return nil
 }
 
@@ -289,23 +289,24 @@ func (v *sketchView) release() {
 	v.cache.mu.Unlock()
 }
 
-// maxLogged is how many entries of one sketch key the runs hold at most
-// before they are merged into the sketch index: a lookup of a key sorts
-// its entries of the runs, where the index bounds its cursor to
-// maxCandidates. Only a run of copies of one text reaches it.
+// maxLogged is how many entries of one sketch key (in one period) the log
+// holds at most: a lookup of a key sorts its entries of the log, where the
+// index bounds its cursor to maxCandidates, so the entries of a key past
+// that go straight into the index. Only copies of one text reach it.
 const maxLogged = 4 * maxCandidates
 
 // appendRun writes entries as a new run of tx's sketch log and returns it,
-// then merges the runs into the sketch index if they hold more than limit
-// entries (the run returned is then merged too).
-func appendRun(tx kv.Tx, entries [][]byte, limit int) (sketchRun, error) {
+// and starts a merge of the runs into the sketch index if they hold more
+// than limit entries. It reports whether a merge is in progress, for the
+// caller to run its steps (Store.mergeLog) once tx committed.
+func appendRun(tx kv.Tx, entries [][]byte, limit int) (sketchRun, bool, error) {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketchLog))
 	if err != nil {
-		return sketchRun{}, fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
+		return sketchRun{}, false, fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
 	}
 	runs, total, err := readSketchDir(tx)
 	if err != nil {
-		return sketchRun{}, err
+		return sketchRun{}, false, err
 	}
 	var seq uint64
 	if len(runs) > 0 {
@@ -316,46 +317,128 @@ func appendRun(tx kv.Tx, entries [][]byte, limit int) (sketchRun, error) {
 	slices.SortFunc(entries, bytes.Compare)
 	for i, part := range slices.Collect(slices.Chunk(entries, partEntries)) {
 		if err := b.Put(partKey(string(key), i), bytes.Join(part, nil)); err != nil {
-			return sketchRun{}, fmt.Errorf("put sketch log run: %w", err)
+			return sketchRun{}, false, fmt.Errorf("put sketch log run: %w", err)
 		}
 	}
 	dir := binary.BigEndian.AppendUint32(append(slices.Clone(b.Get(keySketchDir)), key...), uint32(len(entries)))
 	if err := b.Put(keySketchDir, dir); err != nil {
-		return sketchRun{}, fmt.Errorf("put sketch log directory: %w", err)
+		return sketchRun{}, false, fmt.Errorf("put sketch log directory: %w", err)
 	}
 	r := sketchRun{key: string(key), entries: len(entries)}
 	if total+len(entries) <= limit {
-		return r, nil
+		return r, b.Get(keySketchMerge) != nil, nil
 	}
-	return r, mergeSketchLog(tx)
+	_, err = startMerge(tx)
+	return r, true, err
 }
 
-// mergeSketchLog puts the live entries of every run of tx's sketch log into
-// the sketch index, in key order, and empties the log.
-func mergeSketchLog(tx kv.Tx) error {
-	runs, total, err := readSketchDir(tx)
-	if err != nil || len(runs) == 0 {
-		return err
-	}
+// keySketchMerge is the key of the merge in progress in bucketSketchLog:
+// BigEndian(uint32 n) ‖ one byte i: the first n runs of the directory are
+// being merged into the sketch index, slice i next (see mergeStep).
+var keySketchMerge = []byte("merge")
+
+// mergeSlices is how many transactions a merge of the sketch log takes:
+// step i puts the entries whose sketch key starts with a byte of the i-th
+// of as many equal ranges, so that each transaction rewrites a sixteenth
+// of the index's pages, and holds as much of it in memory, rather than the
+// whole index at once.
+const mergeSlices = 16
+
+// startMerge starts a merge of every run of tx's sketch log into the
+// sketch index, unless one is in progress, and reports whether one is
+// (false when the log is empty).
+func startMerge(tx kv.Tx) (bool, error) {
 	b := tx.Bucket([]byte(bucketSketchLog))
-	values := make([][]byte, 0, len(runs))
-	ids := make([][]byte, 0, total/15)
-	for _, r := range runs {
+	if b == nil {
+		return false, nil
+	}
+	if b.Get(keySketchMerge) != nil {
+		return true, nil
+	}
+	runs, _, err := readSketchDir(tx)
+	if err != nil || len(runs) == 0 {
+		return false, err
+	}
+	if err := b.Put(keySketchMerge, append(binary.BigEndian.AppendUint32(nil, uint32(len(runs))), 0)); err != nil {
+		return false, fmt.Errorf("start sketch log merge: %w", err)
+	}
+	return true, nil
+}
+
+// mergeStep runs the next step of the merge in progress in tx, if any: it
+// puts the live entries of the runs being merged whose sketch key is in
+// the step's slice into the sketch index, in key order; the last step
+// removes those runs from the log. It reports whether the merge is done.
+// Until then, an entry of a merged slice is in the index and in the log,
+// which lookups find once.
+func mergeStep(tx kv.Tx) (done bool, err error) {
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return true, nil
+	}
+	state := b.Get(keySketchMerge)
+	if state == nil {
+		return true, nil
+	}
+	runs, _, err := readSketchDir(tx)
+	if err != nil {
+		return false, err
+	}
+	if len(state) != 5 || int(binary.BigEndian.Uint32(state)) > len(runs) || int(state[4]) >= mergeSlices {
+		return false, fmt.Errorf("sketch log merge %x: not a merge of the %d runs", state, len(runs))
+	}
+	n, slice := int(binary.BigEndian.Uint32(state)), int(state[4])
+	var entries [][]byte
+	for _, r := range runs[:n] {
 		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
-			return err
+			return false, err
 		}
-		values = append(values, parts...)
 		for _, v := range parts {
 			for ; len(v) > 0; v = v[entryLen:] {
-				ids = append(ids, v[entryLen-idLen:entryLen])
+				if int(v[periodLen])*mergeSlices/256 == slice {
+					entries = append(entries, v[:entryLen])
+				}
 			}
 		}
+	}
+	if err := indexLive(tx, entries); err != nil {
+		return false, err
+	}
+	if slice+1 < mergeSlices {
+		if err := b.Put(keySketchMerge, append(binary.BigEndian.AppendUint32(nil, uint32(n)), byte(slice+1))); err != nil {
+			return false, fmt.Errorf("record sketch log merge: %w", err)
+		}
+		return false, bumpIndexVersion(tx)
+	}
+	for _, r := range runs[:n] {
+		for i := range runParts(r.entries) {
+			if err := b.Delete(partKey(r.key, i)); err != nil {
+				return false, fmt.Errorf("delete sketch log run %x: %w", r.key, err)
+			}
+		}
+	}
+	dir := b.Get(keySketchDir)
+	if err := b.Put(keySketchDir, slices.Clone(dir[n*dirEntryLen:])); err != nil {
+		return false, fmt.Errorf("put sketch log directory: %w", err)
+	}
+	if err := b.Delete(keySketchMerge); err != nil {
+		return false, fmt.Errorf("end sketch log merge: %w", err)
+	}
+	return true, bumpIndexVersion(tx)
+}
+
+// indexLive puts the live ones of entries, sketch entries of the log, into
+// the sketch index, in key order.
+func indexLive(tx kv.Tx, entries [][]byte) error {
+	ids := make([][]byte, 0, len(entries))
+	for _, e := range entries {
+		ids = append(ids, e[entryLen-idLen:])
 	}
 	prefetchKeys(tx, bucketSignatures, ids)
 	// An entry is live if its ID's record has it: read each ID's record
 	// once, for its fifteen entries or more.
-	current := make(map[string]bool, total)
+	current := make(map[string]bool, len(entries))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if seen[string(id)] {
@@ -368,14 +451,7 @@ func mergeSketchLog(tx kv.Tx) error {
 			}
 		}
 	}
-	live := make([][]byte, 0, total)
-	for _, v := range values {
-		for ; len(v) > 0; v = v[entryLen:] {
-			if e := v[:entryLen]; current[string(e)] {
-				live = append(live, e)
-			}
-		}
-	}
+	live := slices.DeleteFunc(entries, func(e []byte) bool { return !current[string(e)] })
 	slices.SortFunc(live, bytes.Compare)
 	live = slices.CompactFunc(live, bytes.Equal)
 	sk, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
@@ -389,17 +465,49 @@ func mergeSketchLog(tx kv.Tx) error {
 			return fmt.Errorf("merge sketch entry %x: %w", e, err)
 		}
 	}
-	for _, r := range runs {
-		for i := range runParts(r.entries) {
-			if err := b.Delete(partKey(r.key, i)); err != nil {
-				return fmt.Errorf("delete sketch log run %x: %w", r.key, err)
-			}
+	return nil
+}
+
+// mergeSketchLog merges every run of tx's sketch log into the sketch index
+// in tx, all steps at once (a test's, or a small log's).
+func mergeSketchLog(tx kv.Tx) error {
+	if _, err := startMerge(tx); err != nil {
+		return err
+	}
+	for {
+		done, err := mergeStep(tx)
+		if err != nil || done {
+			return err
 		}
 	}
-	if err := b.Delete(keySketchDir); err != nil {
-		return fmt.Errorf("delete sketch log directory: %w", err)
+}
+
+// mergeLog runs the merge of the sketch log in progress, if any, to its
+// end, one step a transaction, unless another goroutine of s is running
+// it; with start, it first starts one if none is in progress.
+func (s *Store) mergeLog(ctx context.Context, start bool) error {
+	if !s.merging.CompareAndSwap(false, true) {
+		return nil
 	}
-	return bumpIndexVersion(tx)
+	defer s.merging.Store(false)
+	if start {
+		if err := s.db.Update(ctx, func(tx kv.Tx) error {
+			_, err := startMerge(tx)
+			return err
+		}); err != nil {
+			return fmt.Errorf("merge the sketch log: %w", err)
+		}
+	}
+	for done := false; !done; {
+		if err := s.db.Update(ctx, func(tx kv.Tx) error {
+			var err error
+			done, err = mergeStep(tx)
+			return err
+		}); err != nil {
+			return fmt.Errorf("merge the sketch log: %w", err)
+		}
+	}
+	return nil
 }
 
 // liveEntry reports whether the sketch entry of key, day and id is one of
@@ -412,22 +520,34 @@ func liveEntry(tx kv.Tx, key []byte, day uint32, id string) bool {
 	return slices.ContainsFunc(r.Keys(), func(k []byte) bool { return bytes.Equal(k, key) })
 }
 
-// add records entries of a story written in the save.
-func (v *sketchView) add(entries [][]byte) {
+// add records entries of a story written in the save, in tx: in the log,
+// but for a sketch key that has maxLogged entries there already, in the
+// sketch index sk, which then counts a change (see keyIndexVersion).
+func (v *sketchView) add(tx kv.Tx, sk kv.Bucket, entries [][]byte) error {
 	if v.added == nil {
 		v.added = make(map[string][]logEntry)
 	}
 	for _, e := range entries {
 		prefix := string(e[:periodLen+story.SketchKeyLen])
+		if len(v.added[prefix])+len(v.cache.entries[prefix]) >= maxLogged {
+			if err := sk.Put(e, empty); err != nil {
+				return fmt.Errorf("put sketch entry %x: %w", e, err)
+			}
+			if !v.indexed {
+				v.indexed = true
+				if err := bumpIndexVersion(tx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		v.added[prefix] = append(v.added[prefix], logEntry{
 			day: binary.BigEndian.Uint32(e[len(prefix):]),
 			id:  string(e[len(prefix)+dayLen:]),
 		})
 		v.run = append(v.run, e)
-		if len(v.added[prefix])+len(v.cache.entries[prefix]) > maxLogged {
-			v.hot = true
-		}
 	}
+	return nil
 }
 
 // logged yields the entries of the runs and of the save under prefix, a

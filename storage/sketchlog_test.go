@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tributary/tributary/kv"
+	"github.com/tributary/tributary/story"
 )
 
 // syndicationSaves returns the saves of a syndication run over the
@@ -196,6 +197,7 @@ func TestCheckSketchLog(t *testing.T) {
 		}, "want 690 (15 entries"},
 		{"directory garbled", func(b kv.Bucket, dir []byte) error { return b.Put(keySketchDir, dir[1:]) }, "not a multiple"},
 		{"run not listed", func(b kv.Bucket, dir []byte) error { return b.Put([]byte("0123456789abcdef"), nil) }, "not in the directory"},
+		{"merge of runs not there", func(b kv.Bucket, dir []byte) error { return b.Put(keySketchMerge, []byte{0, 0, 0, 9, 0}) }, "not a merge of the 1 runs"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newBackendStore(t, Options{Now: testNow})
@@ -250,5 +252,122 @@ func TestSketchLogSkipsStaleEntries(t *testing.T) {
 	want := len(newRecord(edited, textSignature(edited)).Keys())
 	if n := countKeys(t, s, bucketSketch, a.ID); n != want {
 		t.Errorf("%d index entries of the edited story after the merge, want %d", n, want)
+	}
+}
+
+// TestSketchLogBoundsCopiesOfOneText saves many copies of one story, each
+// from a source of its own: past maxLogged entries of a sketch key the
+// log holds no more of them (they go to the index, whose lookups are
+// bounded), and every copy joins the one story, as when every entry is in
+// the index.
+func TestSketchLogBoundsCopiesOfOneText(t *testing.T) {
+	var saves [][]Article
+	for s := range 3 {
+		var batch []Article
+		for i := range 100 {
+			n := s*100 + i
+			feed := fmt.Sprintf("https://copier%d.example/feed", n)
+			batch = append(batch, storyArticle(t, "summit", "base", "wire-agency", feed, fmt.Sprintf("https://copier%d.example/1", n), "world"))
+		}
+		saves = append(saves, batch)
+	}
+	var outcomes [][]SaveResult
+	for _, mergeAt := range []int{0, 1 << 30} {
+		s := openTestStore(t)
+		s.sketches.mergeAt = mergeAt
+		var got []SaveResult
+		for _, batch := range saves {
+			got = append(got, save(t, s, batch...))
+		}
+		outcomes = append(outcomes, got)
+		for prefix, n := range loggedPerKey(t, s) {
+			if n > maxLogged {
+				t.Errorf("merge at %d: the log holds %d entries of %x, want at most %d", mergeAt, n, prefix, maxLogged)
+			}
+		}
+	}
+	want := []SaveResult{{New: 1, Merged: 99}, {Merged: 100}, {Merged: 100}}
+	for i, got := range outcomes {
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("store %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+// loggedPerKey counts the entries of the sketch log of s by period and
+// sketch key.
+func loggedPerKey(t *testing.T, s *Store) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	err := s.db.View(t.Context(), func(tx kv.Tx) error {
+		runs, _, err := readSketchDir(tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			parts, err := readRun(tx.Bucket([]byte(bucketSketchLog)), r.key, r.entries)
+			if err != nil {
+				return err
+			}
+			for _, v := range parts {
+				for ; len(v) > 0; v = v[entryLen:] {
+					out[string(v[:periodLen+story.SketchKeyLen])]++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSketchLogMergeInterrupted leaves a merge of the sketch log half done,
+// as a crash between its transactions does: the store checks out, a copy
+// of a story whose entries are in the index and still in the log joins it
+// once, and the next save that adds to the log ends the merge.
+func TestSketchLogMergeInterrupted(t *testing.T) {
+	s := openTestStore(t)
+	const feed = "https://a.example/feed"
+	var stories []Article
+	for i, name := range []string{"base", "europe", "rubio", "followup"} {
+		a := storyArticle(t, "summit", name, "", feed, fmt.Sprintf("https://a.example/%d", i), "world")
+		stories = append(stories, a)
+		save(t, s, a)
+	}
+	err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+		if _, err := startMerge(tx); err != nil {
+			return err
+		}
+		for range mergeSlices / 2 {
+			if done, err := mergeStep(tx); err != nil || done {
+				return fmt.Errorf("step: done %t, %v", done, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(t.Context()); err != nil {
+		t.Errorf("Check mid-merge: %v", err)
+	}
+	if n := countKeys(t, s, bucketSketch, ""); n == 0 {
+		t.Fatal("no entry in the index after half the merge's steps")
+	}
+	copyOf := storyArticle(t, "summit", "base", "wire-agency", "https://b.example/feed", "https://b.example/1", "world")
+	if res := save(t, s, copyOf); res != (SaveResult{Merged: 1}) {
+		t.Errorf("copy mid-merge: %+v, want merged", res)
+	}
+	if runs, _ := logRuns(t, s); runs != 1 {
+		t.Errorf("%d runs after the save that ended the merge, want its own", runs)
+	}
+	want := 0
+	for _, a := range stories {
+		want += len(newRecord(a, textSignature(a)).Keys())
+	}
+	if n := countKeys(t, s, bucketSketch, ""); n != want {
+		t.Errorf("%d entries in the index after the merge, want the %d of the four stories", n, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -65,6 +66,8 @@ type Store struct {
 	writes *groupCommit
 	// sketches caches the sketch log for the saves' near-duplicate lookups.
 	sketches *sketchCache
+	// merging is set while a goroutine runs a merge of the sketch log.
+	merging atomic.Bool
 }
 
 // Open opens (creating if needed) the database file at path, with mode 0600.
