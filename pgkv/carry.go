@@ -9,8 +9,15 @@ import (
 var _ kv.Carrier = (*tx)(nil)
 
 // recentGenerations is how many of its last commits a DB remembers the
-// keys of, for kv.Carrier.
-const recentGenerations = 256
+// keys of, for kv.Carrier, and recentKeys how many keys of one commit at
+// most: a commit of more is remembered as changing everything, which
+// keeps what a DB holds for it to a few megabytes. A read is carried over
+// the few commits of the moments between a save's read transaction and
+// its write transaction.
+const (
+	recentGenerations = 64
+	recentKeys        = 16384
+)
 
 // changes remembers which keys the write transactions committed through
 // this DB changed, by generation, for the last recentGenerations of them:
@@ -23,7 +30,8 @@ type changes struct {
 }
 
 // changeSet is the keys a commit wrote or deleted, by childPath; all is
-// set when it deleted a bucket, whose keys it does not list.
+// set when it deleted a bucket, whose keys it does not list, or wrote more
+// than recentKeys.
 type changeSet struct {
 	keys map[string]bool
 	all  bool
@@ -31,12 +39,15 @@ type changeSet struct {
 
 // record remembers the keys b holds and dropped, committed as generation id.
 func (c *changes) record(id uint64, b batch, dropped bool) {
-	set := changeSet{keys: make(map[string]bool, len(b.putKeys)+len(b.delKeys)), all: dropped}
-	for i, k := range b.putKeys {
-		set.keys[string(childPath(b.putBuckets[i], k))] = true
-	}
-	for i, k := range b.delKeys {
-		set.keys[string(childPath(b.delBuckets[i], k))] = true
+	set := changeSet{all: dropped || len(b.putKeys)+len(b.delKeys) > recentKeys}
+	if !set.all {
+		set.keys = make(map[string]bool, len(b.putKeys)+len(b.delKeys))
+		for i, k := range b.putKeys {
+			set.keys[string(childPath(b.putBuckets[i], k))] = true
+		}
+		for i, k := range b.delKeys {
+			set.keys[string(childPath(b.delBuckets[i], k))] = true
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

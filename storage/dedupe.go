@@ -399,14 +399,10 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 	tried := make(map[string]bool)
 	var stories []Article
 	day := dayOf(a.Published)
-	pre := in.indexedFor(tx, rec, day)
-	for i, key := range rec.Keys() {
-		var indexed []logEntry
-		if pre != nil {
-			indexed = pre.entries[i]
-		} else {
-			indexed = indexCandidates(sk, key, day)
-		}
+	vs := readIndexVersions(tx)
+	keys := rec.Keys()
+	for i, key := range keys {
+		indexed := in.indexedEntries(sk, vs, keys, i, day)
 		for _, id := range sketchCandidates(tx, v, indexed, key, day) {
 			if tried[id] || id == a.ID {
 				continue

@@ -49,7 +49,7 @@ func prefetchFiling(tx kv.Tx, arts []*incoming) {
 // prefetchCopies asks the backend to read at once what the near-duplicate
 // lookup (matchingStories) of the articles of arts with no stored
 // identity reads: the sketch index entries of their sketch keys, unless
-// the read transaction of the save found them (indexedFor), the signature
+// the read transaction of the save found them (indexedEntries), the signature
 // records of the candidates found there and in the sketch log as v sees
 // it, then the articles, aliases and members of the candidates.
 // It follows prefetchIdentity in a write transaction, whose reads of the
@@ -59,25 +59,26 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		return
 	}
 	type lookup struct {
-		rec     story.Record
-		day     uint32
-		indexed *indexLookup
+		in   *incoming
+		keys [][]byte
+		day  uint32
 	}
 	var (
 		news   []lookup
 		seeks  []kv.Range
 		logged [][]byte
 	)
+	vs := readIndexVersions(tx)
 	for _, in := range arts {
 		if knownIdentity(tx, in) {
 			continue
 		}
 		a := newTimes(in.Article, now)
-		l := lookup{rec: newRecord(a, in.signature()), day: dayOf(a.Published)}
-		l.indexed = in.indexedFor(tx, l.rec, l.day)
+		l := lookup{in: in, keys: newRecord(a, in.signature()).Keys(), day: dayOf(a.Published)}
 		news = append(news, l)
-		for _, key := range l.rec.Keys() {
-			if l.indexed == nil {
+		pre := in.indexed
+		for _, key := range l.keys {
+			if pre == nil || pre.day != l.day || len(pre.entries) != len(l.keys) || pre.versions[keySlice(key)] != vs[keySlice(key)] {
 				seeks = append(seeks, sketchSeeks(key, l.day)...)
 			}
 			from, to := dayWindow(l.day)
@@ -95,13 +96,8 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 	prefetchKeys(tx, bucketSignatures, logged)
 	var cands [][]byte
 	for _, l := range news {
-		for i, key := range l.rec.Keys() {
-			var indexed []logEntry
-			if l.indexed != nil {
-				indexed = l.indexed.entries[i]
-			} else {
-				indexed = indexCandidates(sk, key, l.day)
-			}
+		for i, key := range l.keys {
+			indexed := l.in.indexedEntries(sk, vs, l.keys, i, l.day)
 			for _, id := range sketchCandidates(tx, v, indexed, key, l.day) {
 				cands = append(cands, []byte(id))
 			}

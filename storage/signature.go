@@ -168,23 +168,24 @@ func dropRecord(tx kv.Tx, a Article) error {
 }
 
 // deleteIndexed deletes the sketch entries of id from the sketch index sk
-// and, if it held any of them, counts a change of the index (see
-// indexVersion). Entries of the sketch log stay; they are no longer live.
+// and, if it held any of them, counts a change of their slices of the
+// index (see keyIndexVersion). Entries of the sketch log stay; they are no longer live.
 func deleteIndexed(tx kv.Tx, sk kv.Bucket, id string, entries [][]byte) error {
-	changed := false
+	var changed [mergeSlices]bool
+	deleted := false
 	for _, k := range entries {
 		if sk.Get(k) == nil {
 			continue
 		}
-		changed = true
+		changed[keySlice(k[periodLen:])], deleted = true, true
 		if err := sk.Delete(k); err != nil {
 			return fmt.Errorf("delete sketch of %s: %w", id, err)
 		}
 	}
-	if !changed {
+	if !deleted {
 		return nil
 	}
-	return bumpIndexVersion(tx)
+	return bumpIndexVersion(tx, changed)
 }
 
 // bucketSketchV1 is the sketch index of schema version 1, keyed by sketch

@@ -35,38 +35,68 @@ const bucketSketchLog = "sketchlog"
 // BigEndian(uint32 number of entries).
 var keySketchDir = []byte("dir")
 
-// keyIndexVersion is the key of the sketch index's version in
-// bucketSketchLog: BigEndian(uint64), counting the transactions that
-// deleted entries from the index or merged the log into it. Saves add
-// entries to the log only, so while the version stays, what the index
-// gives a lookup stays: a save looks its new articles up in the index in
-// a read transaction, outside the write lock, and the write transaction
-// uses what it found if the version is still the one it read.
+// keyIndexVersion is the key of the sketch index's versions in
+// bucketSketchLog: for each slice of the sketch keys (keySlice),
+// BigEndian(uint64), counting the transactions that deleted entries of
+// the slice from the index, merged the slice of the log into it, or put
+// one there directly. Saves add entries to the log only, so while a
+// slice's version stays, what the index gives a lookup of a key of it
+// stays: a save looks its new articles up in the index in a read
+// transaction, outside the write lock, and the write transaction uses
+// what it found for each key whose slice's version is still the one it
+// read.
 var keyIndexVersion = []byte("version")
 
-// indexVersion returns the version of tx's sketch index.
-func indexVersion(tx kv.Tx) uint64 {
-	b := tx.Bucket([]byte(bucketSketchLog))
-	if b == nil {
-		return 0
-	}
-	if v := b.Get(keyIndexVersion); len(v) == 8 {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
+// indexVersions are the versions of the slices of the sketch index.
+type indexVersions [mergeSlices]uint64
+
+// keySlice returns the slice of the sketch key key (its first byte's
+// sixteenth of the byte range), which merges and versions go by.
+func keySlice(key []byte) int {
+	return int(key[0]) * mergeSlices / 256
 }
 
-// bumpIndexVersion counts a change of tx's sketch index other than by a
-// save (see keyIndexVersion).
-func bumpIndexVersion(tx kv.Tx) error {
+// readIndexVersions returns the versions of tx's sketch index.
+func readIndexVersions(tx kv.Tx) indexVersions {
+	var out indexVersions
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return out
+	}
+	if v := b.Get(keyIndexVersion); len(v) == 8*mergeSlices {
+		for i := range out {
+			out[i] = binary.BigEndian.Uint64(v[8*i:])
+		}
+	}
+	return out
+}
+
+// bumpIndexVersion counts a change of the slices of tx's sketch index
+// that changed holds (see keyIndexVersion).
+func bumpIndexVersion(tx kv.Tx, changed [mergeSlices]bool) error {
 	b, err := tx.CreateBucketIfNotExists([]byte(bucketSketchLog))
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketSketchLog, err)
 	}
-	if err := b.Put(keyIndexVersion, binary.BigEndian.AppendUint64(nil, indexVersion(tx)+1)); err != nil {
-		return fmt.Errorf("put sketch index version: %w", err)
+	vs := readIndexVersions(tx)
+	var v []byte
+	for i, n := range vs {
+		if changed[i] {
+			n++
+		}
+		v = binary.BigEndian.AppendUint64(v, n)
+	}
+	if err := b.Put(keyIndexVersion, v); err != nil {
+		return fmt.Errorf("put sketch index versions: %w", err)
 	}
 	return nil
+}
+
+// oneSlice is the change of slice i alone, for bumpIndexVersion.
+func oneSlice(i int) [mergeSlices]bool {
+	var s [mergeSlices]bool
+	s[i] = true
+	return s
 }
 
 // runKeyLen is the length of a run's key: BigEndian(uint64 sequence) then
@@ -260,8 +290,9 @@ type sketchView struct {
 	cache *sketchCache
 	added map[string][]logEntry
 	run   [][]byte
-	// indexed is set once the save put an entry straight into the index.
-	indexed bool
+	// indexed marks the slices of the keys the save put an entry of
+	// straight into the index.
+	indexed [mergeSlices]bool
 	// merging is set when a merge of the log is in progress: the save
 	// runs it (Store.mergeLog) once its transaction committed.
 	merging bool
@@ -396,7 +427,7 @@ func mergeStep(tx kv.Tx) (done bool, err error) {
 		}
 		for _, v := range parts {
 			for ; len(v) > 0; v = v[entryLen:] {
-				if int(v[periodLen])*mergeSlices/256 == slice {
+				if keySlice(v[periodLen:]) == slice {
 					entries = append(entries, v[:entryLen])
 				}
 			}
@@ -409,7 +440,7 @@ func mergeStep(tx kv.Tx) (done bool, err error) {
 		if err := b.Put(keySketchMerge, append(binary.BigEndian.AppendUint32(nil, uint32(n)), byte(slice+1))); err != nil {
 			return false, fmt.Errorf("record sketch log merge: %w", err)
 		}
-		return false, bumpIndexVersion(tx)
+		return false, bumpIndexVersion(tx, oneSlice(slice))
 	}
 	for _, r := range runs[:n] {
 		for i := range runParts(r.entries) {
@@ -425,7 +456,7 @@ func mergeStep(tx kv.Tx) (done bool, err error) {
 	if err := b.Delete(keySketchMerge); err != nil {
 		return false, fmt.Errorf("end sketch log merge: %w", err)
 	}
-	return true, bumpIndexVersion(tx)
+	return true, bumpIndexVersion(tx, oneSlice(slice))
 }
 
 // indexLive puts the live ones of entries, sketch entries of the log, into
@@ -533,9 +564,9 @@ func (v *sketchView) add(tx kv.Tx, sk kv.Bucket, entries [][]byte) error {
 			if err := sk.Put(e, empty); err != nil {
 				return fmt.Errorf("put sketch entry %x: %w", e, err)
 			}
-			if !v.indexed {
-				v.indexed = true
-				if err := bumpIndexVersion(tx); err != nil {
+			if s := keySlice(e[periodLen:]); !v.indexed[s] {
+				v.indexed[s] = true
+				if err := bumpIndexVersion(tx, oneSlice(s)); err != nil {
 					return err
 				}
 			}
@@ -564,19 +595,20 @@ func (v *sketchView) logged(prefix []byte) []logEntry {
 // in a read transaction (lookUpIndex): at index version version, around
 // day, the entries of each key of its record, in the order of Keys.
 type indexLookup struct {
-	version uint64
-	day     uint32
-	entries [][]logEntry
+	versions indexVersions
+	day      uint32
+	entries  [][]logEntry
 }
 
 // lookUpIndex looks the sketch keys of each of ins up in the sketch index
 // of tx, a read transaction, into its indexed field: the costly part of a
 // near-duplicate lookup, done outside the write lock, which takes what it
-// found as long as the index's version has not changed (indexedFor). On a
+// found for each key whose slice's version has not changed
+// (indexedEntries). On a
 // backend that prefetches, the seeks of all of ins go at once.
 func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 	sk := tx.Bucket([]byte(bucketSketch))
-	version := indexVersion(tx)
+	versions := readIndexVersions(tx)
 	recs := make([]story.Record, len(ins))
 	var seeks []kv.Range
 	for i, in := range ins {
@@ -591,7 +623,7 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 	}
 	for i, in := range ins {
 		day := dayOf(recs[i].Published())
-		l := &indexLookup{version: version, day: day}
+		l := &indexLookup{versions: versions, day: day}
 		for _, key := range recs[i].Keys() {
 			l.entries = append(l.entries, indexCandidates(sk, key, day))
 		}
@@ -599,13 +631,14 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 	}
 }
 
-// indexedFor returns in.indexed if it holds the index's entries for rec
-// around day in tx: looked up at the index version tx has, for as many
-// keys; else nil.
-func (in *incoming) indexedFor(tx kv.Tx, rec story.Record, day uint32) *indexLookup {
+// indexed returns the sketch index entries of the i-th of keys, the
+// sketch keys of in's record, around day in tx: those in.indexed holds if
+// it looked them up around day at the version of the key's slice tx has
+// (vs), else those of a cursor seek in sk.
+func (in *incoming) indexedEntries(sk kv.Bucket, vs indexVersions, keys [][]byte, i int, day uint32) []logEntry {
 	l := in.indexed
-	if l == nil || l.day != day || len(l.entries) != len(rec.Keys()) || l.version != indexVersion(tx) {
-		return nil
+	if l != nil && l.day == day && len(l.entries) == len(keys) && l.versions[keySlice(keys[i])] == vs[keySlice(keys[i])] {
+		return l.entries[i]
 	}
-	return l
+	return indexCandidates(sk, keys[i], day)
 }

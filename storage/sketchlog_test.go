@@ -371,3 +371,50 @@ func TestSketchLogMergeInterrupted(t *testing.T) {
 		t.Errorf("%d entries in the index after the merge, want the %d of the four stories", n, want)
 	}
 }
+
+// TestIndexLookupOutlivedByAMerge looks a copy's keys up in a read
+// transaction while its story's entries are in the log, then merges the
+// log into the index: the write transaction's lookup does not take the
+// read transaction's (empty) findings for keys whose slice a merge step
+// changed since, and finds the story in the index.
+func TestIndexLookupOutlivedByAMerge(t *testing.T) {
+	s := openTestStore(t)
+	a := storyArticle(t, "summit", "base", "", "https://a.example/feed", "https://a.example/1", "world")
+	save(t, s, a)
+	ins, err := prepare([]Article{storyArticle(t, "summit", "base", "wire-agency", "https://b.example/feed", "https://b.example/1", "world")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := ins[0]
+	if err := s.db.View(t.Context(), func(tx kv.Tx) error {
+		lookUpIndex(tx, ins, testNow())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, entries := range in.indexed.entries {
+		if len(entries) != 0 {
+			t.Fatalf("key %d: %d index entries before the merge, want none (all in the log)", i, len(entries))
+		}
+	}
+	mergeLog(t, s)
+	err = s.db.Update(t.Context(), func(tx kv.Tx) error {
+		v, err := s.sketches.begin(tx)
+		if err != nil {
+			return err
+		}
+		defer v.release()
+		c := newTimes(in.Article, testNow())
+		stories, err := matchingStories(tx, v, in, c, newRecord(c, in.signature()))
+		if err != nil {
+			return err
+		}
+		if len(stories) != 1 || stories[0].ID != a.ID {
+			t.Errorf("after the merge the copy finds %d stories, want its story %s", len(stories), a.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
