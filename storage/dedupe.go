@@ -508,9 +508,12 @@ func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day
 	from, to := dayWindow(day)
 	var logged []logEntry
 	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-		for _, e := range v.logged(sketchPrefix(period, key)) {
-			if e.day >= from && e.day <= to {
-				logged = append(logged, e)
+		runs, save := v.logged(sketchPrefix(period, key))
+		for _, es := range [][]logEntry{runs, save} {
+			for _, e := range es {
+				if e.day >= from && e.day <= to {
+					logged = append(logged, e)
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tributary/tributary/kv"
@@ -83,7 +84,8 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 			}
 			from, to := dayWindow(l.day)
 			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-				for _, e := range v.logged(sketchPrefix(period, key)) {
+				runs, save := v.logged(sketchPrefix(period, key))
+				for _, e := range slices.Concat(runs, save) {
 					logged = append(logged, []byte(e.id))
 				}
 			}

@@ -548,7 +548,7 @@ func liveEntry(tx kv.Tx, key []byte, day uint32, id string) bool {
 	if !ok || dayOf(r.Published()) != day {
 		return false
 	}
-	return slices.ContainsFunc(r.Keys(), func(k []byte) bool { return bytes.Equal(k, key) })
+	return r.HasKey(key)
 }
 
 // add records entries of a story written in the save, in tx: in the log,
@@ -581,14 +581,10 @@ func (v *sketchView) add(tx kv.Tx, sk kv.Bucket, entries [][]byte) error {
 	return nil
 }
 
-// logged yields the entries of the runs and of the save under prefix, a
+// logged returns the entries of the runs and of the save under prefix, a
 // period and sketch key, whether live or not.
-func (v *sketchView) logged(prefix []byte) []logEntry {
-	a, b := v.cache.entries[string(prefix)], v.added[string(prefix)]
-	if len(b) == 0 {
-		return a
-	}
-	return slices.Concat(a, b)
+func (v *sketchView) logged(prefix []byte) (runs, save []logEntry) {
+	return v.cache.entries[string(prefix)], v.added[string(prefix)]
 }
 
 // indexLookup is what the sketch index gave the sketch keys of an article

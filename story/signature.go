@@ -1,6 +1,7 @@
 package story
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -207,6 +208,18 @@ func (r Record) Keys() [][]byte {
 		at += SketchKeyLen
 	}
 	return keys
+}
+
+// HasKey reports whether key is one of the story's sketch keys (Keys).
+func (r Record) HasKey(key []byte) bool {
+	at := sigHeaderLen + sigCountsLen
+	for range r.keyCount() {
+		if bytes.Equal(r[at:at+SketchKeyLen], key) {
+			return true
+		}
+		at += SketchKeyLen
+	}
+	return false
 }
 
 // Text returns the story's text signature (Story.Signature), a sub-slice

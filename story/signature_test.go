@@ -1,9 +1,11 @@
 package story
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -55,5 +57,30 @@ func TestSortedSet(t *testing.T) {
 				t.Errorf("sortedSet of %d values (-want +got):\n%s", len(tt.hs), diff)
 			}
 		})
+	}
+}
+
+// TestRecordHasKey checks HasKey against Keys on the records of the
+// labelled stories: each of a record's keys, and no other story's key it
+// does not share.
+func TestRecordHasKey(t *testing.T) {
+	var recs []Record
+	for _, text := range []string{
+		"Leaders meet in Alaska to talk about the war and what comes after it for the region",
+		"Central bank holds rates as inflation cools across the euro area for a third month",
+	} {
+		recs = append(recs, NewRecord(time.Unix(0, 0), "feed", Of(text, "<p>"+text+" and more words to sketch</p>", "").Signature()))
+	}
+	for i, r := range recs {
+		for _, k := range r.Keys() {
+			if !r.HasKey(k) {
+				t.Errorf("record %d: HasKey(%x) = false for one of its keys", i, k)
+			}
+		}
+		for _, k := range recs[1-i].Keys() {
+			if want := slices.ContainsFunc(r.Keys(), func(o []byte) bool { return bytes.Equal(o, k) }); r.HasKey(k) != want {
+				t.Errorf("record %d: HasKey(%x) = %t, want %t", i, k, !want, want)
+			}
+		}
 	}
 }
