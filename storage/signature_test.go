@@ -48,7 +48,7 @@ func countSketchEntries(t *testing.T, s *Store, id string) int {
 // of schema version 2 has every entry there.
 func mergeLog(t *testing.T, s *Store) {
 	t.Helper()
-	if err := s.db.Update(context.Background(), mergeSketchLog); err != nil {
+	if err := s.mergeLog(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -402,7 +402,7 @@ func startMerge(tx kv.Tx) (bool, error) {
 // removes those runs from the log. It reports whether the merge is done.
 // Until then, an entry of a merged slice is in the index and in the log,
 // which lookups find once.
-func mergeStep(tx kv.Tx) (done bool, err error) {
+func mergeStep(tx kv.Tx, read *mergeRead) (done bool, err error) {
 	b := tx.Bucket([]byte(bucketSketchLog))
 	if b == nil {
 		return true, nil
@@ -419,18 +419,13 @@ func mergeStep(tx kv.Tx) (done bool, err error) {
 		return false, fmt.Errorf("sketch log merge %x: not a merge of the %d runs", state, len(runs))
 	}
 	n, slice := int(binary.BigEndian.Uint32(state)), int(state[4])
+	if err := read.of(b, runs[:n]); err != nil {
+		return false, err
+	}
 	var entries [][]byte
-	for _, r := range runs[:n] {
-		parts, err := readRun(b, r.key, r.entries)
-		if err != nil {
-			return false, err
-		}
-		for _, v := range parts {
-			for ; len(v) > 0; v = v[entryLen:] {
-				if keySlice(v[periodLen:]) == slice {
-					entries = append(entries, v[:entryLen])
-				}
-			}
+	for _, e := range read.entries {
+		if keySlice(e[periodLen:]) == slice {
+			entries = append(entries, e)
 		}
 	}
 	if err := indexLive(tx, entries); err != nil {
@@ -457,6 +452,36 @@ func mergeStep(tx kv.Tx) (done bool, err error) {
 		return false, fmt.Errorf("end sketch log merge: %w", err)
 	}
 	return true, bumpIndexVersion(tx, oneSlice(slice))
+}
+
+// mergeRead holds the entries of the runs a merge merges, read by its
+// first step and kept for the next ones (a run never changes): on
+// PostgreSQL each step would otherwise read them all again.
+type mergeRead struct {
+	runs    []sketchRun
+	entries [][]byte
+}
+
+// of makes r hold the entries of runs, read from b unless r holds them.
+func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
+	if slices.Equal(r.runs, runs) {
+		return nil
+	}
+	r.runs, r.entries = nil, nil
+	for _, run := range runs {
+		parts, err := readRun(b, run.key, run.entries)
+		if err != nil {
+			return err
+		}
+		for _, v := range parts {
+			v = bytes.Clone(v) // outlives the transaction
+			for ; len(v) > 0; v = v[entryLen:] {
+				r.entries = append(r.entries, v[:entryLen:entryLen])
+			}
+		}
+	}
+	r.runs = slices.Clone(runs)
+	return nil
 }
 
 // indexLive puts the live ones of entries, sketch entries of the log, into
@@ -499,20 +524,6 @@ func indexLive(tx kv.Tx, entries [][]byte) error {
 	return nil
 }
 
-// mergeSketchLog merges every run of tx's sketch log into the sketch index
-// in tx, all steps at once (a test's, or a small log's).
-func mergeSketchLog(tx kv.Tx) error {
-	if _, err := startMerge(tx); err != nil {
-		return err
-	}
-	for {
-		done, err := mergeStep(tx)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
 // mergeLog runs the merge of the sketch log in progress, if any, to its
 // end, one step a transaction, unless another goroutine of s is running
 // it; with start, it first starts one if none is in progress.
@@ -529,10 +540,11 @@ func (s *Store) mergeLog(ctx context.Context, start bool) error {
 			return fmt.Errorf("merge the sketch log: %w", err)
 		}
 	}
+	var read mergeRead
 	for done := false; !done; {
 		if err := s.db.Update(ctx, func(tx kv.Tx) error {
 			var err error
-			done, err = mergeStep(tx)
+			done, err = mergeStep(tx, &read)
 			return err
 		}); err != nil {
 			return fmt.Errorf("merge the sketch log: %w", err)

@@ -340,8 +340,9 @@ func TestSketchLogMergeInterrupted(t *testing.T) {
 		if _, err := startMerge(tx); err != nil {
 			return err
 		}
+		var read mergeRead
 		for range mergeSlices / 2 {
-			if done, err := mergeStep(tx); err != nil || done {
+			if done, err := mergeStep(tx, &read); err != nil || done {
 				return fmt.Errorf("step: done %t, %v", done, err)
 			}
 		}
