@@ -25,9 +25,11 @@
 // no stored identity and what the candidates found there need. A save
 // then costs a few round trips a chunk rather than a few an article, and
 // plans exactly as without the prefetch, which only fills the backend's
-// cache of the transaction's reads. The package's tests run on bbolt and
-// again on PostgreSQL (TRIBUTARY_TEST_BACKEND, main_test.go); the first
-// ingest on PostgreSQL is within 2× of bbolt's (docs/performance.md).
+// cache of the transaction's reads. The write transaction of a save also
+// adopts what the save's read transaction read (kv.Carrier) where no
+// commit since changed it. The package's tests run on bbolt and again on
+// PostgreSQL (TRIBUTARY_TEST_BACKEND, main_test.go); docs/performance.md
+// has the first ingest on both.
 //
 // # Concurrency and lifetime
 //
