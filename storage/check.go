@@ -333,13 +333,13 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 	listed := make(map[string]bool, len(runs))
 	entries := make(map[string]bool)
 	for _, r := range runs {
-		for i := range runParts(r.entries) {
-			listed[string(partKey(r.key, i))] = true
-		}
 		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
 			p.add("%v", err)
 			continue
+		}
+		for i := range parts {
+			listed[string(partKey(r.key, i))] = true
 		}
 		for _, v := range parts {
 			for ; len(v) > 0; v = v[entryLen:] {

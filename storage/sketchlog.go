@@ -137,6 +137,9 @@ func readSketchDir(tx kv.Tx) ([]sketchRun, int, error) {
 	total := 0
 	for ; len(v) > 0; v = v[dirEntryLen:] {
 		n := int(binary.BigEndian.Uint32(v[runKeyLen:]))
+		if n > maxRunEntries {
+			return nil, 0, fmt.Errorf("sketch log directory: run %x of %d entries, more than a save writes", v[:runKeyLen], n)
+		}
 		runs = append(runs, sketchRun{key: string(v[:runKeyLen]), entries: n})
 		total += n
 	}
@@ -160,11 +163,19 @@ func runParts(n int) int {
 	return (n + partEntries - 1) / partEntries
 }
 
+// maxRunEntries bounds the entries of one run: a save writes one record
+// (of at most 255 sketch keys) per article, SaveChunk articles at most. A
+// directory that counts more is damaged.
+const maxRunEntries = SaveChunk * 255
+
 // readRun returns the parts of the run key in b, checked against the
 // directory's count n: concatenated, they are the run's entries.
 func readRun(b kv.Bucket, key string, n int) ([][]byte, error) {
-	parts := make([][]byte, runParts(n))
-	for i := range parts {
+	if n > maxRunEntries {
+		return nil, fmt.Errorf("sketch log run %x: %d entries, more than a save writes", key, n)
+	}
+	var parts [][]byte
+	for i := range runParts(n) {
 		v := b.Get(partKey(key, i))
 		if v == nil {
 			return nil, fmt.Errorf("sketch log run %x: part %d missing", key, i)
@@ -173,7 +184,7 @@ func readRun(b kv.Bucket, key string, n int) ([][]byte, error) {
 		if len(v) != want {
 			return nil, fmt.Errorf("sketch log run %x: part %d has %d bytes, want %d (%d entries of %d)", key, i, len(v), want, n, entryLen)
 		}
-		parts[i] = v
+		parts = append(parts, v)
 	}
 	return parts, nil
 }

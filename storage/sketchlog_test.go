@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -418,4 +419,57 @@ func TestIndexLookupOutlivedByAMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzSketchLog writes arbitrary bytes over the sketch log's directory,
+// first run part and merge state of a store, as a damaged database has
+// them: Check reports the damage or passes, and a save stores its article
+// or fails with an error, never a panic; a readable log is used as is.
+func FuzzSketchLog(f *testing.F) {
+	s := newBackendStore(f, Options{Now: testNow})
+	a := testArticle("seed", hour(1), "world")
+	if _, err := s.SaveArticles(f.Context(), []Article{a}); err != nil {
+		f.Fatal(err)
+	}
+	err := s.db.View(f.Context(), func(tx kv.Tx) error {
+		b := tx.Bucket([]byte(bucketSketchLog))
+		dir := b.Get(keySketchDir)
+		f.Add(bytes.Clone(dir), bytes.Clone(b.Get(partKey(string(dir[:runKeyLen]), 0))), []byte(nil))
+		f.Add(bytes.Clone(dir), []byte(nil), []byte{0, 0, 0, 1, 3})
+		f.Add(append(bytes.Clone(dir[:runKeyLen]), 0xff, 0xff, 0xff, 0xff), []byte("short"), []byte{0xff})
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, dir, part, merge []byte) {
+		s := newBackendStore(t, Options{Now: testNow})
+		save(t, s, testArticle("first", hour(1), "world"))
+		err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+			b := tx.Bucket([]byte(bucketSketchLog))
+			for key, v := range map[string][]byte{string(keySketchDir): dir, string(keySketchMerge): merge} {
+				if v == nil {
+					if err := b.Delete([]byte(key)); err != nil {
+						return err
+					}
+				} else if err := b.Put([]byte(key), v); err != nil {
+					return err
+				}
+			}
+			if len(dir) >= runKeyLen && part != nil {
+				return b.Put(partKey(string(dir[:runKeyLen]), 0), part)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Check(t.Context())
+		if _, err := s.SaveArticles(t.Context(), []Article{testArticle("second", hour(2), "world")}); err != nil {
+			return // the damage is reported
+		}
+		if _, found, err := s.Article(t.Context(), testArticle("second", hour(2), "world").ID); err != nil || !found {
+			t.Errorf("a save that succeeded did not store its article: %t, %v", found, err)
+		}
+	})
 }
