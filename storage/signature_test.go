@@ -16,6 +16,19 @@ import (
 func countSketchEntries(t *testing.T, s *Store, id string) int {
 	t.Helper()
 	n := countKeys(t, s, bucketSketch, id)
+	forLogged(t, s, func(tx kv.Tx, e []byte) {
+		key := e[periodLen : periodLen+story.SketchKeyLen]
+		if string(e[entryLen-idLen:]) == id && liveEntry(tx, key, binary.BigEndian.Uint32(e[periodLen+len(key):]), id) {
+			n++
+		}
+	})
+	return n
+}
+
+// forLogged calls fn with every entry of the sketch log of s, in a read
+// transaction.
+func forLogged(t *testing.T, s *Store, fn func(tx kv.Tx, e []byte)) {
+	t.Helper()
 	err := s.db.View(context.Background(), func(tx kv.Tx) error {
 		runs, _, err := readSketchDir(tx)
 		if err != nil {
@@ -28,11 +41,7 @@ func countSketchEntries(t *testing.T, s *Store, id string) int {
 			}
 			for _, v := range parts {
 				for ; len(v) > 0; v = v[entryLen:] {
-					e := v[:entryLen]
-					key := e[periodLen : periodLen+story.SketchKeyLen]
-					if string(e[entryLen-idLen:]) == id && liveEntry(tx, key, binary.BigEndian.Uint32(e[periodLen+len(key):]), id) {
-						n++
-					}
+					fn(tx, v[:entryLen])
 				}
 			}
 		}
@@ -41,7 +50,6 @@ func countSketchEntries(t *testing.T, s *Store, id string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
 }
 
 // mergeLog merges the sketch log of s into its sketch index, as a store

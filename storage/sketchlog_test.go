@@ -300,27 +300,7 @@ func TestSketchLogBoundsCopiesOfOneText(t *testing.T) {
 func loggedPerKey(t *testing.T, s *Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	err := s.db.View(t.Context(), func(tx kv.Tx) error {
-		runs, _, err := readSketchDir(tx)
-		if err != nil {
-			return err
-		}
-		for _, r := range runs {
-			parts, err := readRun(tx.Bucket([]byte(bucketSketchLog)), r.key, r.entries)
-			if err != nil {
-				return err
-			}
-			for _, v := range parts {
-				for ; len(v) > 0; v = v[entryLen:] {
-					out[string(v[:periodLen+story.SketchKeyLen])]++
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	forLogged(t, s, func(_ kv.Tx, e []byte) { out[string(e[:periodLen+story.SketchKeyLen])]++ })
 	return out
 }
 
