@@ -44,7 +44,7 @@ func TestPostgresCommands(t *testing.T) {
 		stderr   string
 		noStdout string
 	}{
-		{args: []string{"migrate"}, stdout: []string{"applied 0001_kv", "applied 0002_leases"}},
+		{args: []string{"migrate"}, stdout: []string{"applied 0001_kv", "applied 0002_leases", "applied 0003_lz4"}},
 		{args: []string{"migrate"}, stdout: []string{"nothing to do, every migration is applied"}, noStdout: "applied 0"},
 		{args: []string{"fetch"}, stdout: []string{"livemint-world.rss", "3 sources"}},
 		{args: []string{"check", "-db"}, stdout: []string{shown + ": ok"}},
