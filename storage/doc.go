@@ -63,9 +63,13 @@
 //	            GUID and text signature (delete.go)
 //	sketches    BigEndian(uint32 period: Published day / 9) ‖ kind ‖ band ‖
 //	            uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
-//	sketchlog   BigEndian(uint64 sequence) ‖ 8 random bytes → a run: the
-//	            sketches entries a save added, sorted and concatenated;
-//	            "dir" → each run's key and BigEndian(uint32 entries), in order
+//	sketchlog   BigEndian(uint64 sequence) ‖ 8 random bytes ‖ BigEndian(uint32
+//	            part) → part of a run: the sketches entries a save added,
+//	            sorted and concatenated, 64 a part;
+//	            "dir" → each run's key and BigEndian(uint32 entries), in order;
+//	            "merge" → the merge in progress: BigEndian(uint32 runs) ‖ next
+//	            slice; "version" → 16 × BigEndian(uint64), a version per slice
+//	            of the sketch keys (first byte / 16) of the sketch index
 //	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
@@ -82,10 +86,11 @@
 // it (signature.go); schema version 1 keyed it by sketch key first, in a
 // bucket named "sketch", and Open moves its entries (migrate.go). A save
 // puts its new sketch entries into the sketch log as one run, which
-// lookups read from memory; once the runs hold 131,072 entries, a save
-// merges them into the index in key order (sketchlog.go), so that the
-// index's pages are rewritten once for many saves rather than by every
-// save (version 3; version 2 had no log).
+// lookups read from memory; once the runs hold 131,072 entries, a merge
+// puts them into the index in key order, in sixteen transactions of one
+// slice of the sketch keys each (sketchlog.go), so that the index's pages
+// are rewritten once for many saves rather than by every save (version 3;
+// version 2 had no log).
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan; its most-carried stories are one over its
