@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"slices"
 	"time"
 
 	"github.com/tributary/tributary/kv"
@@ -77,16 +76,17 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		a := newTimes(in.Article, now)
 		l := lookup{in: in, keys: newRecord(a, in.signature()).Keys(), day: dayOf(a.Published)}
 		news = append(news, l)
-		pre := in.indexed
-		for _, key := range l.keys {
-			if pre == nil || pre.day != l.day || len(pre.entries) != len(l.keys) || pre.versions[keySlice(key)] != vs[keySlice(key)] {
+		for i, key := range l.keys {
+			if !in.indexFresh(vs, l.keys, i, l.day) {
 				seeks = append(seeks, sketchSeeks(key, l.day)...)
 			}
 			from, to := dayWindow(l.day)
 			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
 				runs, save := v.logged(sketchPrefix(period, key))
-				for _, e := range slices.Concat(runs, save) {
-					logged = append(logged, []byte(e.id))
+				for _, es := range [][]logEntry{runs, save} {
+					for _, e := range es {
+						logged = append(logged, []byte(e.id))
+					}
 				}
 			}
 		}

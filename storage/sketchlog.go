@@ -655,9 +655,15 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 // it looked them up around day at the version of the key's slice tx has
 // (vs), else those of a cursor seek in sk.
 func (in *incoming) indexedEntries(sk kv.Bucket, vs indexVersions, keys [][]byte, i int, day uint32) []logEntry {
-	l := in.indexed
-	if l != nil && l.day == day && len(l.entries) == len(keys) && l.versions[keySlice(keys[i])] == vs[keySlice(keys[i])] {
-		return l.entries[i]
+	if in.indexFresh(vs, keys, i, day) {
+		return in.indexed.entries[i]
 	}
 	return indexCandidates(sk, keys[i], day)
+}
+
+// indexFresh reports whether in.indexed holds the sketch index entries of
+// the i-th of keys around day as the index has them at versions vs.
+func (in *incoming) indexFresh(vs indexVersions, keys [][]byte, i int, day uint32) bool {
+	l := in.indexed
+	return l != nil && l.day == day && len(l.entries) == len(keys) && l.versions[keySlice(keys[i])] == vs[keySlice(keys[i])]
 }
