@@ -113,7 +113,7 @@ const entryLen = periodLen + story.SketchKeyLen + dayLen + idLen
 
 // mergeEntries is how many entries the runs hold at most before the save
 // that adds one merges them into the sketch index: a bound on the memory
-// of the run cache (about 110 bytes an entry) and on the work of one merge,
+// of the run cache (about 20 bytes an entry) and on the work of one merge,
 // against how often the index is rewritten.
 const mergeEntries = 1 << 17
 
@@ -223,7 +223,7 @@ type cacheChain struct {
 // write transaction loads the runs it has not seen yet, and starts over
 // when a run it holds is gone (merged, or written by a transaction that
 // rolled back). Only write transactions use it, one at a time. It holds
-// no pointers (about 40 bytes an entry, which the garbage collector need
+// no pointers (about 20 bytes an entry, which the garbage collector need
 // not scan): the entries of a prefix are a chain through one slice, and
 // each ID is kept once.
 type sketchCache struct {
