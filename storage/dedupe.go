@@ -508,14 +508,7 @@ func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day
 	from, to := dayWindow(day)
 	var logged []logEntry
 	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-		runs, save := v.logged(sketchPrefix(period, key))
-		for _, es := range [][]logEntry{runs, save} {
-			for _, e := range es {
-				if e.day >= from && e.day <= to {
-					logged = append(logged, e)
-				}
-			}
-		}
+		logged = v.appendLogged(logged, sketchPrefix(period, key), from, to)
 	}
 	slices.SortFunc(logged, compareLogEntries)
 	ids := make([]string, 0, min(len(found)+len(logged), maxCandidates))
@@ -526,7 +519,7 @@ func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day
 			e, found = found[0], found[1:]
 		} else {
 			e, logged = logged[0], logged[1:]
-			if !liveEntry(tx, key, e.day, e.id) {
+			if v.mayBeStale(e.id) && !liveEntry(tx, key, e.day, e.id) {
 				continue
 			}
 		}
@@ -694,15 +687,15 @@ func absorbStory(tx kv.Tx, o Article, into string, cs *counters) error {
 }
 
 // dropMembers removes the signature records and sketch entries of the
-// members of the story id, and its members entry.
-func dropMembers(tx kv.Tx, id string) error {
+// members of the story id, and its members entry; their IDs go to stale.
+func dropMembers(tx kv.Tx, id string, stale *staleMarks) error {
 	b := tx.Bucket([]byte(bucketMembers))
 	if b == nil {
 		return nil
 	}
 	ids := slices.Clone(b.Get([]byte(id)))
 	for m := range slices.Chunk(ids, idLen) {
-		if err := dropRecordOf(tx, string(m)); err != nil {
+		if err := dropRecordOf(tx, string(m), stale); err != nil {
 			return err
 		}
 	}

@@ -64,9 +64,9 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		day  uint32
 	}
 	var (
-		news   []lookup
-		seeks  []kv.Range
-		logged [][]byte
+		news  []lookup
+		seeks []kv.Range
+		stale [][]byte // IDs of entries of the log whose liveness is to check
 	)
 	vs := readIndexVersions(tx)
 	for _, in := range arts {
@@ -82,10 +82,9 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 			}
 			from, to := dayWindow(l.day)
 			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-				runs, save := v.logged(sketchPrefix(period, key))
-				for _, es := range [][]logEntry{runs, save} {
-					for _, e := range es {
-						logged = append(logged, []byte(e.id))
+				for _, e := range v.appendLogged(nil, sketchPrefix(period, key), from, to) {
+					if v.mayBeStale(e.id) {
+						stale = append(stale, []byte(e.id))
 					}
 				}
 			}
@@ -95,7 +94,7 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 	if sk != nil {
 		kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
 	}
-	prefetchKeys(tx, bucketSignatures, logged)
+	prefetchKeys(tx, bucketSignatures, stale)
 	var cands [][]byte
 	for _, l := range news {
 		for i, key := range l.keys {
