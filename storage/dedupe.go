@@ -400,6 +400,7 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 	var stories []Article
 	day := dayOf(a.Published)
 	vs := readIndexVersions(tx)
+	memo := in.judged.usable(rec, vs)
 	keys := rec.Keys()
 	for i, key := range keys {
 		indexed := in.indexedEntries(sk, vs, keys, i, day)
@@ -408,23 +409,11 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 				continue
 			}
 			tried[id] = true
-			cand, ok := lookupRecord(tx, id)
-			if !ok {
-				old, found, err := getArticle(arts, []byte(id))
-				if err != nil {
-					return nil, err
-				}
-				if !found {
-					continue
-				}
-				cand = newRecord(old, textSignature(old))
+			same, err := isSameStory(tx, v, memo, rec, id)
+			if err != nil {
+				return nil, err
 			}
-			if cand.Source() == rec.Source() {
-				if title, _, _ := rec.Similarity(cand); title < story.DupSameSourceMinTitle {
-					continue
-				}
-			}
-			if !rec.SameStory(cand) {
+			if !same {
 				continue
 			}
 			sid := resolveStory(tx, id)
@@ -447,6 +436,26 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 		return 1
 	})
 	return stories, nil
+}
+
+// isSameStory reports whether the stored item id is the same story as
+// the item of record rec (sameStory): memo's verdict if it has one that
+// stands in the save of view v, else a comparison with id's signature
+// record (computed from its article if it has none; false if neither
+// exists).
+func isSameStory(tx kv.Tx, v *sketchView, memo *candidateMemo, rec story.Record, id string) (bool, error) {
+	if same, ok := memo.verdict(v, id); ok {
+		return same, nil
+	}
+	cand, ok := lookupRecord(tx, id)
+	if !ok {
+		old, found, err := getArticle(tx.Bucket([]byte(bucketArticles)), []byte(id))
+		if err != nil || !found {
+			return false, err
+		}
+		cand = newRecord(old, textSignature(old))
+	}
+	return sameStory(rec, cand), nil
 }
 
 // resolveStory returns the ID of the story id stands for: id itself when

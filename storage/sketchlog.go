@@ -123,6 +123,11 @@ type sketchRun struct {
 	entries int
 }
 
+// seq returns the sequence number of r, the first eight bytes of its key.
+func (r sketchRun) seq() uint64 {
+	return binary.BigEndian.Uint64([]byte(r.key))
+}
+
 // readSketchDir returns the runs listed in tx's sketch log directory, in
 // order, and their total number of entries.
 func readSketchDir(tx kv.Tx) ([]sketchRun, int, error) {
@@ -236,9 +241,11 @@ type sketchCache struct {
 	entries []cachedEntry
 	ids     []cacheID
 	idIndex map[cacheID]uint32
-	// stale holds the IDs the runs mark stale (see staleMark): their
-	// entries are live only if their signature record still has them.
-	stale map[cacheID]bool
+	// stale holds the IDs the runs mark stale (see staleMark), with the
+	// sequence number of the last run that marks each: their entries are
+	// live only if their signature record still has them, and a record
+	// read before that run may have changed since (see candidateMemo).
+	stale map[cacheID]uint64
 	// written is the run the last save of this cache wrote, and its
 	// entries: if its transaction committed, the next sync finds it in the
 	// directory and takes it from here rather than reading it back.
@@ -284,7 +291,7 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	if c.chains == nil {
 		c.chains = make(map[cacheKey]cacheChain)
 		c.idIndex = make(map[cacheID]uint32)
-		c.stale = make(map[cacheID]bool)
+		c.stale = make(map[cacheID]uint64)
 	}
 	b := tx.Bucket([]byte(bucketSketchLog))
 	var keys [][]byte
@@ -299,7 +306,7 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	for _, r := range runs[len(c.runs):] {
 		if r == c.written {
 			for _, e := range c.entriesWritten {
-				c.add(e)
+				c.add(e, r.seq())
 			}
 		} else {
 			parts, err := readRun(b, r.key, r.entries)
@@ -307,7 +314,7 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 				return err
 			}
 			for _, v := range parts {
-				c.add(v)
+				c.add(v, r.seq())
 			}
 		}
 		c.runs = append(c.runs, r)
@@ -316,13 +323,14 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	return nil
 }
 
-// add caches the concatenated entries v.
-func (c *sketchCache) add(v []byte) {
+// add caches the concatenated entries v of the run of sequence number
+// seq.
+func (c *sketchCache) add(v []byte, seq uint64) {
 	for ; len(v) >= entryLen; v = v[entryLen:] {
 		e := v[:entryLen]
 		id := cacheID(e[entryLen-idLen:])
 		if isStaleMark(e) {
-			c.stale[id] = true
+			c.stale[id] = max(c.stale[id], seq)
 			continue
 		}
 		n, ok := c.idIndex[id]
@@ -735,7 +743,23 @@ func (v *sketchView) markStale(id string) {
 // mayBeStale reports whether the log's entries of id may be stale: a run
 // or the save marked id (see staleMark).
 func (v *sketchView) mayBeStale(id string) bool {
-	return v.stale[id] || v.cache.stale[cacheID([]byte(id))]
+	if v.stale[id] {
+		return true
+	}
+	_, ok := v.cache.stale[cacheID([]byte(id))]
+	return ok
+}
+
+// markedAfter reports whether the save, or a run after the run of
+// sequence number seq (-1: every run), marked id (see staleMark): its
+// signature record may have changed since a transaction that saw the log
+// end with that run.
+func (v *sketchView) markedAfter(id string, seq int64) bool {
+	if v.stale[id] {
+		return true
+	}
+	last, ok := v.cache.stale[cacheID([]byte(id))]
+	return ok && int64(last) > seq
 }
 
 // indexLookup is what the sketch index gave the sketch keys of an article
@@ -776,6 +800,7 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 		}
 		in.indexed = l
 	}
+	judgeIndexed(tx, ins, recs, versions)
 }
 
 // indexed returns the sketch index entries of the i-th of keys, the
