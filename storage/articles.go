@@ -225,6 +225,9 @@ type incoming struct {
 	// indexed is what the sketch index gave its sketch keys in the
 	// read transaction of the save, if it looked them up.
 	indexed *indexLookup
+	// judged is what the read transaction of the save found of the
+	// candidates of indexed.
+	judged *candidateMemo
 	// carried holds the GUIDs of every article of the same call from the
 	// same source: what the source's feed carries now.
 	carried map[string]bool

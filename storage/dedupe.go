@@ -400,6 +400,7 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 	var stories []Article
 	day := dayOf(a.Published)
 	vs := readIndexVersions(tx)
+	memo := in.judged.usable(rec, vs)
 	keys := rec.Keys()
 	for i, key := range keys {
 		indexed := in.indexedEntries(sk, vs, keys, i, day)
@@ -408,23 +409,11 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 				continue
 			}
 			tried[id] = true
-			cand, ok := lookupRecord(tx, id)
-			if !ok {
-				old, found, err := getArticle(arts, []byte(id))
-				if err != nil {
-					return nil, err
-				}
-				if !found {
-					continue
-				}
-				cand = newRecord(old, textSignature(old))
+			same, err := isSameStory(tx, v, memo, rec, id)
+			if err != nil {
+				return nil, err
 			}
-			if cand.Source() == rec.Source() {
-				if title, _, _ := rec.Similarity(cand); title < story.DupSameSourceMinTitle {
-					continue
-				}
-			}
-			if !rec.SameStory(cand) {
+			if !same {
 				continue
 			}
 			sid := resolveStory(tx, id)
@@ -447,6 +436,26 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 		return 1
 	})
 	return stories, nil
+}
+
+// isSameStory reports whether the stored item id is the same story as
+// the item of record rec (sameStory): memo's verdict if it has one that
+// stands in the save of view v, else a comparison with id's signature
+// record (computed from its article if it has none; false if neither
+// exists).
+func isSameStory(tx kv.Tx, v *sketchView, memo *candidateMemo, rec story.Record, id string) (bool, error) {
+	if same, ok := memo.verdict(v, id); ok {
+		return same, nil
+	}
+	cand, ok := lookupRecord(tx, id)
+	if !ok {
+		old, found, err := getArticle(tx.Bucket([]byte(bucketArticles)), []byte(id))
+		if err != nil || !found {
+			return false, err
+		}
+		cand = newRecord(old, textSignature(old))
+	}
+	return sameStory(rec, cand), nil
 }
 
 // resolveStory returns the ID of the story id stands for: id itself when
@@ -508,14 +517,7 @@ func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day
 	from, to := dayWindow(day)
 	var logged []logEntry
 	for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-		runs, save := v.logged(sketchPrefix(period, key))
-		for _, es := range [][]logEntry{runs, save} {
-			for _, e := range es {
-				if e.day >= from && e.day <= to {
-					logged = append(logged, e)
-				}
-			}
-		}
+		logged = v.appendLogged(logged, sketchPrefix(period, key), from, to)
 	}
 	slices.SortFunc(logged, compareLogEntries)
 	ids := make([]string, 0, min(len(found)+len(logged), maxCandidates))
@@ -526,7 +528,7 @@ func sketchCandidates(tx kv.Tx, v *sketchView, found []logEntry, key []byte, day
 			e, found = found[0], found[1:]
 		} else {
 			e, logged = logged[0], logged[1:]
-			if !liveEntry(tx, key, e.day, e.id) {
+			if v.mayBeStale(e.id) && !liveEntry(tx, key, e.day, e.id) {
 				continue
 			}
 		}
@@ -694,15 +696,15 @@ func absorbStory(tx kv.Tx, o Article, into string, cs *counters) error {
 }
 
 // dropMembers removes the signature records and sketch entries of the
-// members of the story id, and its members entry.
-func dropMembers(tx kv.Tx, id string) error {
+// members of the story id, and its members entry; their IDs go to stale.
+func dropMembers(tx kv.Tx, id string, stale *staleMarks) error {
 	b := tx.Bucket([]byte(bucketMembers))
 	if b == nil {
 		return nil
 	}
 	ids := slices.Clone(b.Get([]byte(id)))
 	for m := range slices.Chunk(ids, idLen) {
-		if err := dropRecordOf(tx, string(m)); err != nil {
+		if err := dropRecordOf(tx, string(m), stale); err != nil {
 			return err
 		}
 	}

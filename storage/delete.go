@@ -64,6 +64,7 @@ func deleteStories(tx kv.Tx, ids []string, now time.Time) (int, error) {
 	deltas := make(map[string]*categoryMeta)
 	perSource := make(map[string]int64)
 	removed := 0
+	var stale staleMarks
 	stamp := binary.BigEndian.AppendUint64(nil, keyTime(now))
 	for _, id := range ids {
 		old, found, err := getArticle(arts, []byte(id))
@@ -73,7 +74,7 @@ func deleteStories(tx kv.Tx, ids []string, now time.Time) (int, error) {
 		tomb := stamp
 		if found {
 			tomb = tombstoneOf(tx, stamp, old)
-			if err := deleteStory(tx, arts, old, deltas); err != nil {
+			if err := deleteStory(tx, arts, old, deltas, &stale); err != nil {
 				return 0, err
 			}
 			perSource[old.Source.FeedURL]--
@@ -82,6 +83,9 @@ func deleteStories(tx kv.Tx, ids []string, now time.Time) (int, error) {
 		if err := tombs.Put([]byte(id), tomb); err != nil {
 			return 0, fmt.Errorf("put tombstone %s: %w", id, err)
 		}
+	}
+	if err := stale.log(tx); err != nil {
+		return 0, err
 	}
 	if err := addSourceCounts(tx, perSource); err != nil {
 		return 0, err
@@ -133,17 +137,17 @@ func fnv64a(b []byte) uint64 {
 
 // deleteStory removes the stored article old, its time, coverage and sketch
 // entries, its signature record and those of its copies, and counts its categories down in deltas.
-func deleteStory(tx kv.Tx, arts kv.Bucket, old Article, deltas map[string]*categoryMeta) error {
+func deleteStory(tx kv.Tx, arts kv.Bucket, old Article, deltas map[string]*categoryMeta, stale *staleMarks) error {
 	if err := unfile(tx, old); err != nil {
 		return err
 	}
 	for _, cat := range filedUnder(old) {
 		delta(deltas, cat.Slug, "").Count--
 	}
-	if err := dropRecord(tx, old); err != nil {
+	if err := dropRecord(tx, old, stale); err != nil {
 		return err
 	}
-	if err := dropMembers(tx, old.ID); err != nil {
+	if err := dropMembers(tx, old.ID, stale); err != nil {
 		return err
 	}
 	if err := arts.Delete([]byte(old.ID)); err != nil {

@@ -90,7 +90,10 @@
 // puts them into the index in key order, in sixteen transactions of one
 // slice of the sketch keys each (sketchlog.go), so that the index's pages
 // are rewritten once for many saves rather than by every save (version 3;
-// version 2 had no log).
+// version 2 had no log). A save or deletion that replaces or removes a
+// signature record writes a mark of its ID into the log (an entry whose
+// bytes before the ID are all 0xff), so that lookups check records only
+// for marked IDs; the merge drops marks as it drops stale entries.
 //
 // The newest articles of a category are a reverse cursor walk over its
 // index bucket, not a scan; its most-carried stories are one over its

@@ -51,7 +51,8 @@ func prefetchFiling(tx kv.Tx, arts []*incoming) {
 // identity reads: the sketch index entries of their sketch keys, unless
 // the read transaction of the save found them (indexedEntries), the signature
 // records of the candidates found there and in the sketch log as v sees
-// it, then the articles, aliases and members of the candidates.
+// it, then the articles, aliases and members of the candidates, but for
+// those the read transaction found are not the same story (candidateMemo).
 // It follows prefetchIdentity in a write transaction, whose reads of the
 // identity keys it then makes from memory.
 func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
@@ -62,11 +63,12 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		in   *incoming
 		keys [][]byte
 		day  uint32
+		memo *candidateMemo
 	}
 	var (
-		news   []lookup
-		seeks  []kv.Range
-		logged [][]byte
+		news  []lookup
+		seeks []kv.Range
+		stale [][]byte // IDs of entries of the log whose liveness is to check
 	)
 	vs := readIndexVersions(tx)
 	for _, in := range arts {
@@ -74,7 +76,8 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 			continue
 		}
 		a := newTimes(in.Article, now)
-		l := lookup{in: in, keys: newRecord(a, in.signature()).Keys(), day: dayOf(a.Published)}
+		rec := newRecord(a, in.signature())
+		l := lookup{in: in, keys: rec.Keys(), day: dayOf(a.Published), memo: in.judged.usable(rec, vs)}
 		news = append(news, l)
 		for i, key := range l.keys {
 			if !in.indexFresh(vs, l.keys, i, l.day) {
@@ -82,10 +85,9 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 			}
 			from, to := dayWindow(l.day)
 			for period := from / sketchPeriodDays; period <= to/sketchPeriodDays; period++ {
-				runs, save := v.logged(sketchPrefix(period, key))
-				for _, es := range [][]logEntry{runs, save} {
-					for _, e := range es {
-						logged = append(logged, []byte(e.id))
+				for _, e := range v.appendLogged(nil, sketchPrefix(period, key), from, to) {
+					if v.mayBeStale(e.id) {
+						stale = append(stale, []byte(e.id))
 					}
 				}
 			}
@@ -95,13 +97,15 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 	if sk != nil {
 		kv.PrefetchSeeks(sk, seeks, maxCandidates+1)
 	}
-	prefetchKeys(tx, bucketSignatures, logged)
+	prefetchKeys(tx, bucketSignatures, stale)
 	var cands [][]byte
 	for _, l := range news {
 		for i, key := range l.keys {
 			indexed := l.in.indexedEntries(sk, vs, l.keys, i, l.day)
 			for _, id := range sketchCandidates(tx, v, indexed, key, l.day) {
-				cands = append(cands, []byte(id))
+				if same, ok := l.memo.verdict(v, id); !ok || same {
+					cands = append(cands, []byte(id))
+				}
 			}
 		}
 	}

@@ -90,11 +90,18 @@ func lookupRecord(tx kv.Tx, id string) (story.Record, bool) {
 // writeRecord replaces the signature record of the story id, old (nil when
 // there was none), with next, and its sketch entries with those of next:
 // the new ones go to the sketch log of the save v (see bucketSketchLog),
-// or straight into the sketch index when v is nil; those of old that next
-// does not have leave the index (in the log they are no longer live).
+// or straight into the sketch index when v is nil (a new record, old nil,
+// outside a save); those of old that next does not have leave the index,
+// and the save marks id's entries in the log stale (staleMark).
 func writeRecord(tx kv.Tx, v *sketchView, id string, old, next story.Record) error {
 	if bytes.Equal(old, next) {
 		return nil
+	}
+	if old != nil {
+		if v == nil {
+			return fmt.Errorf("replace signature record of %s: not in a save", id)
+		}
+		v.markStale(id)
 	}
 	sk, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
 	if err != nil {
@@ -132,12 +139,13 @@ func writeRecord(tx kv.Tx, v *sketchView, id string, old, next story.Record) err
 }
 
 // dropRecordOf removes the signature record of the item id and its sketch
-// entries, if it has one.
-func dropRecordOf(tx kv.Tx, id string) error {
+// entries, if it has one, and then adds id to stale (see staleMark).
+func dropRecordOf(tx kv.Tx, id string, stale *staleMarks) error {
 	r, ok := lookupRecord(tx, id)
 	if !ok {
 		return nil
 	}
+	stale.add(id)
 	if sk := tx.Bucket([]byte(bucketSketch)); sk != nil {
 		if err := deleteIndexed(tx, sk, id, sketchEntries(r, id)); err != nil {
 			return err
@@ -150,12 +158,13 @@ func dropRecordOf(tx kv.Tx, id string) error {
 }
 
 // dropRecord removes the sketch entries and the signature record of the
-// stored story a.
-func dropRecord(tx kv.Tx, a Article) error {
+// stored story a, and adds a's ID to stale (see staleMark).
+func dropRecord(tx kv.Tx, a Article, stale *staleMarks) error {
 	sk := tx.Bucket([]byte(bucketSketch))
 	if sk == nil {
 		return nil
 	}
+	stale.add(a.ID)
 	if err := deleteIndexed(tx, sk, a.ID, sketchEntries(storedRecord(tx, a), a.ID)); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -112,7 +113,7 @@ const entryLen = periodLen + story.SketchKeyLen + dayLen + idLen
 
 // mergeEntries is how many entries the runs hold at most before the save
 // that adds one merges them into the sketch index: a bound on the memory
-// of the run cache (about 110 bytes an entry) and on the work of one merge,
+// of the run cache (about 20 bytes an entry) and on the work of one merge,
 // against how often the index is rewritten.
 const mergeEntries = 1 << 17
 
@@ -120,6 +121,11 @@ const mergeEntries = 1 << 17
 type sketchRun struct {
 	key     string
 	entries int
+}
+
+// seq returns the sequence number of r, the first eight bytes of its key.
+func (r sketchRun) seq() uint64 {
+	return binary.BigEndian.Uint64([]byte(r.key))
 }
 
 // readSketchDir returns the runs listed in tx's sketch log directory, in
@@ -195,19 +201,51 @@ type logEntry struct {
 	id  string
 }
 
+// cacheKey is the prefix of a sketch entry: its period and sketch key.
+type cacheKey [periodLen + story.SketchKeyLen]byte
+
+// cacheID is the ID of a sketch entry.
+type cacheID [idLen]byte
+
+// cachedEntry is an entry of the sketch cache: its day, its ID (an index
+// into sketchCache.ids) and the entry of the same prefix cached before it
+// (-1 for none).
+type cachedEntry struct {
+	day  uint32
+	id   uint32
+	prev int32
+}
+
+// cacheChain is where the entries of one prefix are in the sketch cache:
+// the last one cached and how many there are.
+type cacheChain struct {
+	last, n int32
+}
+
 // sketchCache holds the entries of the runs of the sketch log in memory,
 // by period and sketch key, so that a lookup in the runs costs a map
 // access rather than a search of every run. It follows the directory: a
 // write transaction loads the runs it has not seen yet, and starts over
 // when a run it holds is gone (merged, or written by a transaction that
-// rolled back). Only write transactions use it, one at a time.
+// rolled back). Only write transactions use it, one at a time. It holds
+// no pointers (about 20 bytes an entry, which the garbage collector need
+// not scan): the entries of a prefix are a chain through one slice, and
+// each ID is kept once.
 type sketchCache struct {
 	// mergeAt is how many entries the runs hold at most before a save
 	// merges them: mergeEntries, less in tests.
 	mergeAt int
 	mu      sync.Mutex
 	runs    []sketchRun
-	entries map[string][]logEntry
+	chains  map[cacheKey]cacheChain
+	entries []cachedEntry
+	ids     []cacheID
+	idIndex map[cacheID]uint32
+	// stale holds the IDs the runs mark stale (see staleMark), with the
+	// sequence number of the last run that marks each: their entries are
+	// live only if their signature record still has them, and a record
+	// read before that run may have changed since (see candidateMemo).
+	stale map[cacheID]uint64
 	// written is the run the last save of this cache wrote, and its
 	// entries: if its transaction committed, the next sync finds it in the
 	// directory and takes it from here rather than reading it back.
@@ -225,7 +263,7 @@ func (c *sketchCache) begin(tx kv.Tx) (*sketchView, error) {
 		if !synced {
 			// A failed read (an error, or a panic of the backend)
 			// may have left part of a run in the cache.
-			c.runs, c.entries = nil, nil
+			c.reset()
 			c.mu.Unlock()
 		}
 	}()
@@ -236,6 +274,11 @@ func (c *sketchCache) begin(tx kv.Tx) (*sketchView, error) {
 	return &sketchView{cache: c}, nil
 }
 
+// reset empties c.
+func (c *sketchCache) reset() {
+	c.runs, c.chains, c.entries, c.ids, c.idIndex, c.stale = nil, nil, nil, nil, nil, nil
+}
+
 // sync brings c up to the directory of tx.
 func (c *sketchCache) sync(tx kv.Tx) error {
 	runs, _, err := readSketchDir(tx)
@@ -243,10 +286,12 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 		return err
 	}
 	if len(runs) < len(c.runs) || !slices.Equal(runs[:len(c.runs)], c.runs) {
-		c.runs, c.entries = nil, nil
+		c.reset()
 	}
-	if c.entries == nil {
-		c.entries = make(map[string][]logEntry)
+	if c.chains == nil {
+		c.chains = make(map[cacheKey]cacheChain)
+		c.idIndex = make(map[cacheID]uint32)
+		c.stale = make(map[cacheID]uint64)
 	}
 	b := tx.Bucket([]byte(bucketSketchLog))
 	var keys [][]byte
@@ -261,7 +306,7 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	for _, r := range runs[len(c.runs):] {
 		if r == c.written {
 			for _, e := range c.entriesWritten {
-				c.add(e)
+				c.add(e, r.seq())
 			}
 		} else {
 			parts, err := readRun(b, r.key, r.entries)
@@ -269,7 +314,7 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 				return err
 			}
 			for _, v := range parts {
-				c.add(v)
+				c.add(v, r.seq())
 			}
 		}
 		c.runs = append(c.runs, r)
@@ -278,20 +323,86 @@ func (c *sketchCache) sync(tx kv.Tx) error {
 	return nil
 }
 
-// add indexes the concatenated entries v.
-func (c *sketchCache) add(v []byte) {
-	ids := make(map[string]string)
+// add caches the concatenated entries v of the run of sequence number
+// seq.
+func (c *sketchCache) add(v []byte, seq uint64) {
 	for ; len(v) >= entryLen; v = v[entryLen:] {
 		e := v[:entryLen]
-		prefix := e[:periodLen+story.SketchKeyLen]
-		raw := e[len(prefix)+dayLen:]
-		id, ok := ids[string(raw)]
-		if !ok {
-			id = string(raw)
-			ids[id] = id
+		id := cacheID(e[entryLen-idLen:])
+		if isStaleMark(e) {
+			c.stale[id] = max(c.stale[id], seq)
+			continue
 		}
-		c.entries[string(prefix)] = append(c.entries[string(prefix)], logEntry{day: binary.BigEndian.Uint32(e[len(prefix):]), id: id})
+		n, ok := c.idIndex[id]
+		if !ok {
+			n = uint32(len(c.ids))
+			c.ids = append(c.ids, id)
+			c.idIndex[id] = n
+		}
+		key := cacheKey(e[:len(cacheKey{})])
+		ch, ok := c.chains[key]
+		if !ok {
+			ch.last = -1
+		}
+		c.entries = append(c.entries, cachedEntry{day: binary.BigEndian.Uint32(e[len(key):]), id: n, prev: ch.last})
+		c.chains[key] = cacheChain{last: int32(len(c.entries) - 1), n: ch.n + 1}
 	}
+}
+
+// count returns how many entries c holds under prefix.
+func (c *sketchCache) count(prefix []byte) int {
+	return int(c.chains[cacheKey(prefix)].n)
+}
+
+// appendEntries appends to dst the entries c holds under prefix whose day
+// is from from to to, in no particular order.
+func (c *sketchCache) appendEntries(dst []logEntry, prefix []byte, from, to uint32) []logEntry {
+	ch, ok := c.chains[cacheKey(prefix)]
+	if !ok {
+		return dst
+	}
+	for i := ch.last; i >= 0; i = c.entries[i].prev {
+		if e := c.entries[i]; e.day >= from && e.day <= to {
+			dst = append(dst, logEntry{day: e.day, id: string(c.ids[e.id][:])})
+		}
+	}
+	return dst
+}
+
+// staleMark returns the mark that the entries of the ID id in the runs
+// before it, and in its own run, may be stale: a save (or a deletion) that
+// replaces or removes the signature record of id writes it in its run.
+// Lookups check the record of a marked ID before they take an entry of it
+// (liveEntry); the entries of an unmarked ID are those of its record as it
+// was written. A mark has the layout of an entry, with every byte before
+// the ID 0xff: no entry has that period, and marks sort after entries in
+// a run. A merge drops them with the entries it finds stale.
+func staleMark(id string) []byte {
+	return append(bytes.Repeat([]byte{0xff}, entryLen-idLen), id...)
+}
+
+// staleMarks are the staleMark entries of a transaction that removes
+// signature records outside a save.
+type staleMarks [][]byte
+
+// add marks id stale.
+func (m *staleMarks) add(id string) {
+	*m = append(*m, staleMark(id))
+}
+
+// log writes the marks as a run of tx's sketch log, if there are any. It
+// never starts a merge: the next save that passes the log's bound does.
+func (m staleMarks) log(tx kv.Tx) error {
+	if len(m) == 0 {
+		return nil
+	}
+	_, _, err := appendRun(tx, m, math.MaxInt)
+	return err
+}
+
+// isStaleMark reports whether the sketch entry e is a staleMark.
+func isStaleMark(e []byte) bool {
+	return len(e) == entryLen && bytes.Count(e[:entryLen-idLen], []byte{0xff}) == entryLen-idLen
 }
 
 // sketchView is the sketch log as one save transaction sees it: the runs
@@ -301,6 +412,8 @@ type sketchView struct {
 	cache *sketchCache
 	added map[string][]logEntry
 	run   [][]byte
+	// stale holds the IDs the save marked stale (see staleMark).
+	stale map[string]bool
 	// indexed marks the slices of the keys the save put an entry of
 	// straight into the index.
 	indexed [mergeSlices]bool
@@ -583,7 +696,7 @@ func (v *sketchView) add(tx kv.Tx, sk kv.Bucket, entries [][]byte) error {
 	}
 	for _, e := range entries {
 		prefix := string(e[:periodLen+story.SketchKeyLen])
-		if len(v.added[prefix])+len(v.cache.entries[prefix]) >= maxLogged {
+		if len(v.added[prefix])+v.cache.count([]byte(prefix)) >= maxLogged {
 			if err := sk.Put(e, empty); err != nil {
 				return fmt.Errorf("put sketch entry %x: %w", e, err)
 			}
@@ -604,10 +717,49 @@ func (v *sketchView) add(tx kv.Tx, sk kv.Bucket, entries [][]byte) error {
 	return nil
 }
 
-// logged returns the entries of the runs and of the save under prefix, a
-// period and sketch key, whether live or not.
-func (v *sketchView) logged(prefix []byte) (runs, save []logEntry) {
-	return v.cache.entries[string(prefix)], v.added[string(prefix)]
+// appendLogged appends to dst the entries of the runs and of the save
+// under prefix, a period and sketch key, whose day is from from to to,
+// whether live or not, in no particular order.
+func (v *sketchView) appendLogged(dst []logEntry, prefix []byte, from, to uint32) []logEntry {
+	dst = v.cache.appendEntries(dst, prefix, from, to)
+	for _, e := range v.added[string(prefix)] {
+		if e.day >= from && e.day <= to {
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+// markStale writes the staleMark of id in the save's run: the save
+// replaces or removes the signature record of id.
+func (v *sketchView) markStale(id string) {
+	if v.stale == nil {
+		v.stale = make(map[string]bool)
+	}
+	v.stale[id] = true
+	v.run = append(v.run, staleMark(id))
+}
+
+// mayBeStale reports whether the log's entries of id may be stale: a run
+// or the save marked id (see staleMark).
+func (v *sketchView) mayBeStale(id string) bool {
+	if v.stale[id] {
+		return true
+	}
+	_, ok := v.cache.stale[cacheID([]byte(id))]
+	return ok
+}
+
+// markedAfter reports whether the save, or a run after the run of
+// sequence number seq (-1: every run), marked id (see staleMark): its
+// signature record may have changed since a transaction that saw the log
+// end with that run.
+func (v *sketchView) markedAfter(id string, seq int64) bool {
+	if v.stale[id] {
+		return true
+	}
+	last, ok := v.cache.stale[cacheID([]byte(id))]
+	return ok && int64(last) > seq
 }
 
 // indexLookup is what the sketch index gave the sketch keys of an article
@@ -648,6 +800,7 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 		}
 		in.indexed = l
 	}
+	judgeIndexed(tx, ins, recs, versions)
 }
 
 // indexed returns the sketch index entries of the i-th of keys, the

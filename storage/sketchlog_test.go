@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,11 +176,9 @@ func TestSketchCacheForgetsRolledBackRuns(t *testing.T) {
 	if len(s.sketches.runs) != 0 {
 		t.Errorf("cache holds %d runs after the rollback and a save, want none", len(s.sketches.runs))
 	}
-	for prefix, entries := range s.sketches.entries {
-		for _, e := range entries {
-			if e.id == a.ID {
-				t.Errorf("cache holds an entry %x of the rolled back story", prefix)
-			}
+	for _, e := range s.sketches.entries {
+		if id := string(s.sketches.ids[e.id][:]); id == a.ID {
+			t.Errorf("cache holds an entry of the rolled back story %s", id)
 		}
 	}
 }
@@ -256,6 +255,69 @@ func TestSketchLogSkipsStaleEntries(t *testing.T) {
 	}
 }
 
+// TestStaleMarksHideOldEntries edits one story and deletes another, with
+// a copy merged into it, while their entries are in the sketch log: the
+// save and the deletion mark them
+// stale, so a lookup of a key the edited story no longer has, or of the
+// deleted story's keys, yields neither as a candidate (as the index, which
+// lost those entries, would not), and the next write transaction, with a
+// cache read back from the log, sees the marks too.
+func TestStaleMarksHideOldEntries(t *testing.T) {
+	s := openTestStore(t)
+	const feed = "https://a.example/feed"
+	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
+	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	save(t, s, a, gone)
+	member := storyArticle(t, "summit", "europe", "wire-agency", "https://b.example/feed", "https://b.example/2", "world")
+	if res := save(t, s, member); res != (SaveResult{Merged: 1}) {
+		t.Fatalf("copy of the story to delete: %+v, want merged", res)
+	}
+	oldKeys := newRecord(a, textSignature(a)).Keys()
+	goneKeys := newRecord(gone, textSignature(gone)).Keys()
+	memberKeys := newRecord(member, textSignature(member)).Keys()
+	edited := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/1", "world")
+	edited.Updated = a.Published.Add(time.Hour)
+	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
+		t.Fatalf("edit: %+v", res)
+	}
+	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	kept := newRecord(edited, textSignature(edited))
+	for _, fresh := range []bool{false, true} {
+		if fresh {
+			s.sketches.reset() // read every run back, marks included
+		}
+		err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+			v, err := s.sketches.begin(tx)
+			if err != nil {
+				return err
+			}
+			defer v.release()
+			for _, c := range []struct {
+				id   string
+				keys [][]byte
+			}{{a.ID, oldKeys}, {gone.ID, goneKeys}, {member.ID, memberKeys}} {
+				for _, key := range c.keys {
+					if c.id == a.ID && kept.HasKey(key) {
+						continue
+					}
+					if ids := sketchCandidates(tx, v, nil, key, dayOf(a.Published)); slices.Contains(ids, c.id) {
+						t.Errorf("cache read back %v: a lookup of %x yields %s, whose record no longer has it", fresh, key, c.id)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Check(t.Context()); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+}
+
 // TestSketchLogBoundsCopiesOfOneText saves many copies of one story, each
 // from a source of its own: past maxLogged entries of a sketch key the
 // log holds no more of them (they go to the index, whose lookups are
@@ -300,7 +362,11 @@ func TestSketchLogBoundsCopiesOfOneText(t *testing.T) {
 func loggedPerKey(t *testing.T, s *Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	forLogged(t, s, func(_ kv.Tx, e []byte) { out[string(e[:periodLen+story.SketchKeyLen])]++ })
+	forLogged(t, s, func(_ kv.Tx, e []byte) {
+		if !isStaleMark(e) {
+			out[string(e[:periodLen+story.SketchKeyLen])]++
+		}
+	})
 	return out
 }
 
