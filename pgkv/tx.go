@@ -59,6 +59,8 @@ type state struct {
 	// write.
 	writes  *btree.BTreeG[*entry]
 	written map[string]*entry
+	// block is the block the next entries of writes are taken from.
+	block []entry
 	// reads holds the database's keys read by Get, bucket lookups and
 	// prefetches.
 	reads map[string]read
@@ -217,9 +219,22 @@ func (t *tx) set(path []byte, e entry) {
 		s.writes = btree.NewG(16, lessEntry)
 		s.written = map[string]*entry{}
 	}
-	p := &e
+	p := s.newEntry(e)
 	s.written[string(e.key)] = p
 	s.writes.ReplaceOrInsert(p)
+}
+
+// entryBlock is how many entries of the overlay one allocation holds.
+const entryBlock = 64
+
+// newEntry returns a place holding e, taken from a block of entries: the
+// overlay's entries cost an allocation a block rather than one each.
+func (s *state) newEntry(e entry) *entry {
+	if len(s.block) == cap(s.block) {
+		s.block = make([]entry, 0, entryBlock)
+	}
+	s.block = append(s.block, e) // within its capacity: earlier places stand
+	return &s.block[len(s.block)-1]
 }
 
 // ID implements kv.Tx. A view reads it on the first call, from its
