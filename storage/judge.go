@@ -31,7 +31,7 @@ type candidateMemo struct {
 	lastRun int64
 	// merges is the count of merges of the log that had ended.
 	merges uint64
-	same    map[string]bool
+	same   map[string]bool
 }
 
 // sameStory reports whether cand, the signature record of a stored item,
