@@ -319,7 +319,8 @@ func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 }
 
 // checkSketchLog verifies that the runs of the sketch log are those its
-// directory lists, of the sizes it gives, and returns their entries.
+// directory lists, of the sizes it gives, and that every stale entry's ID
+// is marked (checkStaleMarked), and returns their entries.
 func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 	b := tx.Bucket([]byte(bucketSketchLog))
 	if b == nil {
@@ -347,14 +348,36 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 			}
 		}
 	}
+	checkStaleMarked(tx, entries, p)
 	if m := b.Get(keySketchMerge); m != nil && (len(m) != 5 || int(binary.BigEndian.Uint32(m)) > len(runs) || int(m[4]) >= mergeSlices) {
 		p.add("sketch log merge %x: not a merge of the %d runs", m, len(runs))
 	}
 	err = b.ForEach(func(k, _ []byte) error {
-		if !bytes.Equal(k, keySketchDir) && !bytes.Equal(k, keyIndexVersion) && !bytes.Equal(k, keySketchMerge) && !listed[string(k)] {
+		if !bytes.Equal(k, keySketchDir) && !bytes.Equal(k, keyIndexVersion) && !bytes.Equal(k, keySketchMerge) && !bytes.Equal(k, keyMergesEnded) && !listed[string(k)] {
 			p.add("sketch log run %x: not in the directory", k)
 		}
 		return nil
 	})
 	return entries, err
+}
+
+// checkStaleMarked verifies that the ID of every entry of the sketch log
+// (entries) whose signature record no longer has it is marked stale in the
+// log (staleMark): lookups and merges read the records of marked IDs only.
+func checkStaleMarked(tx kv.Tx, entries map[string]bool, p *problems) {
+	marked := make(map[string]bool)
+	byID := make(map[string][][]byte)
+	for e := range entries {
+		id := e[entryLen-idLen:]
+		if isStaleMark([]byte(e)) {
+			marked[id] = true
+		} else {
+			byID[id] = append(byID[id], []byte(e))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		if !marked[id] && !allCurrent(tx, id, byID[id]) {
+			p.add("sketch log: entries of %s its signature record no longer has, not marked stale", id)
+		}
+	}
 }

@@ -400,7 +400,7 @@ func matchingStories(tx kv.Tx, v *sketchView, in *incoming, a Article, rec story
 	var stories []Article
 	day := dayOf(a.Published)
 	vs := readIndexVersions(tx)
-	memo := in.judged.usable(rec, vs)
+	memo := in.judged.usable(tx, rec)
 	keys := rec.Keys()
 	for i, key := range keys {
 		indexed := in.indexedEntries(sk, vs, keys, i, day)

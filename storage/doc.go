@@ -40,12 +40,12 @@
 // time and any number of read transactions beside it. Every value returned
 // is a copy; none refers to the database's memory.
 //
-// # Layout (schema version 3)
+// # Layout (schema version 4)
 //
 // The layout is a tree of buckets in the kv.DB. All keys are
 // byte-sortable; values are JSON.
 //
-//	meta        "schema" → decimal schema version ("3")
+//	meta        "schema" → decimal schema version ("4")
 //	articles    article ID (32 hex digits) → Article
 //	index/      one nested bucket per category slug, and one for AllSlug:
 //	  <slug>    BigEndian(uint64 Published Unix ns, clamped to ≥ 0) ‖ ID → empty
@@ -65,11 +65,13 @@
 //	            uint32 value ‖ BigEndian(uint32 Published day) ‖ ID → empty
 //	sketchlog   BigEndian(uint64 sequence) ‖ 8 random bytes ‖ BigEndian(uint32
 //	            part) → part of a run: the sketches entries a save added,
-//	            sorted and concatenated, 64 a part;
+//	            and a stale mark (0xff × 14 ‖ ID) of each ID whose record
+//	            it replaced or removed, sorted and concatenated, 64 a part;
 //	            "dir" → each run's key and BigEndian(uint32 entries), in order;
 //	            "merge" → the merge in progress: BigEndian(uint32 runs) ‖ next
 //	            slice; "version" → 16 × BigEndian(uint64), a version per slice
-//	            of the sketch keys (first byte / 16) of the sketch index
+//	            of the sketch keys (first byte of the band value / 16) of the
+//	            sketch index; "merged" → BigEndian(uint64) merges ended
 //	signatures  story or copy ID → signature record (story.Record): Published,
 //	            source, sketch keys, title word and text shingle hashes
 //	members     story ID → the IDs (32 bytes each) of its copies that have
@@ -90,7 +92,8 @@
 // puts them into the index in key order, in sixteen transactions of one
 // slice of the sketch keys each (sketchlog.go), so that the index's pages
 // are rewritten once for many saves rather than by every save (version 3;
-// version 2 had no log). A save or deletion that replaces or removes a
+// version 2 had no log; version 4 adds the stale marks and slices the
+// sketch keys by their band value). A save or deletion that replaces or removes a
 // signature record writes a mark of its ID into the log (an entry whose
 // bytes before the ID are all 0xff), so that lookups check records only
 // for marked IDs; the merge drops marks as it drops stale entries.

@@ -29,9 +29,9 @@ type candidateMemo struct {
 	// lastRun is the sequence number of the last run of the log the read
 	// transaction saw, -1 for none.
 	lastRun int64
-	// version is the version of the index's last slice it saw.
-	version uint64
-	same    map[string]bool
+	// merges is the count of merges of the log that had ended.
+	merges uint64
+	same   map[string]bool
 }
 
 // sameStory reports whether cand, the signature record of a stored item,
@@ -48,16 +48,15 @@ func sameStory(rec, cand story.Record) bool {
 }
 
 // judgeIndexed fills the candidate memos of ins, whose index lookups
-// lookUpIndex made in tx, a read transaction, for records recs; vs are the
-// index versions of tx. Candidates without a signature record are left to
+// lookUpIndex made in tx, a read transaction, for records recs. Candidates without a signature record are left to
 // the write transaction. On a backend that prefetches, the records are
 // read at once.
-func judgeIndexed(tx kv.Tx, ins []*incoming, recs []story.Record, vs indexVersions) {
+func judgeIndexed(tx kv.Tx, ins []*incoming, recs []story.Record) {
 	runs, _, err := readSketchDir(tx)
 	if err != nil {
 		return // the write transaction reports it
 	}
-	lastRun := int64(-1)
+	merges, lastRun := mergesEnded(tx), int64(-1)
 	if len(runs) > 0 {
 		lastRun = int64(runs[len(runs)-1].seq())
 	}
@@ -71,7 +70,7 @@ func judgeIndexed(tx kv.Tx, ins []*incoming, recs []story.Record, vs indexVersio
 	}
 	prefetchKeys(tx, bucketSignatures, ids)
 	for i, in := range ins {
-		m := &candidateMemo{rec: recs[i], lastRun: lastRun, version: vs[mergeSlices-1], same: make(map[string]bool)}
+		m := &candidateMemo{rec: recs[i], lastRun: lastRun, merges: merges, same: make(map[string]bool)}
 		for _, es := range in.indexed.entries {
 			for _, e := range es {
 				if _, done := m.same[e.id]; done || e.id == in.ID {
@@ -87,9 +86,9 @@ func judgeIndexed(tx kv.Tx, ins []*incoming, recs []story.Record, vs indexVersio
 }
 
 // usable returns m if its verdicts can stand for an article of record
-// rec in a write transaction whose index versions are vs, else nil.
-func (m *candidateMemo) usable(rec story.Record, vs indexVersions) *candidateMemo {
-	if m == nil || m.version != vs[mergeSlices-1] || !bytes.Equal(m.rec, rec) {
+// rec in the write transaction tx, else nil.
+func (m *candidateMemo) usable(tx kv.Tx, rec story.Record) *candidateMemo {
+	if m == nil || m.merges != mergesEnded(tx) || !bytes.Equal(m.rec, rec) {
 		return nil
 	}
 	return m

@@ -47,9 +47,8 @@ func TestCandidateMemoStandsUntilTheRecordChanges(t *testing.T) {
 				return err
 			}
 			defer v.release()
-			vs := readIndexVersions(tx)
-			m := memo.usable(rec, vs)
-			r.usable, r.usableForOther = m != nil, memo.usable(other, vs) != nil
+			m := memo.usable(tx, rec)
+			r.usable, r.usableForOther = m != nil, memo.usable(tx, other) != nil
 			r.same, r.ok = m.verdict(v, orig.ID)
 			return nil
 		})

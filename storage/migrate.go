@@ -1,7 +1,10 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/tributary/tributary/kv"
@@ -15,9 +18,72 @@ type migration func(tx kv.Tx) error
 // version i+1 into i+2, so len(migrations)+1 must equal schemaVersion. Each
 // runs once, forward only. Version 1 is the first layout; version 2 keys
 // the sketch index by period first (sketchByPeriod); version 3 adds the
-// sketch log (addSketchLog).
+// sketch log (addSketchLog); version 4 marks stale entries in the log
+// (markStaleLogEntries).
 func migrations() []migration {
-	return []migration{sketchByPeriod, addSketchLog}
+	return []migration{sketchByPeriod, addSketchLog, markStaleLogEntries}
+}
+
+// markStaleLogEntries is the migration from schema version 3 to 4, from
+// which every save or deletion that replaces or removes a signature record
+// marks its ID in the sketch log (staleMark), and lookups and merges read
+// the records of marked IDs only. The log of a version 3 file may hold
+// entries of records replaced or removed since, unmarked: the step marks
+// their IDs, in a run of its own. Version 4 also slices the sketch keys
+// by another byte (keySlice), so a merge in progress starts over at the
+// first slice (putting an entry the index has is a no-op).
+func markStaleLogEntries(tx kv.Tx) error {
+	b := tx.Bucket([]byte(bucketSketchLog))
+	if b == nil {
+		return nil
+	}
+	runs, _, err := readSketchDir(tx)
+	if err != nil {
+		return err
+	}
+	if m := b.Get(keySketchMerge); len(m) == 5 && m[4] != 0 {
+		if err := b.Put(keySketchMerge, append(slices.Clone(m[:4]), 0)); err != nil {
+			return fmt.Errorf("restart sketch log merge: %w", err)
+		}
+	}
+	byID := make(map[string][][]byte)
+	for _, r := range runs {
+		parts, err := readRun(b, r.key, r.entries)
+		if err != nil {
+			return err
+		}
+		for _, v := range parts {
+			for ; len(v) > 0; v = v[entryLen:] {
+				if e := v[:entryLen]; !isStaleMark(e) {
+					id := string(e[entryLen-idLen:])
+					byID[id] = append(byID[id], e)
+				}
+			}
+		}
+	}
+	var marks staleMarks
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		if !allCurrent(tx, id, byID[id]) {
+			marks.add(id)
+		}
+	}
+	return marks.log(tx)
+}
+
+// allCurrent reports whether the signature record of id has every one of
+// entries.
+func allCurrent(tx kv.Tx, id string, entries [][]byte) bool {
+	r, ok := lookupRecord(tx, id)
+	if !ok {
+		return false
+	}
+	current := sketchEntries(r, id)
+	for _, e := range entries {
+		if !slices.ContainsFunc(current, func(c []byte) bool { return bytes.Equal(c, e) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // addSketchLog is the migration from schema version 2 to 3, which adds the

@@ -77,7 +77,7 @@ func prefetchCopies(tx kv.Tx, v *sketchView, arts []*incoming, now time.Time) {
 		}
 		a := newTimes(in.Article, now)
 		rec := newRecord(a, in.signature())
-		l := lookup{in: in, keys: rec.Keys(), day: dayOf(a.Published), memo: in.judged.usable(rec, vs)}
+		l := lookup{in: in, keys: rec.Keys(), day: dayOf(a.Published), memo: in.judged.usable(tx, rec)}
 		news = append(news, l)
 		for i, key := range l.keys {
 			if !in.indexFresh(vs, l.keys, i, l.day) {

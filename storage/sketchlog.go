@@ -48,13 +48,31 @@ var keySketchDir = []byte("dir")
 // read.
 var keyIndexVersion = []byte("version")
 
+// keyMergesEnded is the key of the count of merges of the log that ended,
+// BigEndian(uint64), in bucketSketchLog: a merge's last step removes the
+// runs it merged, and their stale marks with them (see candidateMemo).
+var keyMergesEnded = []byte("merged")
+
+// mergesEnded returns the count of merges of tx's sketch log that ended.
+func mergesEnded(tx kv.Tx) uint64 {
+	if b := tx.Bucket([]byte(bucketSketchLog)); b != nil {
+		if v := b.Get(keyMergesEnded); len(v) == 8 {
+			return binary.BigEndian.Uint64(v)
+		}
+	}
+	return 0
+}
+
 // indexVersions are the versions of the slices of the sketch index.
 type indexVersions [mergeSlices]uint64
 
-// keySlice returns the slice of the sketch key key (its first byte's
-// sixteenth of the byte range), which merges and versions go by.
+// keySlice returns the slice of the sketch key key, which merges and
+// versions go by: the sixteenth of the byte range of the first byte of its
+// band value (a hash, so the slices are of even size; the kind and band
+// bytes before it take a few values only). Schema version 3 took the
+// kind byte, which put every key in two slices.
 func keySlice(key []byte) int {
-	return int(key[0]) * mergeSlices / 256
+	return int(key[2]) * mergeSlices / 256
 }
 
 // readIndexVersions returns the versions of tx's sketch index.
@@ -546,13 +564,16 @@ func mergeStep(tx kv.Tx, read *mergeRead) (done bool, err error) {
 	if err := read.of(b, runs[:n]); err != nil {
 		return false, err
 	}
+	if err := read.marks(b, runs[n:]); err != nil {
+		return false, err
+	}
 	var entries [][]byte
 	for _, e := range read.entries {
 		if keySlice(e[periodLen:]) == slice {
 			entries = append(entries, e)
 		}
 	}
-	if err := indexLive(tx, entries); err != nil {
+	if err := indexLive(tx, entries, read.marked); err != nil {
 		return false, err
 	}
 	if slice+1 < mergeSlices {
@@ -575,23 +596,33 @@ func mergeStep(tx kv.Tx, read *mergeRead) (done bool, err error) {
 	if err := b.Delete(keySketchMerge); err != nil {
 		return false, fmt.Errorf("end sketch log merge: %w", err)
 	}
+	if err := b.Put(keyMergesEnded, binary.BigEndian.AppendUint64(nil, mergesEnded(tx)+1)); err != nil {
+		return false, fmt.Errorf("count sketch log merge: %w", err)
+	}
 	return true, bumpIndexVersion(tx, oneSlice(slice))
 }
 
 // mergeRead holds the entries of the runs a merge merges, read by its
 // first step and kept for the next ones (a run never changes): on
-// PostgreSQL each step would otherwise read them all again.
+// PostgreSQL each step would otherwise read them all again; and the IDs
+// the runs of the log mark stale (staleMark), those being merged and
+// those written since.
 type mergeRead struct {
 	runs    []sketchRun
 	entries [][]byte
+	marked  map[string]bool
+	// markedRuns holds the keys of the runs whose marks are in marked.
+	markedRuns map[string]bool
 }
 
-// of makes r hold the entries of runs, read from b unless r holds them.
+// of makes r hold the entries of runs, read from b unless r holds them,
+// and their marks.
 func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
 	if slices.Equal(r.runs, runs) {
 		return nil
 	}
 	r.runs, r.entries = nil, nil
+	r.marked, r.markedRuns = make(map[string]bool), make(map[string]bool)
 	for _, run := range runs {
 		parts, err := readRun(b, run.key, run.entries)
 		if err != nil {
@@ -600,27 +631,60 @@ func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
 		for _, v := range parts {
 			v = bytes.Clone(v) // outlives the transaction
 			for ; len(v) > 0; v = v[entryLen:] {
-				r.entries = append(r.entries, v[:entryLen:entryLen])
+				e := v[:entryLen:entryLen]
+				r.entries = append(r.entries, e)
+				if isStaleMark(e) {
+					r.marked[string(e[entryLen-idLen:])] = true
+				}
 			}
 		}
+		r.markedRuns[run.key] = true
 	}
 	r.runs = slices.Clone(runs)
 	return nil
 }
 
-// indexLive puts the live ones of entries, sketch entries of the log, into
-// the sketch index, in key order.
-func indexLive(tx kv.Tx, entries [][]byte) error {
-	ids := make([][]byte, 0, len(entries))
-	for _, e := range entries {
-		ids = append(ids, e[entryLen-idLen:])
+// marks adds the marks of runs, runs of the log after those being merged,
+// to r.marked, reading those it has not read: a save between two steps of
+// the merge may have replaced or removed a record whose entries the
+// merge has yet to put into the index.
+func (r *mergeRead) marks(b kv.Bucket, runs []sketchRun) error {
+	for _, run := range runs {
+		if r.markedRuns[run.key] {
+			continue
+		}
+		parts, err := readRun(b, run.key, run.entries)
+		if err != nil {
+			return err
+		}
+		for _, v := range parts {
+			for ; len(v) > 0; v = v[entryLen:] {
+				if e := v[:entryLen]; isStaleMark(e) {
+					r.marked[string(e[entryLen-idLen:])] = true
+				}
+			}
+		}
+		r.markedRuns[run.key] = true
 	}
-	prefetchKeys(tx, bucketSignatures, ids)
-	// An entry is live if its ID's record has it: read each ID's record
-	// once, for its fifteen entries or more.
-	current := make(map[string]bool, len(entries))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
+	return nil
+}
+
+// indexLive puts the live ones of entries, sketch entries of the log, into
+// the sketch index, in key order. An entry is live if its ID's record has
+// it; only an ID in marked, which the log marks stale (staleMark), can
+// have entries its record no longer has, so only those IDs' records are
+// read. Marks are not entries and never go in.
+func indexLive(tx kv.Tx, entries [][]byte, marked map[string]bool) error {
+	var check [][]byte
+	for _, e := range entries {
+		if id := e[entryLen-idLen:]; marked[string(id)] {
+			check = append(check, id)
+		}
+	}
+	prefetchKeys(tx, bucketSignatures, check)
+	current := make(map[string]bool)
+	seen := make(map[string]bool, len(check))
+	for _, id := range check {
 		if seen[string(id)] {
 			continue
 		}
@@ -631,7 +695,9 @@ func indexLive(tx kv.Tx, entries [][]byte) error {
 			}
 		}
 	}
-	live := slices.DeleteFunc(entries, func(e []byte) bool { return !current[string(e)] })
+	live := slices.DeleteFunc(entries, func(e []byte) bool {
+		return isStaleMark(e) || marked[string(e[entryLen-idLen:])] && !current[string(e)]
+	})
 	slices.SortFunc(live, bytes.Compare)
 	live = slices.CompactFunc(live, bytes.Equal)
 	sk, err := tx.CreateBucketIfNotExists([]byte(bucketSketch))
@@ -800,7 +866,7 @@ func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 		}
 		in.indexed = l
 	}
-	judgeIndexed(tx, ins, recs, versions)
+	judgeIndexed(tx, ins, recs)
 }
 
 // indexed returns the sketch index entries of the i-th of keys, the

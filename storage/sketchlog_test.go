@@ -3,8 +3,10 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -518,4 +520,132 @@ func FuzzSketchLog(f *testing.F) {
 			t.Errorf("a save that succeeded did not store its article: %t, %v", found, err)
 		}
 	})
+}
+
+// stripStaleMarks rewrites every run of the sketch log of s without its
+// stale marks, as a file of schema version 3 has them.
+func stripStaleMarks(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+		b := tx.Bucket([]byte(bucketSketchLog))
+		runs, _, err := readSketchDir(tx)
+		if err != nil {
+			return err
+		}
+		var dir []byte
+		for _, r := range runs {
+			parts, err := readRun(b, r.key, r.entries)
+			if err != nil {
+				return err
+			}
+			var kept [][]byte
+			for _, v := range parts {
+				for ; len(v) > 0; v = v[entryLen:] {
+					if !isStaleMark(v[:entryLen]) {
+						kept = append(kept, slices.Clone(v[:entryLen]))
+					}
+				}
+			}
+			for i := range runParts(r.entries) {
+				if err := b.Delete(partKey(r.key, i)); err != nil {
+					return err
+				}
+			}
+			for i, part := range slices.Collect(slices.Chunk(kept, partEntries)) {
+				if err := b.Put(partKey(r.key, i), bytes.Join(part, nil)); err != nil {
+					return err
+				}
+			}
+			dir = binary.BigEndian.AppendUint32(append(dir, r.key...), uint32(len(kept)))
+		}
+		return b.Put(keySketchDir, dir)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrateMarksStaleLogEntries strips the stale marks of an edit and a
+// deletion from the sketch log, as in a file of schema version 3: Check
+// reports the unmarked stale entries, and the migration to version 4
+// marks them (and nothing else), after which lookups skip them again.
+func TestMigrateMarksStaleLogEntries(t *testing.T) {
+	s := openTestStore(t)
+	const feed = "https://a.example/feed"
+	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
+	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	kept := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/3", "world")
+	save(t, s, a, gone, kept)
+	edited := storyArticle(t, "summit", "followup", "", feed, "https://a.example/1", "world")
+	edited.Updated = a.Published.Add(time.Hour)
+	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
+		t.Fatalf("edit: %+v", res)
+	}
+	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	stripStaleMarks(t, s)
+	err := s.Check(t.Context())
+	for _, id := range []string{a.ID, gone.ID} {
+		if err == nil || !strings.Contains(err.Error(), "entries of "+id) {
+			t.Errorf("Check with the marks stripped: %v, want the unmarked entries of %s", err, id)
+		}
+	}
+	if err := s.db.Update(t.Context(), markStaleLogEntries); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	s.sketches.reset()
+	marked := map[string]bool{}
+	forLogged(t, s, func(_ kv.Tx, e []byte) {
+		if isStaleMark(e) {
+			marked[string(e[entryLen-idLen:])] = true
+		}
+	})
+	if want := map[string]bool{a.ID: true, gone.ID: true}; !maps.Equal(marked, want) {
+		t.Errorf("marked after the migration: %v, want %v", marked, want)
+	}
+	if err := s.Check(t.Context()); err != nil {
+		t.Errorf("Check after the migration: %v", err)
+	}
+}
+
+// TestMergeSeesMarksWrittenMidMerge deletes a story between two steps of
+// a merge of the sketch log that holds its entries: the deletion takes the
+// entries already merged out of the index and marks the story stale in a
+// run after the merge's, and the steps after it leave its other entries
+// out of the index.
+func TestMergeSeesMarksWrittenMidMerge(t *testing.T) {
+	s := openTestStore(t)
+	const feed = "https://a.example/feed"
+	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	save(t, s, storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world"), gone)
+	var read mergeRead
+	step := func() (done bool) {
+		err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+			var err error
+			done, err = mergeStep(tx, &read)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return done
+	}
+	if err := s.db.Update(t.Context(), func(tx kv.Tx) error {
+		_, err := startMerge(tx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range mergeSlices / 2 {
+		step()
+	}
+	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	for !step() {
+	}
+	if n := countKeys(t, s, bucketSketch, gone.ID); n != 0 {
+		t.Errorf("%d index entries of the story deleted mid-merge", n)
+	}
 }

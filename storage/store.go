@@ -21,7 +21,7 @@ import (
 const AllSlug = "all"
 
 // schemaVersion is the layout version this package reads and writes (see doc.go).
-const schemaVersion = 3
+const schemaVersion = 4
 
 // Top-level bucket names and the meta key; see the layout in doc.go.
 const (
