@@ -1,6 +1,7 @@
 package pgkv
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/tributary/tributary/kv"
@@ -29,25 +30,37 @@ type changes struct {
 	byID map[uint64]changeSet
 }
 
-// changeSet is the keys a commit wrote or deleted, by childPath; all is
-// set when it deleted a bucket, whose keys it does not list, or wrote more
-// than recentKeys.
+// changeSet is the keys a commit wrote or deleted, by bucket path, each
+// bucket's in key order; all is set when it deleted a bucket, whose keys
+// it does not list, or wrote more than recentKeys.
 type changeSet struct {
-	keys map[string]bool
+	keys map[string][][]byte
 	all  bool
+}
+
+// has reports whether the set holds key of the bucket at path.
+func (set changeSet) has(path, key string) bool {
+	_, found := slices.BinarySearchFunc(set.keys[path], key, compareKey)
+	return found
+}
+
+// compareKey compares a key with one held as a string, without copying
+// either.
+func compareKey(a []byte, b string) int {
+	switch {
+	case string(a) < b:
+		return -1
+	case string(a) > b:
+		return 1
+	}
+	return 0
 }
 
 // record remembers the keys b holds and dropped, committed as generation id.
 func (c *changes) record(id uint64, b batch, dropped bool) {
 	set := changeSet{all: dropped || len(b.putKeys)+len(b.delKeys) > recentKeys}
 	if !set.all {
-		set.keys = make(map[string]bool, len(b.putKeys)+len(b.delKeys))
-		for i, k := range b.putKeys {
-			set.keys[string(childPath(b.putBuckets[i], k))] = true
-		}
-		for i, k := range b.delKeys {
-			set.keys[string(childPath(b.delBuckets[i], k))] = true
-		}
+		set.keys = b.keys
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,21 +90,30 @@ func (c *changes) since(from, to uint64) ([]changeSet, bool) {
 	return sets, true
 }
 
-// carried is what a read transaction read: its generation and the reads
-// of its cache.
+// carried is what a read transaction read: its generation and its reads,
+// by bucket path and key.
 type carried struct {
 	db    *DB
 	id    uint64
-	cache map[string]read
+	reads map[string]map[string]read
 }
 
-// Carry implements kv.Carrier: the reads of the read transaction's cache
-// (its Gets, bucket lookups and key prefetches) at its generation.
+// Carry implements kv.Carrier: the reads of the read transaction (its
+// Gets, bucket lookups and key prefetches) at its generation.
 func (t *tx) Carry() kv.Carried {
-	if t.writable || len(t.cache) == 0 {
+	if t.writable {
 		return nil
 	}
-	return &carried{db: t.db, id: t.ID(), cache: t.cache}
+	reads := make(map[string]map[string]read, len(t.buckets))
+	for path, s := range t.buckets {
+		if len(s.reads) > 0 {
+			reads[path] = s.reads
+		}
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	return &carried{db: t.db, id: t.ID(), reads: reads}
 }
 
 // Adopt implements kv.Carrier: the reads of c whose keys no generation
@@ -106,19 +128,29 @@ func (t *tx) Adopt(c kv.Carried) {
 	if !ok {
 		return
 	}
-	for k, r := range rc.cache {
-		if _, known := t.cache[k]; known {
-			continue
-		}
-		changed := false
+	for path, reads := range rc.reads {
+		var changed []changeSet // the sets that changed keys of path
 		for _, set := range sets {
-			if set.keys[k] {
-				changed = true
-				break
+			if len(set.keys[path]) > 0 {
+				changed = append(changed, set)
 			}
 		}
-		if !changed {
-			t.cache[k] = r
+		dst := t.state([]byte(path)).reads
+		for k, r := range reads {
+			if _, known := dst[k]; known || changedKey(changed, path, k) {
+				continue
+			}
+			dst[k] = r
 		}
 	}
+}
+
+// changedKey reports whether one of sets holds key of the bucket at path.
+func changedKey(sets []changeSet, path, key string) bool {
+	for _, set := range sets {
+		if set.has(path, key) {
+			return true
+		}
+	}
+	return false
 }

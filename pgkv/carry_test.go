@@ -106,3 +106,59 @@ func TestAdoptSeesEveryCommitSince(t *testing.T) {
 		t.Errorf("after another DB's commit: %q, want %q (read again: what it changed is unknown)", got, want)
 	}
 }
+
+// TestAdoptTellsBucketsApart carries reads of a key named alike in two
+// buckets over a commit that changed it in one of them: the other's is
+// taken from the carried reads (a row changed behind pgkv's back shows
+// it), the changed one is read again.
+func TestAdoptTellsBucketsApart(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	db := openURL(t, url)
+	put := func(bucket, value string) {
+		t.Helper()
+		err := db.Update(t.Context(), func(tx kv.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("k"), []byte(value))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("a", "a1")
+	put("b", "b1")
+	var c kv.Carried
+	err := db.View(t.Context(), func(tx kv.Tx) error {
+		tx.Bucket([]byte("a")).Get([]byte("k"))
+		tx.Bucket([]byte("b")).Get([]byte("k"))
+		c = kv.Carry(tx)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put("b", "b2")
+	srv, err := pgtest.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Exec(t.Context(), dbName(t, url), `UPDATE kv SET value = 'behind' WHERE key = 'k'`); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = db.Update(t.Context(), func(tx kv.Tx) error {
+		kv.Adopt(tx, c)
+		for _, name := range []string{"a", "b"} {
+			got = append(got, string(tx.Bucket([]byte(name)).Get([]byte("k"))))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a1", "behind"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q (a's carried, b's read again)", got, want)
+	}
+}

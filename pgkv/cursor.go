@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/google/btree"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tributary/tributary/kv"
@@ -139,35 +140,46 @@ func (c *cursor) land(key, value []byte, k kind) ([]byte, []byte) {
 // overlayNext returns the overlay's first entry past k (at or past k with
 // incl).
 func (c *cursor) overlayNext(k []byte, incl bool) (e entry, ok bool) {
-	ov := c.b.t.overlay[string(c.b.path)]
+	ov := c.writes()
 	if ov == nil {
 		return entry{}, false
 	}
-	ov.AscendGreaterOrEqual(entry{key: k}, func(x entry) bool {
+	ov.AscendGreaterOrEqual(&entry{key: k}, func(x *entry) bool {
 		if !incl && bytes.Equal(x.key, k) {
 			return true
 		}
-		e, ok = x, true
+		e, ok = *x, true
 		return false
 	})
 	return e, ok
 }
 
+// writes returns the overlay of the cursor's bucket, nil if it has none.
+func (c *cursor) writes() *btree.BTreeG[*entry] {
+	if s := c.b.t.buckets[string(c.b.path)]; s != nil {
+		return s.writes
+	}
+	return nil
+}
+
 // overlayPrev returns the overlay's last entry before k (before all with
 // inf).
 func (c *cursor) overlayPrev(k []byte, inf bool) (e entry, ok bool) {
-	ov := c.b.t.overlay[string(c.b.path)]
+	ov := c.writes()
 	if ov == nil {
 		return entry{}, false
 	}
 	if inf {
-		return ov.Max()
+		if x, ok := ov.Max(); ok {
+			return *x, true
+		}
+		return entry{}, false
 	}
-	ov.DescendLessOrEqual(entry{key: k}, func(x entry) bool {
+	ov.DescendLessOrEqual(&entry{key: k}, func(x *entry) bool {
 		if bytes.Equal(x.key, k) {
 			return true
 		}
-		e, ok = x, true
+		e, ok = *x, true
 		return false
 	})
 	return e, ok
@@ -232,7 +244,7 @@ func (c *cursor) dbNext(k []byte, incl bool) (row, bool) {
 	if r, found, ok := c.page.after(k, incl); ok {
 		return r, found
 	}
-	if p := c.b.t.seeks[string(childPath(c.b.path, k))]; p != nil && incl {
+	if p := c.prefetched(k); p != nil && incl {
 		c.page = *p
 		r, found, _ := p.after(k, incl)
 		return r, found
@@ -252,6 +264,15 @@ func (c *cursor) dbNext(k []byte, incl bool) (row, bool) {
 		return row{}, false
 	}
 	return rows[0], true
+}
+
+// prefetched returns the page PrefetchSeeks read for a seek to k, nil if
+// none.
+func (c *cursor) prefetched(k []byte) *page {
+	if s := c.b.t.buckets[string(c.b.path)]; s != nil {
+		return s.seeks[string(k)]
+	}
+	return nil
 }
 
 // dbPrev returns the database's last row before k (the last row with inf).

@@ -49,8 +49,9 @@
 // advisory lock keys are 0x7472_6962_6b76 (writes) and 0x7472_6962_6d69_67
 // (migrations); nothing else on the database may take them.
 //
-// Update's writes stay in an in-memory overlay (a B-tree per bucket),
-// which Get and cursors merge with the database, so the transaction reads
+// Update's writes stay in an in-memory overlay (per bucket, a B-tree in
+// key order for cursors and a map by key for lookups), which Get and
+// cursors merge with the database, so the transaction reads
 // its own writes; when fn returns nil, the overlay goes to the database in
 // one round trip (a pgx.Batch of DELETE and INSERT … ON CONFLICT over
 // unnest arrays, thousands of rows a statement), with the new generation,

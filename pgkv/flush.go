@@ -39,18 +39,24 @@ func chunks(n int, size func(i int) int) [][2]int {
 const notifyChannel = "tributary_kv"
 
 // batch is what a flush sends: the rows to delete and to write, as the
-// columns of unnest.
+// columns of unnest, and the keys of both by bucket path, in key order.
 type batch struct {
 	delBuckets, delKeys            [][]byte
 	putBuckets, putKeys, putValues [][]byte
+	keys                           map[string][][]byte
 }
 
 // collect gathers the overlay's rows.
 func (t *tx) collect() batch {
-	var b batch
-	for path, ov := range t.overlay {
+	b := batch{keys: map[string][][]byte{}}
+	for path, s := range t.buckets {
+		if s.writes == nil || s.writes.Len() == 0 {
+			continue
+		}
 		p := []byte(path)
-		ov.Ascend(func(e entry) bool {
+		keys := make([][]byte, 0, s.writes.Len())
+		s.writes.Ascend(func(e *entry) bool {
+			keys = append(keys, e.key)
 			if e.kind == absent || e.clear {
 				b.delBuckets, b.delKeys = append(b.delBuckets, p), append(b.delKeys, e.key)
 			}
@@ -60,6 +66,7 @@ func (t *tx) collect() batch {
 			}
 			return true
 		})
+		b.keys[path] = keys
 	}
 	return b
 }

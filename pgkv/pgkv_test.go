@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tributary/tributary/kv"
 	"github.com/tributary/tributary/kv/kvtest"
 	"github.com/tributary/tributary/pgkv"
@@ -505,3 +507,95 @@ func TestKeyLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPrefetchTellsBucketsApart prefetches keys named alike in two
+// buckets, one with a nested bucket, in a view and in a write transaction
+// that wrote some of them and deleted and made again one bucket: every Get
+// answers as the database with the transaction's writes over it.
+func TestPrefetchTellsBucketsApart(t *testing.T) {
+	db := openURL(t, pgtest.NewDatabase(t))
+	err := db.Update(t.Context(), func(tx kv.Tx) error {
+		a, err := tx.CreateBucket([]byte("a"))
+		if err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket([]byte("b"))
+		if err != nil {
+			return err
+		}
+		if _, err := a.CreateBucket([]byte("n")); err != nil {
+			return err
+		}
+		return errors.Join(a.Put([]byte("k1"), []byte("a1")), a.Put([]byte("k2"), []byte("a2")), b.Put([]byte("k1"), []byte("b1")))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := [][]byte{[]byte("k1"), []byte("k2"), []byte("k3"), []byte("n")}
+	// gets prefetches keys in buckets a and b of tx, then reads them:
+	// values, "" for none, "bucket" for a nested bucket.
+	gets := func(tx kv.Tx) map[string][]string {
+		out := map[string][]string{}
+		for _, name := range []string{"a", "b"} {
+			kv.PrefetchKeys(tx.Bucket([]byte(name)), keys)
+		}
+		for _, name := range []string{"a", "b"} {
+			b := tx.Bucket([]byte(name))
+			for _, k := range keys {
+				v := string(b.Get(k))
+				if b.Bucket(k) != nil {
+					v = "bucket"
+				}
+				out[name] = append(out[name], v)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		write func(tx kv.Tx) error
+		want  map[string][]string
+	}{
+		{"view", nil, map[string][]string{"a": {"a1", "a2", "", "bucket"}, "b": {"b1", "", "", ""}}},
+		{"puts", func(tx kv.Tx) error {
+			return errors.Join(tx.Bucket([]byte("b")).Put([]byte("k2"), []byte("b2")), tx.Bucket([]byte("a")).Delete([]byte("k1")))
+		}, map[string][]string{"a": {"", "a2", "", "bucket"}, "b": {"b1", "b2", "", ""}}},
+		{"bucket made again", func(tx kv.Tx) error {
+			if err := tx.DeleteBucket([]byte("b")); err != nil {
+				return err
+			}
+			b, err := tx.CreateBucket([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("k3"), []byte("b3"))
+		}, map[string][]string{"a": {"a1", "a2", "", "bucket"}, "b": {"", "", "b3", ""}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got map[string][]string
+			run := db.View
+			if tc.write != nil {
+				run = db.Update
+			}
+			err := run(t.Context(), func(tx kv.Tx) error {
+				if tc.write != nil {
+					if err := tc.write(tx); err != nil {
+						return err
+					}
+				}
+				got = gets(tx)
+				return errRollback
+			})
+			if !errors.Is(err, errRollback) {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Gets (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// errRollback ends a transaction of a test without committing it.
+var errRollback = errors.New("roll back")

@@ -21,17 +21,22 @@ func (b *bucket) PrefetchKeys(keys [][]byte) {
 	if t.hidden(b.path) {
 		return
 	}
-	var ask [][]byte
+	s := t.state(b.path)
+	var p pending
 	for _, k := range keys {
-		ck := string(childPath(b.path, k))
-		if _, ok := b.known(k); ok || len(k) == 0 || t.queued[ck] {
+		if _, ok := t.known(b.path, k); ok || len(k) == 0 || s.queued[string(k)] {
 			continue
 		}
-		t.queued[ck] = true
-		ask = append(ask, k)
+		if s.queued == nil {
+			s.queued = map[string]bool{}
+		}
+		ks := string(k)
+		s.queued[ks] = true
+		p.keys, p.strs = append(p.keys, k), append(p.strs, ks)
 	}
-	if len(ask) > 0 {
-		t.pending = append(t.pending, pending{path: b.path, keys: ask})
+	if len(p.keys) > 0 {
+		p.path = b.path
+		t.pending = append(t.pending, p)
 	}
 }
 
@@ -39,24 +44,35 @@ func (b *bucket) PrefetchKeys(keys [][]byte) {
 // rows go to the cache.
 func (t *tx) queuePending(q *pgx.Batch) {
 	for _, p := range t.pending {
+		s := t.state(p.path)
+		for _, k := range p.strs {
+			s.reads[k] = read{} // absent unless a row comes
+		}
+		s.queued = nil
 		for start := 0; start < len(p.keys); start += flushRows {
-			part := p.keys[start:min(start+flushRows, len(p.keys))]
-			for _, k := range part {
-				t.cache[string(childPath(p.path, k))] = read{}
-			}
+			end := min(start+flushRows, len(p.keys))
+			strs := p.strs[start:end]
 			// A LATERAL with a LIMIT, which the planner cannot turn into
 			// a join: one index probe a key, never a scan of the bucket
 			// joined by hash, which a join of keys and rows becomes.
-			q.Queue(`SELECT r.key, r.value FROM unnest($2::bytea[]) AS k(key),
-				LATERAL (SELECT key, value FROM kv WHERE bucket = $1 AND key = k.key LIMIT 1) AS r`,
-				p.path, part).Query(func(rows pgx.Rows) error {
-				return forRows(rows, func(r row) {
-					t.cache[string(childPath(p.path, r.key))] = read{value: r.value, kind: rowKind(r)}
+			// A row names its key by its place in the array, which the
+			// cache has as a string already.
+			q.Queue(`SELECT k.i, r.value FROM unnest($2::bytea[]) WITH ORDINALITY AS k(key, i),
+				LATERAL (SELECT value FROM kv WHERE bucket = $1 AND key = k.key LIMIT 1) AS r`,
+				p.path, p.keys[start:end]).Query(func(rows pgx.Rows) error {
+				var (
+					i int64
+					v []byte
+				)
+				_, err := pgx.ForEachRow(rows, []any{&i, &v}, func() error {
+					s.reads[strs[i-1]] = read{value: v, kind: rowKind(row{value: v})}
+					return nil
 				})
+				return err
 			})
 		}
 	}
-	t.pending, t.queued = nil, map[string]bool{}
+	t.pending = nil
 }
 
 // sendPending reads the pending prefetches, if any.
@@ -81,11 +97,14 @@ func (b *bucket) PrefetchSeeks(seeks []kv.Range, n int) {
 	if t.hidden(b.path) {
 		return
 	}
+	s := t.state(b.path)
+	if s.seeks == nil {
+		s.seeks = map[string]*page{}
+	}
 	var ask []kv.Range
 	for _, r := range seeks {
-		k := string(childPath(b.path, r.From))
-		if _, ok := t.seeks[k]; !ok {
-			t.seeks[k] = nil // asked already
+		if _, ok := s.seeks[string(r.From)]; !ok {
+			s.seeks[string(r.From)] = nil // asked already
 			ask = append(ask, r)
 		}
 	}
@@ -140,8 +159,9 @@ func (b *bucket) queueSeeks(q *pgx.Batch, seeks []kv.Range, n int) {
 			pages[i-1] = append(pages[i-1], r)
 			return nil
 		})
+		s := b.t.state(b.path)
 		for i, r := range seeks {
-			b.t.seeks[string(childPath(b.path, r.From))] = seekPage(r, pages[i], n)
+			s.seeks[string(r.From)] = seekPage(r, pages[i], n)
 		}
 		return err
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/google/btree"
 	"github.com/jackc/pgx/v5"
@@ -37,7 +38,7 @@ type entry struct {
 	clear bool
 }
 
-func lessEntry(a, b entry) bool { return bytes.Compare(a.key, b.key) < 0 }
+func lessEntry(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 }
 
 // drop is a bucket deleted by a transaction: the key name in the bucket at
 // parent, and the path of the rows it held.
@@ -47,6 +48,27 @@ type drop struct{ parent, name, path []byte }
 type read struct {
 	value []byte
 	kind  kind
+}
+
+// state is what a transaction holds of one bucket, by key: its writes
+// (the overlay) and what it read of the database. Maps by key rather than
+// by the key's path let a lookup find a key without building its path.
+type state struct {
+	// writes holds the overlay's entries in key order, for cursors, and
+	// written the same entries by key, for lookups; nil until the first
+	// write.
+	writes  *btree.BTreeG[*entry]
+	written map[string]*entry
+	// block is the block the next entries of writes are taken from.
+	block []entry
+	// reads holds the database's keys read by Get, bucket lookups and
+	// prefetches.
+	reads map[string]read
+	// seeks holds the pages PrefetchSeeks read, by the key sought; nil
+	// for one being read.
+	seeks map[string]*page
+	// queued are the keys of PrefetchKeys not read yet.
+	queued map[string]bool
 }
 
 // tx is a kv.Tx. Its reads go through the write overlay (what the
@@ -60,37 +82,41 @@ type tx struct {
 	ptx      pgx.Tx
 	id       uint64 // 0 until a view reads it
 	writable bool
-	// overlay holds the writes by bucket path, in key order.
-	overlay map[string]*btree.BTreeG[entry]
+	// buckets holds the writes and reads of each bucket, by its path.
+	buckets map[string]*state
 	// dropped are the buckets deleted by the transaction: the rows under
 	// them are gone, whatever the overlay now holds there.
 	dropped []drop
-	// cache holds the database's keys read by Get and bucket lookups,
-	// by the key's path (childPath).
-	cache map[string]read
-	// seeks holds the pages PrefetchSeeks read, by the path of the bucket
-	// and key sought (childPath); nil for one being read.
-	seeks map[string]*page
-	// pending are the PrefetchKeys not read yet, queued by the path of
-	// their keys (childPath).
+	// pending are the PrefetchKeys not read yet.
 	pending []pending
-	queued  map[string]bool
 	// rootRead is set once every row of the root is in the cache.
 	rootRead bool
 }
 
-// pending is a PrefetchKeys not read yet: keys of the bucket at path.
+// pending is a PrefetchKeys not read yet: keys of the bucket at path, as
+// bytes for the query and as strings for the cache.
 type pending struct {
 	path []byte
 	keys [][]byte
+	strs []string
 }
 
 func newTx(ctx context.Context, db *DB, ptx pgx.Tx, id uint64, writable bool) *tx {
-	return &tx{ctx: ctx, db: db, ptx: ptx, id: id, writable: writable,
-		overlay: map[string]*btree.BTreeG[entry]{}, cache: map[string]read{}, seeks: map[string]*page{}, queued: map[string]bool{}}
+	return &tx{ctx: ctx, db: db, ptx: ptx, id: id, writable: writable, buckets: map[string]*state{}}
 }
 
 var _ kv.Tx = (*tx)(nil)
+
+// state returns what the transaction holds of the bucket at path, made if
+// needed.
+func (t *tx) state(path []byte) *state {
+	s := t.buckets[string(path)]
+	if s == nil {
+		s = &state{reads: map[string]read{}}
+		t.buckets[string(path)] = s
+	}
+	return s
+}
 
 // childPath is the path of the bucket name in the bucket at path: each
 // name as a uvarint length then its bytes, so that a path's buckets are
@@ -115,30 +141,22 @@ func (t *tx) hidden(path []byte) bool {
 
 // lookup returns what key holds in the bucket at path.
 func (t *tx) lookup(path, key []byte) read {
-	if ov := t.overlay[string(path)]; ov != nil {
-		if e, ok := ov.Get(entry{key: key}); ok {
-			return read{value: e.value, kind: e.kind}
-		}
-	}
-	if t.hidden(path) {
-		return read{}
-	}
-	ck := string(childPath(path, key))
-	if r, ok := t.cache[ck]; ok {
+	if r, ok := t.known(path, key); ok {
 		return r
 	}
 	if len(t.pending) > 0 {
 		t.sendPending()
-		if r, ok := t.cache[ck]; ok {
+		if r, ok := t.known(path, key); ok {
 			return r
 		}
 	}
+	s := t.state(path)
 	if len(path) == 0 && !t.rootRead {
 		// The root holds only the top-level buckets' names, a few rows
 		// that a transaction mostly all looks up: read them at once.
-		t.readRoot()
-		r := t.cache[ck] // absent if the root does not hold key
-		t.cache[ck] = r
+		t.readRoot(s)
+		r := s.reads[string(key)] // absent if the root does not hold key
+		s.reads[string(key)] = r
 		return r
 	}
 	var v []byte
@@ -154,14 +172,34 @@ func (t *tx) lookup(path, key []byte) read {
 	default:
 		r.value = v
 	}
-	t.cache[ck] = r
+	s.reads[string(key)] = r
 	return r
 }
 
-// readRoot reads every row of the root into the cache.
-func (t *tx) readRoot() {
+// known returns what the transaction already knows of key in the bucket
+// at path, without a query: its write, a read of it, or its absence from
+// a deleted bucket.
+func (t *tx) known(path, key []byte) (read, bool) {
+	s := t.buckets[string(path)]
+	if s != nil {
+		if e := s.written[string(key)]; e != nil {
+			return read{value: e.value, kind: e.kind}, true
+		}
+	}
+	if t.hidden(path) {
+		return read{}, true
+	}
+	if s == nil {
+		return read{}, false
+	}
+	r, ok := s.reads[string(key)]
+	return r, ok
+}
+
+// readRoot reads every row of the root into s, its state.
+func (t *tx) readRoot(s *state) {
 	rows, _ := t.ptx.Query(t.ctx, "SELECT key, value FROM kv WHERE bucket = $1", []byte{})
-	if err := forRows(rows, func(r row) { t.cache[string(childPath(nil, r.key))] = read{value: r.value, kind: rowKind(r)} }); err != nil {
+	if err := forRows(rows, func(r row) { s.reads[string(r.key)] = read{value: r.value, kind: rowKind(r)} }); err != nil {
 		panic(queryError("read the top-level buckets", err))
 	}
 	t.rootRead = true
@@ -169,15 +207,34 @@ func (t *tx) readRoot() {
 
 // set puts e in the overlay of the bucket at path.
 func (t *tx) set(path []byte, e entry) {
-	ov := t.overlay[string(path)]
-	if ov == nil {
-		ov = btree.NewG(16, lessEntry)
-		t.overlay[string(path)] = ov
+	s := t.state(path)
+	if old := s.written[string(e.key)]; old != nil {
+		if old.clear || old.kind == absent {
+			e.clear = true
+		}
+		*old = e // the same key: its place in writes stands
+		return
 	}
-	if old, ok := ov.Get(e); ok && (old.clear || old.kind == absent) {
-		e.clear = true
+	if s.writes == nil {
+		s.writes = btree.NewG(16, lessEntry)
+		s.written = map[string]*entry{}
 	}
-	ov.ReplaceOrInsert(e)
+	p := s.newEntry(e)
+	s.written[string(e.key)] = p
+	s.writes.ReplaceOrInsert(p)
+}
+
+// entryBlock is how many entries of the overlay one allocation holds.
+const entryBlock = 64
+
+// newEntry returns a place holding e, taken from a block of entries: the
+// overlay's entries cost an allocation a block rather than one each.
+func (s *state) newEntry(e entry) *entry {
+	if len(s.block) == cap(s.block) {
+		s.block = make([]entry, 0, entryBlock)
+	}
+	s.block = append(s.block, e) // within its capacity: earlier places stand
+	return &s.block[len(s.block)-1]
 }
 
 // ID implements kv.Tx. A view reads it on the first call, from its
@@ -239,25 +296,11 @@ func (b *bucket) Put(key, v []byte) error {
 	if err := b.writable(key); err != nil {
 		return err
 	}
-	if r, ok := b.known(key); ok && r.kind == nested {
+	if r, ok := b.t.known(b.path, key); ok && r.kind == nested {
 		return kv.ErrIncompatibleValue
 	}
 	b.t.set(b.path, entry{key: bytes.Clone(key), value: append([]byte{}, v...), kind: value})
 	return nil
-}
-
-// known returns what the transaction already knows of key, without a query.
-func (b *bucket) known(key []byte) (read, bool) {
-	if ov := b.t.overlay[string(b.path)]; ov != nil {
-		if e, ok := ov.Get(entry{key: key}); ok {
-			return read{value: e.value, kind: e.kind}, true
-		}
-	}
-	if b.t.hidden(b.path) {
-		return read{}, true
-	}
-	r, ok := b.t.cache[string(childPath(b.path, key))]
-	return r, ok
 }
 
 func (b *bucket) writable(key []byte) error {
@@ -348,9 +391,10 @@ func (b *bucket) DeleteBucket(name []byte) error {
 		return kv.ErrIncompatibleValue
 	}
 	child := childPath(b.path, name)
-	for p := range b.t.overlay {
-		if bytes.HasPrefix([]byte(p), child) {
-			delete(b.t.overlay, p)
+	for p := range b.t.buckets {
+		if strings.HasPrefix(p, string(child)) {
+			// What it wrote and read there is gone with the bucket.
+			delete(b.t.buckets, p)
 		}
 	}
 	b.t.dropped = append(b.t.dropped, drop{parent: b.path, name: bytes.Clone(name), path: child})
