@@ -223,15 +223,9 @@ func TestCheckSketchLog(t *testing.T) {
 // merge leaves them out of the index.
 func TestSketchLogSkipsStaleEntries(t *testing.T) {
 	s := openTestStore(t)
-	const feed = "https://a.example/feed"
-	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
-	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	a, gone := twoStories(t)
 	save(t, s, a, gone)
-	edited := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/1", "world")
-	edited.Updated = a.Published.Add(time.Hour)
-	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
-		t.Fatalf("edit: %+v", res)
-	}
+	edited := editStory(t, s, a, "rubio")
 	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -266,9 +260,7 @@ func TestSketchLogSkipsStaleEntries(t *testing.T) {
 // cache read back from the log, sees the marks too.
 func TestStaleMarksHideOldEntries(t *testing.T) {
 	s := openTestStore(t)
-	const feed = "https://a.example/feed"
-	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
-	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+	a, gone := twoStories(t)
 	save(t, s, a, gone)
 	member := storyArticle(t, "summit", "europe", "wire-agency", "https://b.example/feed", "https://b.example/2", "world")
 	if res := save(t, s, member); res != (SaveResult{Merged: 1}) {
@@ -277,11 +269,7 @@ func TestStaleMarksHideOldEntries(t *testing.T) {
 	oldKeys := newRecord(a, textSignature(a)).Keys()
 	goneKeys := newRecord(gone, textSignature(gone)).Keys()
 	memberKeys := newRecord(member, textSignature(member)).Keys()
-	edited := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/1", "world")
-	edited.Updated = a.Published.Add(time.Hour)
-	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
-		t.Fatalf("edit: %+v", res)
-	}
+	edited := editStory(t, s, a, "rubio")
 	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -522,6 +510,27 @@ func FuzzSketchLog(f *testing.F) {
 	})
 }
 
+// twoStories returns two stories of one feed, which the tests of stale
+// entries edit (a) and delete (gone).
+func twoStories(t *testing.T) (a, gone Article) {
+	const feed = "https://a.example/feed"
+	return storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world"),
+		storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
+}
+
+// editStory saves an edit of the stored story a, an hour later: the text
+// of the labelled story name under a's feed and link. It fails the test
+// unless the save counts it updated.
+func editStory(t *testing.T, s *Store, a Article, name string) Article {
+	t.Helper()
+	edited := storyArticle(t, "summit", name, "", a.Source.FeedURL, a.Link, "world")
+	edited.Updated = a.Published.Add(time.Hour)
+	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
+		t.Fatalf("edit: %+v", res)
+	}
+	return edited
+}
+
 // stripStaleMarks rewrites every run of the sketch log of s without its
 // stale marks, as a file of schema version 3 has them.
 func stripStaleMarks(t *testing.T, s *Store) {
@@ -571,16 +580,10 @@ func stripStaleMarks(t *testing.T, s *Store) {
 // marks them (and nothing else), after which lookups skip them again.
 func TestMigrateMarksStaleLogEntries(t *testing.T) {
 	s := openTestStore(t)
-	const feed = "https://a.example/feed"
-	a := storyArticle(t, "summit", "base", "", feed, "https://a.example/1", "world")
-	gone := storyArticle(t, "summit", "europe", "", feed, "https://a.example/2", "world")
-	kept := storyArticle(t, "summit", "rubio", "", feed, "https://a.example/3", "world")
+	a, gone := twoStories(t)
+	kept := storyArticle(t, "summit", "rubio", "", a.Source.FeedURL, "https://a.example/3", "world")
 	save(t, s, a, gone, kept)
-	edited := storyArticle(t, "summit", "followup", "", feed, "https://a.example/1", "world")
-	edited.Updated = a.Published.Add(time.Hour)
-	if res := save(t, s, edited); res != (SaveResult{Updated: 1}) {
-		t.Fatalf("edit: %+v", res)
-	}
+	editStory(t, s, a, "followup")
 	if _, err := s.Delete(t.Context(), gone.ID); err != nil {
 		t.Fatal(err)
 	}
