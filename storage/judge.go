@@ -18,9 +18,9 @@ import (
 // The write transaction takes a verdict instead of reading and comparing
 // the record again when the verdict cannot have changed since: the
 // article's record is the one compared, and the candidate's record is the
-// one read, as no merge of the sketch log has ended since (the version of
-// the index's last slice, which a merge's last step bumps, is the same)
-// and neither a run written after the last one the read transaction saw
+// one read, as no merge of the sketch log has ended since (mergesEnded is
+// the same: the end of a merge removes the runs it merged, and their
+// marks) and neither a run written after the last one the read transaction saw
 // nor the save itself marks the candidate stale (every save or deletion
 // that replaces or removes a signature record marks it in the log, see
 // staleMark, whichever instance it runs on).

@@ -838,11 +838,12 @@ type indexLookup struct {
 }
 
 // lookUpIndex looks the sketch keys of each of ins up in the sketch index
-// of tx, a read transaction, into its indexed field: the costly part of a
-// near-duplicate lookup, done outside the write lock, which takes what it
-// found for each key whose slice's version has not changed
-// (indexedEntries). On a
-// backend that prefetches, the seeks of all of ins go at once.
+// of tx, a read transaction, into its indexed field, and judges the
+// candidates it found into its judged field (judgeIndexed): the costly
+// part of a near-duplicate lookup, done outside the write lock, which
+// takes what it found for each key whose slice's version has not changed
+// (indexedEntries) and each verdict that still stands (candidateMemo). On
+// a backend that prefetches, the seeks of all of ins go at once.
 func lookUpIndex(tx kv.Tx, ins []*incoming, now time.Time) {
 	sk := tx.Bucket([]byte(bucketSketch))
 	versions := readIndexVersions(tx)
