@@ -649,6 +649,9 @@ func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
 // the merge may have replaced or removed a record whose entries the
 // merge has yet to put into the index.
 func (r *mergeRead) marks(b kv.Bucket, runs []sketchRun) error {
+	if r.marked == nil { // a merge of no runs (a damaged state) reads none
+		r.marked, r.markedRuns = make(map[string]bool), make(map[string]bool)
+	}
 	for _, run := range runs {
 		if r.markedRuns[run.key] {
 			continue
