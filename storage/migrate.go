@@ -31,7 +31,8 @@ func migrations() []migration {
 // entries of records replaced or removed since, unmarked: the step marks
 // their IDs, in a run of its own. Version 4 also slices the sketch keys
 // by another byte (keySlice), so a merge in progress starts over at the
-// first slice (putting an entry the index has is a no-op).
+// first slice (putting an entry the index has is a no-op). A damaged
+// directory or run is left as it is, for Check to report: the file opens.
 func markStaleLogEntries(tx kv.Tx) error {
 	b := tx.Bucket([]byte(bucketSketchLog))
 	if b == nil {
@@ -39,7 +40,7 @@ func markStaleLogEntries(tx kv.Tx) error {
 	}
 	runs, _, err := readSketchDir(tx)
 	if err != nil {
-		return err
+		return nil
 	}
 	if m := b.Get(keySketchMerge); len(m) == 5 && m[4] != 0 {
 		if err := b.Put(keySketchMerge, append(slices.Clone(m[:4]), 0)); err != nil {
@@ -50,7 +51,7 @@ func markStaleLogEntries(tx kv.Tx) error {
 	for _, r := range runs {
 		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
-			return err
+			continue
 		}
 		for _, v := range parts {
 			for ; len(v) > 0; v = v[entryLen:] {

@@ -459,8 +459,9 @@ func TestIndexLookupOutlivedByAMerge(t *testing.T) {
 
 // FuzzSketchLog writes arbitrary bytes over the sketch log's directory,
 // first run part and merge state of a store, as a damaged database has
-// them: Check reports the damage or passes, and a save stores its article
-// or fails with an error, never a panic; a readable log is used as is.
+// them: Check reports the damage or passes, the migration to schema 4
+// goes through (the file opens), and a save stores its article or fails
+// with an error, never a panic; a readable log is used as is.
 func FuzzSketchLog(f *testing.F) {
 	s := newBackendStore(f, Options{Now: testNow})
 	a := testArticle("seed", hour(1), "world")
@@ -501,6 +502,9 @@ func FuzzSketchLog(f *testing.F) {
 			t.Fatal(err)
 		}
 		_ = s.Check(t.Context())
+		if err := s.db.Update(t.Context(), markStaleLogEntries); err != nil {
+			t.Errorf("the migration to schema 4 failed on a damaged log, which would keep the file from opening: %v", err)
+		}
 		if _, err := s.SaveArticles(t.Context(), []Article{testArticle("second", hour(2), "world")}); err != nil {
 			return // the damage is reported
 		}
