@@ -53,7 +53,7 @@ func TestSystemdUnit(t *testing.T) {
 func checkUnit(t *testing.T, unit, name string, extra []string) {
 	t.Helper()
 	for _, want := range append([]string{
-		"Type=notify", "WatchdogSec=", "ExecReload=kill -HUP $MAINPID",
+		"Type=notify", "WatchdogSec=", "ExecReload=kill -HUP $MAINPID", "Environment=GOMEMLIMIT=",
 		"DynamicUser=yes", "ProtectSystem=strict",
 		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes",
 		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "SystemCallFilter=@system-service",
