@@ -320,7 +320,7 @@ func checkSignatures(ctx context.Context, tx kv.Tx, p *problems) error {
 
 // checkSketchLog verifies that the runs of the sketch log are those its
 // directory lists, of the sizes it gives, and that every stale entry's ID
-// is marked (checkStaleMarked), and returns their entries.
+// is marked (unmarkedStale), and returns their entries.
 func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 	b := tx.Bucket([]byte(bucketSketchLog))
 	if b == nil {
@@ -333,6 +333,7 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 	}
 	listed := make(map[string]bool, len(runs))
 	entries := make(map[string]bool)
+	var all [][]byte
 	for _, r := range runs {
 		parts, err := readRun(b, r.key, r.entries)
 		if err != nil {
@@ -342,13 +343,14 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 		for i := range parts {
 			listed[string(partKey(r.key, i))] = true
 		}
-		for _, v := range parts {
-			for ; len(v) > 0; v = v[entryLen:] {
-				entries[string(v[:entryLen])] = true
-			}
+		for e := range runEntries(parts) {
+			entries[string(e)] = true
+			all = append(all, e)
 		}
 	}
-	checkStaleMarked(tx, entries, p)
+	for _, id := range unmarkedStale(tx, all) {
+		p.add("sketch log: entries of %s its signature record no longer has, not marked stale", id)
+	}
 	if m := b.Get(keySketchMerge); m != nil && (len(m) != 5 || int(binary.BigEndian.Uint32(m)) > len(runs) || int(m[4]) >= mergeSlices) {
 		p.add("sketch log merge %x: not a merge of the %d runs", m, len(runs))
 	}
@@ -359,25 +361,4 @@ func checkSketchLog(tx kv.Tx, p *problems) (map[string]bool, error) {
 		return nil
 	})
 	return entries, err
-}
-
-// checkStaleMarked verifies that the ID of every entry of the sketch log
-// (entries) whose signature record no longer has it is marked stale in the
-// log (staleMark): lookups and merges read the records of marked IDs only.
-func checkStaleMarked(tx kv.Tx, entries map[string]bool, p *problems) {
-	marked := make(map[string]bool)
-	byID := make(map[string][][]byte)
-	for e := range entries {
-		id := e[entryLen-idLen:]
-		if isStaleMark([]byte(e)) {
-			marked[id] = true
-		} else {
-			byID[id] = append(byID[id], []byte(e))
-		}
-	}
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		if !marked[id] && !allCurrent(tx, id, byID[id]) {
-			p.add("sketch log: entries of %s its signature record no longer has, not marked stale", id)
-		}
-	}
 }

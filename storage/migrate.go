@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"bytes"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 
@@ -47,44 +45,17 @@ func markStaleLogEntries(tx kv.Tx) error {
 			return fmt.Errorf("restart sketch log merge: %w", err)
 		}
 	}
-	byID := make(map[string][][]byte)
+	var entries [][]byte
 	for _, r := range runs {
-		parts, err := readRun(b, r.key, r.entries)
-		if err != nil {
-			continue
-		}
-		for _, v := range parts {
-			for ; len(v) > 0; v = v[entryLen:] {
-				if e := v[:entryLen]; !isStaleMark(e) {
-					id := string(e[entryLen-idLen:])
-					byID[id] = append(byID[id], e)
-				}
-			}
+		if parts, err := readRun(b, r.key, r.entries); err == nil {
+			entries = slices.AppendSeq(entries, runEntries(parts))
 		}
 	}
 	var marks staleMarks
-	for _, id := range slices.Sorted(maps.Keys(byID)) {
-		if !allCurrent(tx, id, byID[id]) {
-			marks.add(id)
-		}
+	for _, id := range unmarkedStale(tx, entries) {
+		marks.add(id)
 	}
 	return marks.log(tx)
-}
-
-// allCurrent reports whether the signature record of id has every one of
-// entries.
-func allCurrent(tx kv.Tx, id string, entries [][]byte) bool {
-	r, ok := lookupRecord(tx, id)
-	if !ok {
-		return false
-	}
-	current := sketchEntries(r, id)
-	for _, e := range entries {
-		if !slices.ContainsFunc(current, func(c []byte) bool { return bytes.Equal(c, e) }) {
-			return false
-		}
-	}
-	return true
 }
 
 // addSketchLog is the migration from schema version 2 to 3, which adds the

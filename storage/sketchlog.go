@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -621,24 +623,17 @@ func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
 	if slices.Equal(r.runs, runs) {
 		return nil
 	}
-	r.runs, r.entries = nil, nil
-	r.marked, r.markedRuns = make(map[string]bool), make(map[string]bool)
+	r.runs, r.entries, r.marked, r.markedRuns = nil, nil, nil, nil
 	for _, run := range runs {
 		parts, err := readRun(b, run.key, run.entries)
 		if err != nil {
 			return err
 		}
-		for _, v := range parts {
-			v = bytes.Clone(v) // outlives the transaction
-			for ; len(v) > 0; v = v[entryLen:] {
-				e := v[:entryLen:entryLen]
-				r.entries = append(r.entries, e)
-				if isStaleMark(e) {
-					r.marked[string(e[entryLen-idLen:])] = true
-				}
-			}
+		for i, v := range parts {
+			parts[i] = bytes.Clone(v) // outlives the transaction
 		}
-		r.markedRuns[run.key] = true
+		r.entries = slices.AppendSeq(r.entries, runEntries(parts))
+		r.noteMarks(run.key, parts)
 	}
 	r.runs = slices.Clone(runs)
 	return nil
@@ -649,9 +644,6 @@ func (r *mergeRead) of(b kv.Bucket, runs []sketchRun) error {
 // the merge may have replaced or removed a record whose entries the
 // merge has yet to put into the index.
 func (r *mergeRead) marks(b kv.Bucket, runs []sketchRun) error {
-	if r.marked == nil { // a merge of no runs (a damaged state) reads none
-		r.marked, r.markedRuns = make(map[string]bool), make(map[string]bool)
-	}
 	for _, run := range runs {
 		if r.markedRuns[run.key] {
 			continue
@@ -660,16 +652,75 @@ func (r *mergeRead) marks(b kv.Bucket, runs []sketchRun) error {
 		if err != nil {
 			return err
 		}
+		r.noteMarks(run.key, parts)
+	}
+	return nil
+}
+
+// noteMarks adds the IDs the run key, of parts, marks stale to r.marked.
+func (r *mergeRead) noteMarks(key string, parts [][]byte) {
+	if r.marked == nil {
+		r.marked, r.markedRuns = make(map[string]bool), make(map[string]bool)
+	}
+	for e := range runEntries(parts) {
+		if isStaleMark(e) {
+			r.marked[string(e[entryLen-idLen:])] = true
+		}
+	}
+	r.markedRuns[key] = true
+}
+
+// runEntries yields the entries of parts, the parts of a run (readRun),
+// each capped at its length.
+func runEntries(parts [][]byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
 		for _, v := range parts {
-			for ; len(v) > 0; v = v[entryLen:] {
-				if e := v[:entryLen]; isStaleMark(e) {
-					r.marked[string(e[entryLen-idLen:])] = true
+			for ; len(v) >= entryLen; v = v[entryLen:] {
+				if !yield(v[:entryLen:entryLen]) {
+					return
 				}
 			}
 		}
-		r.markedRuns[run.key] = true
 	}
-	return nil
+}
+
+// unmarkedStale returns, sorted, the IDs of entries, entries of the log
+// and marks, that have an entry their signature record no longer has (or
+// no record) and no mark among entries (see staleMark).
+func unmarkedStale(tx kv.Tx, entries [][]byte) []string {
+	marked := make(map[string]bool)
+	byID := make(map[string][][]byte)
+	for _, e := range entries {
+		id := string(e[entryLen-idLen:])
+		if isStaleMark(e) {
+			marked[id] = true
+		} else {
+			byID[id] = append(byID[id], e)
+		}
+	}
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		if !marked[id] && !allCurrent(tx, id, byID[id]) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// allCurrent reports whether the signature record of id has every one of
+// entries.
+func allCurrent(tx kv.Tx, id string, entries [][]byte) bool {
+	r, ok := lookupRecord(tx, id)
+	if !ok {
+		return false
+	}
+	current := sketchEntries(r, id)
+	for _, e := range entries {
+		if !slices.ContainsFunc(current, func(c []byte) bool { return bytes.Equal(c, e) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // indexLive puts the live ones of entries, sketch entries of the log, into
