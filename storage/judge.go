@@ -60,15 +60,17 @@ func judgeIndexed(tx kv.Tx, ins []*incoming, recs []story.Record) {
 	if len(runs) > 0 {
 		lastRun = int64(runs[len(runs)-1].seq())
 	}
-	var ids [][]byte
-	for _, in := range ins {
-		for _, es := range in.indexed.entries {
-			for _, e := range es {
-				ids = append(ids, []byte(e.id))
+	if sigs, ok := tx.Bucket([]byte(bucketSignatures)).(kv.Prefetcher); ok {
+		var ids [][]byte
+		for _, in := range ins {
+			for _, es := range in.indexed.entries {
+				for _, e := range es {
+					ids = append(ids, []byte(e.id))
+				}
 			}
 		}
+		sigs.PrefetchKeys(ids)
 	}
-	prefetchKeys(tx, bucketSignatures, ids)
 	for i, in := range ins {
 		m := &candidateMemo{rec: recs[i], lastRun: lastRun, merges: merges, same: make(map[string]bool)}
 		for _, es := range in.indexed.entries {
